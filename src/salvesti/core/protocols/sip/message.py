@@ -400,3 +400,10 @@ def new_tag() -> str:
 
 def new_call_id(host: str) -> str:
     return f"{secrets.token_hex(12)}@{host}"
+
+
+def make_via(transport: str, host: str, port: int | None, branch: str | None = None) -> str:
+    """Our top Via value, with a fresh branch and ``rport`` so NATed peers answer us
+    where we really are (RFC 3581)."""
+    via = Via(transport.upper(), host, port, {"branch": branch or new_branch(), "rport": None})
+    return str(via)
