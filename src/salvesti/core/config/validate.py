@@ -1,0 +1,213 @@
+"""The two validation passes: the file's structure, then each item by its platform's schema.
+
+Structure first (top-level keys, list items with ``platform`` and a unique ``id``, the core
+``salvesti:`` block), so that a platform schema only ever sees an item that is a mapping
+naming a known platform.  Every problem found is collected; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from salvesti.core.config.problems import Problem, dotted, from_exception, locate
+from salvesti.core.config.yaml_loader import LineDict, LineList, LoadProblem, Mark
+from salvesti.core.plugins import PluginManager
+from salvesti.core.schema import CORE_SCHEMA, DEFAULT_STORE, LIST_KINDS, TOP_LEVEL_KEYS, suggest
+
+
+def plain(value: Any) -> Any:
+    """Loaded nodes → plain dict/list/str, which is what platform schemas and factories get."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def load_problems(node: Any, path: list[Any], out: list[Problem], bad_paths: list[list[Any]]) -> None:
+    """Problems kept in the tree by the loader: missing secrets and repeated keys."""
+    if isinstance(node, LoadProblem):
+        out.append(Problem(node.mark, dotted(path), node.message))
+        bad_paths.append(path)
+    elif isinstance(node, LineDict):
+        for key, mark, first in node.duplicates:
+            out.append(
+                Problem(mark, dotted([*path, key]), f"duplicate key (first given at line {first.line})")
+            )
+        for key, value in node.items():
+            load_problems(value, [*path, key], out, bad_paths)
+    elif isinstance(node, LineList):
+        for index, value in enumerate(node):
+            load_problems(value, [*path, index], out, bad_paths)
+
+
+class Validator:
+    """Validates one loaded file against the core schemas and the registered platforms."""
+
+    def __init__(self, root: Any, file_mark: Mark, plugins: PluginManager) -> None:
+        self.root = root
+        self.top = file_mark
+        self.plugins = plugins
+        self.problems: list[Problem] = []
+
+    def run(self) -> dict[str, Any]:
+        root = self.root
+        if root is None:
+            root = LineDict()
+            root.mark, root.key_marks, root.duplicates = self.top, {}, []
+        if not isinstance(root, dict):
+            self.problems.append(
+                Problem(self.top, "", "the file must be a mapping of blocks (salvesti:, ...)")
+            )
+            return {}
+        out: dict[str, Any] = {}
+        for key in root:
+            if key not in TOP_LEVEL_KEYS:
+                hint = suggest(key, TOP_LEVEL_KEYS)
+                self.problems.append(Problem(root.key_mark(key), str(key), f"extra key not allowed{hint}"))
+        out["salvesti"] = self._core(root)
+        out["store"] = self._store(root)
+        out["http"] = self._http(root)
+        for key, kind in LIST_KINDS.items():
+            out[key] = self._list(root, key, kind)
+        return out
+
+    # -- blocks ----------------------------------------------------------------------------
+    def _schema_problems(self, err: vol.Invalid, prefix: list[Any], schema: Any, label: str = "") -> None:
+        self.problems.extend(
+            from_exception(
+                err,
+                root=self.root,
+                prefix=prefix,
+                schema=schema,
+                label=label,
+                default=locate(self.root, prefix, self.top),
+            )
+        )
+
+    def _core(self, root: dict[str, Any]) -> dict[str, Any]:
+        if "salvesti" not in root:
+            self.problems.append(
+                Problem(root.mark, "", "required key 'salvesti' not provided (it holds purpose:)")
+            )
+            return {}
+        block = root["salvesti"]
+        if block is None or not isinstance(block, dict):
+            mark = root.key_mark("salvesti")
+            if block is None:
+                self.problems.append(Problem(mark, "salvesti", "required key 'purpose' not provided"))
+            else:
+                self.problems.append(Problem(mark, "salvesti", "expected a mapping"))
+            return {}
+        try:
+            return CORE_SCHEMA(plain(block))
+        except vol.Invalid as err:
+            self._schema_problems(err, ["salvesti"], CORE_SCHEMA)
+            return {}
+
+    def _mapping_block(self, root: dict[str, Any], key: str) -> Any:
+        block = root.get(key)
+        if block is not None and not isinstance(block, dict):
+            self.problems.append(Problem(root.key_mark(key), key, "expected a mapping"))
+            return None
+        return block
+
+    def _store(self, root: dict[str, Any]) -> dict[str, Any]:
+        block = self._mapping_block(root, "store")
+        if block is None:
+            return dict(DEFAULT_STORE)
+        return self._platform_item(block, ["store"], "store", need_id=False) or {}
+
+    def _http(self, root: dict[str, Any]) -> dict[str, Any] | None:
+        block = self._mapping_block(root, "http")
+        if block is None:
+            return None
+        platform = self.plugins.get("integration", "http")
+        if platform is None:
+            self.problems.append(
+                Problem(root.key_mark("http"), "http", "no plugin provides the 'http' integration")
+            )
+            return None
+        item = {"platform": "http", **plain(block)}
+        try:
+            validated = platform.schema(item)
+        except vol.Invalid as err:
+            self._schema_problems(err, ["http"], platform.schema)
+            return None
+        validated = dict(validated)
+        validated.pop("platform", None)
+        return validated
+
+    def _list(self, root: dict[str, Any], key: str, kind: str) -> list[dict[str, Any]]:
+        items = root.get(key)
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            self.problems.append(
+                Problem(root.key_mark(key), key, "expected a list of '- platform: ...' items")
+            )
+            return []
+        out = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            path = [key, index]
+            validated = self._platform_item(item, path, kind, need_id=True)
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(item_id, str):
+                if item_id in seen:
+                    self.problems.append(
+                        Problem(
+                            locate(self.root, [*path, "id"], self.top),
+                            dotted([*path, "id"]),
+                            f"duplicate id {item_id!r} (also used by {key}[{seen[item_id]}])",
+                        )
+                    )
+                else:
+                    seen[item_id] = index
+            if validated is not None:
+                out.append(validated)
+        return out
+
+    def _platform_item(
+        self, item: Any, path: list[Any], kind: str, *, need_id: bool
+    ) -> dict[str, Any] | None:
+        where = locate(self.root, path, self.top)
+        key = dotted(path)
+        if not isinstance(item, dict):
+            self.problems.append(Problem(where, key, "expected a mapping with 'platform' and 'id'"))
+            return None
+        name = item.get("platform")
+        item_mark = getattr(item, "mark", where)
+        if name is None:
+            self.problems.append(Problem(item_mark, key, "required key 'platform' not provided"))
+            return None
+        label = f"({name} {item['id']!r})" if isinstance(item.get("id"), str) else f"({name})"
+        if need_id and "id" not in item:
+            self.problems.append(Problem(item_mark, f"{key} {label}", "required key 'id' not provided"))
+            return None
+        if need_id and not isinstance(item["id"], str):
+            self.problems.append(
+                Problem(item.key_mark("id"), f"{key}.id", "expected a text id, e.g. id: office")
+            )
+            return None
+        platform = self.plugins.get(kind, name) if isinstance(name, str) else None
+        if platform is None:
+            known = sorted(self.plugins.platforms.get(kind, {}))
+            hint = suggest(name, known) or (
+                f" (known: {', '.join(known)})" if known else " (no plugin provides any)"
+            )
+            self.problems.append(
+                Problem(
+                    item.key_mark("platform"), f"{key}.platform", f"unknown {kind} platform {name!r}{hint}"
+                )
+            )
+            return None
+        try:
+            return dict(platform.schema(plain(item)))
+        except vol.Invalid as err:
+            self._schema_problems(err, path, platform.schema, label)
+            return None

@@ -1,0 +1,113 @@
+"""Schemas of the core's own config blocks and the shape of the whole file.
+
+Plugin platforms validate their own items; this module says what the file looks like
+around them: which top-level keys exist, which of them are lists of ``- platform:`` items
+(and which plugin kind serves each), and the ``salvesti:`` and ``store:`` blocks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import voluptuous as vol
+
+from salvesti.core.numbers import _COUNTRY_CODES
+
+#: Top-level keys, in the order the docs present them.
+TOP_LEVEL_KEYS = ("salvesti", "http", "store", "sources", "sinks", "notices", "retention", "integrations")
+
+#: List blocks and the plugin kind whose platforms validate their items.
+LIST_KINDS: dict[str, str] = {
+    "sources": "source",
+    "sinks": "sink",
+    "notices": "notice",
+    "retention": "retention",
+    "integrations": "integration",
+}
+
+DEFAULT_STORE: dict[str, Any] = {"platform": "sqlite"}
+
+
+def suggest(word: object, candidates: list[str] | tuple[str, ...] | set[str]) -> str:
+    """``", did you mean 'x'?"`` for the closest candidate, or an empty string."""
+    if not isinstance(word, str):
+        return ""
+    match = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
+    return f", did you mean {match[0]!r}?" if match else ""
+
+
+def system_timezone() -> str:
+    """The machine's zone name (TZ, /etc/timezone, /etc/localtime link), else UTC.
+
+    Date folders and displayed times should match the office's calendar days, so the
+    default follows the machine rather than a fixed zone.
+    """
+    candidates: list[str] = []
+    if os.environ.get("TZ"):
+        candidates.append(os.environ["TZ"].lstrip(":"))
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    try:
+        link = os.readlink("/etc/localtime")
+        if "zoneinfo/" in link:
+            candidates.append(link.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        return name
+    return "UTC"
+
+
+def timezone_name(value: Any) -> str:
+    """A zone name from the tz database, e.g. ``Europe/Tallinn``."""
+    if not isinstance(value, str) or not value.strip():
+        raise vol.Invalid("expected a time zone name such as 'Europe/Tallinn'")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise vol.Invalid(f"unknown time zone {value!r}{suggest(value, available_timezones())}") from None
+    return value
+
+
+def country(value: Any) -> str:
+    """An ISO country code we know the calling code of ('EE'), or a calling code ('372')."""
+    text = str(value).strip()
+    if re.fullmatch(r"\+?\d{1,3}", text):
+        return text.lstrip("+")
+    if text.upper() in _COUNTRY_CODES:
+        return text.upper()
+    known = ", ".join(sorted(_COUNTRY_CODES))
+    raise vol.Invalid(f"unknown country {text!r}: use one of {known} or a calling code such as '372'")
+
+
+def _non_empty_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise vol.Invalid("must be a non-empty text: the lawful purpose of recording calls")
+    return value
+
+
+def _path_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise vol.Invalid("expected a folder path")
+    return value
+
+
+CORE_SCHEMA = vol.Schema(
+    {
+        vol.Optional("data_dir", default="./data"): _path_text,
+        vol.Optional("timezone"): timezone_name,
+        vol.Required("purpose"): _non_empty_text,
+        vol.Optional("default_country", default="EE"): country,
+    }
+)
