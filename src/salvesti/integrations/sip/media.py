@@ -1,0 +1,290 @@
+"""The media relay of the SIP source: RTP in, RTP out, audio into the recording.
+
+Salvesti sits in the media path of every call (a B2BUA).  :class:`MediaRelay` hands out
+port pairs; :class:`CallMedia` joins a call's outside leg (trunk or the outside party) and
+inside leg (the office phone), plays the recording notice into the outside leg, relays both
+ways once bridged (transcoding when the legs negotiated different codecs, passing DTMF
+events through) and feeds the recording: channel 0 what the outside party said, channel 1
+what it heard.
+
+Everything per packet is a synchronous call chain from ``datagram_received``: no task per
+packet, no queue.  Decoding G.711 is two ``bytes.translate`` calls; the recording only
+appends the chunk and renders once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+import time
+from typing import TYPE_CHECKING
+
+from salvesti.core.audio.codecs import resample
+from salvesti.core.errors import SalvestiError
+from salvesti.core.recording import HEARD, OUTSIDE
+from salvesti.integrations.sip.media_leg import CodecSpec, Header, LegStats, MediaLeg, _RtcpSink
+
+if TYPE_CHECKING:
+    from salvesti.core.recording import CallRecording
+
+__all__ = ["CallMedia", "CodecSpec", "LegStats", "MediaLeg", "MediaPortsExhausted", "MediaRelay"]
+
+_LOGGER = logging.getLogger(__name__)
+
+PTIME_MS = 20
+
+
+class MediaPortsExhausted(SalvestiError):
+    """Every RTP port pair in the configured range is in use."""
+
+
+class MediaRelay:
+    """Allocates RTP/RTCP port pairs (even/odd) from ``port_min``-``port_max`` on ``host``."""
+
+    def __init__(self, host: str, port_min: int, port_max: int) -> None:
+        if port_min > port_max:
+            raise ValueError(f"rtp port range {port_min}-{port_max} is empty")
+        self.host = host
+        self.port_min = port_min + (port_min & 1)
+        self.port_max = port_max
+        self._next = self.port_min
+        self._legs: dict[int, MediaLeg] = {}
+        self._started = False
+
+    @property
+    def legs(self) -> list[MediaLeg]:
+        return list(self._legs.values())
+
+    @property
+    def capacity(self) -> int:
+        """How many port pairs the range holds."""
+        return max((self.port_max - self.port_min + 1) // 2, 0)
+
+    async def start(self) -> None:
+        self._started = True
+
+    async def stop(self) -> None:
+        """Close every leg still open."""
+        for leg in list(self._legs.values()):
+            self.release(leg)
+        self._started = False
+
+    async def allocate(self) -> MediaLeg:
+        """Bind the next free even port (RTP) and the odd one above it (RTCP).
+
+        Ports held by other programs are skipped; :class:`MediaPortsExhausted` when no pair
+        in the range can be bound.
+        """
+        loop = asyncio.get_running_loop()
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        for _ in range(self.capacity):
+            port = self._next
+            self._next += 2
+            if self._next + 1 > self.port_max:
+                self._next = self.port_min
+            if port in self._legs or port + 1 > self.port_max:
+                continue
+            leg = MediaLeg(self, self.host, port)
+            try:
+                rtp_sock = _bind(family, self.host, port)
+                try:
+                    rtcp_sock = _bind(family, self.host, port + 1)
+                except OSError:
+                    rtp_sock.close()
+                    raise
+            except OSError as err:
+                if err.errno in (errno.EADDRINUSE, errno.EACCES):
+                    continue
+                raise
+            await loop.create_datagram_endpoint(lambda leg=leg: leg, sock=rtp_sock)
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda leg=leg: _RtcpSink(leg.stats), sock=rtcp_sock
+            )
+            leg._rtcp_transport = transport  # type: ignore[assignment]
+            self._legs[port] = leg
+            return leg
+        raise MediaPortsExhausted(
+            f"no free RTP port pair in {self.port_min}-{self.port_max} on {self.host} "
+            f"({len(self._legs)} in use): widen rtp_ports"
+        )
+
+    def release(self, leg: MediaLeg) -> None:
+        """Close the leg's sockets and return its ports to the pool (idempotent)."""
+        leg.close()
+        if self._legs.get(leg.local_port) is leg:
+            del self._legs[leg.local_port]
+
+
+def _bind(family: int, host: str, port: int) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class CallMedia:
+    """The media of one call: outside leg, optional inside leg, notice playback, recording.
+
+    Until :meth:`bridge` nothing passes between the legs, but the outside party's audio is
+    recorded.  While a notice plays, the inside party's audio is not relayed to the outside
+    (the agent must never be heard before the notice ends) nor recorded.
+    """
+
+    def __init__(self, outside: MediaLeg, recording: CallRecording | None = None) -> None:
+        self.outside = outside
+        self.inside: MediaLeg | None = None
+        self.recording = recording
+        self.bridged = False
+        self._playing = False
+        self._stop_play: asyncio.Event | None = None
+        self._rec_rate = recording.sample_rate if recording is not None else 0
+        outside.handler = self._from_outside
+
+    # -- notice playback --------------------------------------------------------------------------
+    async def play(self, pcm: bytes, sample_rate: int) -> bool:
+        """Play mono s16le into the outside leg, paced at 20 ms, and into recording channel 1.
+
+        Frames are timed from the start instant (not from the previous sleep), so timer
+        jitter does not accumulate.  Returns True when played to the end, False when
+        :meth:`stop_playback` was called or the leg closed first.
+        """
+        leg = self.outside
+        codec = leg.encoder
+        if codec is None or leg.payload_type is None:
+            raise RuntimeError("play() before the outside leg's codec is known (set_remote first)")
+        if self._playing:
+            raise RuntimeError("a notice is already playing on this call")
+        rate = codec.sample_rate
+        audio = resample(pcm, sample_rate, rate)
+        per_frame = codec.samples_per_frame(PTIME_MS) * 2
+        ts_step = codec.timestamp_step(PTIME_MS)
+        rec = self.recording
+        rec_audio = resample(pcm, sample_rate, self._rec_rate) if rec is not None else b""
+        rec_frame = self._rec_rate * PTIME_MS // 1000 * 2
+        stop = self._stop_play = asyncio.Event()
+        self._playing = True
+        n_frames = (len(audio) + per_frame - 1) // per_frame
+        start = time.monotonic()
+        try:
+            for i in range(n_frames):
+                due = start + i * PTIME_MS / 1000
+                delay = due - time.monotonic()
+                if delay > 0:
+                    try:
+                        await asyncio.wait_for(stop.wait(), delay)
+                    except TimeoutError:
+                        pass
+                if stop.is_set() or leg.closed:
+                    return False
+                frame = audio[i * per_frame : (i + 1) * per_frame]
+                if len(frame) < per_frame:
+                    frame += bytes(per_frame - len(frame))
+                leg.send_frame(codec.encode(frame), leg.payload_type, ts_step, marker=i == 0)
+                if rec is not None:
+                    chunk = rec_audio[i * rec_frame : (i + 1) * rec_frame]
+                    if chunk:
+                        rec.put(HEARD, chunk, due)
+            return True
+        finally:
+            self._playing = False
+            self._stop_play = None
+
+    def stop_playback(self) -> None:
+        """End a running :meth:`play` at the next frame (it then returns False)."""
+        if self._stop_play is not None:
+            self._stop_play.set()
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    # -- bridging -----------------------------------------------------------------------------------
+    def attach_inside(self, leg: MediaLeg) -> None:
+        """Join the inside leg; nothing flows between the legs until :meth:`bridge`."""
+        self.inside = leg
+        leg.handler = self._from_inside
+
+    def bridge(self) -> None:
+        if self.inside is None:
+            raise RuntimeError("bridge() without an inside leg (attach_inside first)")
+        self.bridged = True
+
+    def unbridge(self) -> None:
+        self.bridged = False
+
+    def replace_inside(self, leg: MediaLeg) -> MediaLeg | None:
+        """Swap the inside leg (transfer); the outside leg and the recording go on.
+
+        Returns the previous inside leg, detached but open: the caller releases it.
+        """
+        old = self.inside
+        if old is not None and old is not leg:
+            old.handler = None
+        self.attach_inside(leg)
+        return old
+
+    def set_hold(self, leg: MediaLeg, on: bool) -> None:
+        """While ``on``, nothing is sent to ``leg``; what it sends is still relayed and recorded."""
+        leg.hold = on
+
+    async def close(self) -> None:
+        """Stop playback, unbridge and release both legs (their ports go back to the pool)."""
+        self.stop_playback()
+        self.bridged = False
+        for leg in (self.outside, self.inside):
+            if leg is None:
+                continue
+            leg.handler = None
+            if leg.relay is not None:
+                leg.relay.release(leg)
+            else:
+                leg.close()
+        await asyncio.sleep(0)
+
+    # -- per-packet paths --------------------------------------------------------------------------
+    def _from_outside(self, leg: MediaLeg, data: bytes, hdr: Header, now: float) -> None:
+        self._pass(leg, self.inside if self.bridged else None, OUTSIDE, data, hdr, now)
+
+    def _from_inside(self, leg: MediaLeg, data: bytes, hdr: Header, now: float) -> None:
+        if self.bridged and not self._playing and leg is self.inside:
+            self._pass(leg, self.outside, HEARD, data, hdr, now)
+
+    def _pass(
+        self, src: MediaLeg, dst: MediaLeg | None, channel: int, data: bytes, hdr: Header, now: float
+    ) -> None:
+        """Record ``src``'s audio on ``channel`` and relay it to ``dst`` (None: record only)."""
+        pt = hdr[1]
+        if pt == src.payload_type:
+            pcm = None
+            rec = self.recording
+            if rec is not None:
+                dec = src.decoder
+                pcm = dec.decode(data[hdr[5] : hdr[6]])  # type: ignore[union-attr]
+                rate = dec.sample_rate  # type: ignore[union-attr]
+                chunk = pcm if rate == self._rec_rate else resample(pcm, rate, self._rec_rate)
+                rec.put(channel, chunk, src.rx_time(hdr[3], hdr[4], now))
+            if dst is not None and dst.can_send:
+                if dst.same_codec(src):
+                    dst.forward(data, hdr, dst.payload_type, src.clock_rate)  # type: ignore[arg-type]
+                else:
+                    self._transcode(src, dst, data, hdr, pcm)
+        elif pt == src.telephone_event_pt and pt is not None:
+            if dst is not None and dst.telephone_event_pt is not None and dst.can_send:
+                dst.forward(data, hdr, dst.telephone_event_pt, src.clock_rate)
+        else:
+            src.stats.unknown_pt += 1
+
+    @staticmethod
+    def _transcode(src: MediaLeg, dst: MediaLeg, data: bytes, hdr: Header, pcm: bytes | None) -> None:
+        dec, enc = src.decoder, dst.encoder
+        if pcm is None:
+            pcm = dec.decode(data[hdr[5] : hdr[6]])  # type: ignore[union-attr]
+        if dec.sample_rate != enc.sample_rate:  # type: ignore[union-attr]
+            pcm = resample(pcm, dec.sample_rate, enc.sample_rate)  # type: ignore[union-attr]
+        dst.forward(data, hdr, dst.payload_type, src.clock_rate, enc.encode(pcm))  # type: ignore[union-attr,arg-type]

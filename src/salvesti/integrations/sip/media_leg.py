@@ -1,0 +1,322 @@
+"""One RTP leg of the media relay: a bound UDP port pair and the stream state on it.
+
+A :class:`MediaLeg` is the asyncio ``DatagramProtocol`` of its RTP socket itself, so a
+packet costs one Python call into :meth:`MediaLeg.datagram_received` and no task, future
+or object beyond the header tuple.  The leg knows the negotiated codec, latches onto the
+address the far end really sends from (symmetric RTP, RFC 4961, so phones behind NAT
+work), turns RTP timestamps into monotonic times for the recording, and rewrites the
+header of what it sends so the far end sees one continuous stream (one SSRC, contiguous
+sequence numbers and timestamps) across notice playback, bridging and transfers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from salvesti.core.audio.codecs import AudioCodec, get_codec
+from salvesti.core.protocols.rtp.packet import RTP_HEADER, is_rtcp, parse_header
+
+if TYPE_CHECKING:
+    from salvesti.integrations.sip.media import MediaRelay
+
+_LOGGER = logging.getLogger(__name__)
+_SEQ_TS_SSRC = struct.Struct("!HII")
+
+#: ``(marker, payload_type, sequence, timestamp, ssrc, payload_start, payload_end)``
+Header = tuple[int, int, int, int, int, int, int]
+PacketHandler = Callable[["MediaLeg", bytes, Header, float], None]
+
+#: A packet this much later than its timestamp predicts means a new talk spurt after a
+#: clock jump or a stalled sender: re-anchor timestamps to the arrival time.
+_REANCHOR_LATE = 0.5
+#: A packet this much earlier than its timestamp predicts: the first packet was delayed.
+_REANCHOR_EARLY = 0.02
+
+
+class CodecSpec(Protocol):
+    """What the leg needs of a negotiated codec (``salvesti.core.protocols.sdp.Codec`` fits)."""
+
+    name: str
+    clock_rate: int
+
+
+@dataclass
+class LegStats:
+    packets_in: int = 0
+    packets_out: int = 0
+    bytes_in: int = 0
+    #: Not RTP at all (garbage, truncated, wrong version).
+    invalid: int = 0
+    #: RTP from an address we did not negotiate with.
+    wrong_source: int = 0
+    #: RTP with a payload type that was not negotiated (comfort noise, stray video...).
+    unknown_pt: int = 0
+    #: RTCP received (absorbed; we do not relay or answer it).
+    rtcp: int = 0
+    #: Monotonic time of the last valid RTP packet, None before the first.
+    last_rx: float | None = None
+
+    @property
+    def dropped(self) -> int:
+        return self.invalid + self.wrong_source + self.unknown_pt
+
+
+class _RtcpSink(asyncio.DatagramProtocol):
+    """The odd port of the pair: RTCP arrives here and is counted and absorbed."""
+
+    def __init__(self, stats: LegStats) -> None:
+        self.stats = stats
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.stats.rtcp += 1
+
+
+class MediaLeg(asyncio.DatagramProtocol):
+    """An RTP/RTCP port pair towards one party.  Create through ``MediaRelay.allocate``."""
+
+    def __init__(self, relay: MediaRelay | None, host: str, port: int) -> None:
+        self.relay = relay
+        self.host = host
+        self.local_port = port
+        self.stats = LegStats()
+        self.handler: PacketHandler | None = None
+        self.closed = False
+        #: When True nothing is sent to this leg (the party is on hold).
+        self.hold = False
+        self.payload_type: int | None = None
+        self.codec_name: str | None = None
+        self.clock_rate = 8000
+        self.telephone_event_pt: int | None = None
+        self.direction = "sendrecv"
+        self.decoder: AudioCodec | None = None
+        self.encoder: AudioCodec | None = None
+        self.remote: tuple[str, int] | None = None
+        self._expected_ip: str | None = None
+        self._latch_any = False
+        self._send_addr: tuple[str, int] | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+        self._rtcp_transport: asyncio.DatagramTransport | None = None
+        # receive-side timestamp anchor
+        self._rx_ssrc = -1
+        self._rx_ts0 = 0
+        self._rx_t0 = 0.0
+        # send-side stream state
+        self._out_ssrc = random.getrandbits(32)
+        self._out_seq = random.getrandbits(16)
+        self._out_ts = random.getrandbits(32)
+        self._out_time: float | None = None
+        self._src: tuple[int, int] | None = None  # (ssrc, in_clock) of the stream being relayed
+        self._src_seq_off = 0
+        self._src_ts0 = 0
+        self._out_ts0 = 0
+
+    def __repr__(self) -> str:
+        return f"<MediaLeg {self.host}:{self.local_port} -> {self._send_addr} {self.codec_name}>"
+
+    # -- configuration ------------------------------------------------------------------------
+    def set_remote(
+        self,
+        addr: tuple[str, int] | None,
+        codec: tuple[int, CodecSpec],
+        telephone_event_pt: int | None = None,
+        direction: str = "sendrecv",
+        *,
+        latch_any: bool = False,
+    ) -> None:
+        """Apply the negotiated remote SDP: where to send, which codec, DTMF payload type.
+
+        ``direction`` is the remote's attribute: ``sendonly``/``inactive`` stop our sending.
+        ``addr`` None (or port 0, or 0.0.0.0) means no media to send for now.  With
+        ``latch_any`` the first valid packet from any address is latched (a phone behind NAT
+        that advertises its private address); otherwise only packets from the SDP's IP pass.
+        """
+        pt, spec = codec
+        if spec.name.upper() != self.codec_name or spec.clock_rate != self.clock_rate or self.decoder is None:
+            self.decoder = get_codec(spec.name, spec.clock_rate)
+            self.encoder = get_codec(spec.name, spec.clock_rate)
+        self.payload_type = pt
+        self.codec_name = spec.name.upper()
+        self.clock_rate = spec.clock_rate
+        self.telephone_event_pt = telephone_event_pt
+        self.direction = direction
+        self._latch_any = latch_any
+        if addr is None or addr[1] == 0 or addr[0] in ("0.0.0.0", "::"):
+            self.remote = None
+            self._expected_ip = None
+            self._send_addr = None
+            return
+        if self.remote != addr:
+            self.remote = addr
+            self._expected_ip = addr[0]
+            self._send_addr = addr
+
+    @property
+    def send_addr(self) -> tuple[str, int] | None:
+        """Where RTP goes now: the latched source address, else the SDP address."""
+        return self._send_addr
+
+    @property
+    def can_send(self) -> bool:
+        return (
+            self._send_addr is not None
+            and not self.hold
+            and not self.closed
+            and self.direction in ("sendrecv", "recvonly")
+        )
+
+    def same_codec(self, other: MediaLeg) -> bool:
+        return self.codec_name == other.codec_name and self.clock_rate == other.clock_rate
+
+    # -- asyncio protocol ---------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable and the like: the far end is not there (yet); keep going.
+        _LOGGER.debug("%r: %s", self, exc)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        stats = self.stats
+        stats.packets_in += 1
+        stats.bytes_in += len(data)
+        hdr = parse_header(data)
+        if hdr is None:
+            if is_rtcp(data):
+                stats.rtcp += 1
+            else:
+                stats.invalid += 1
+            return
+        if addr != self._send_addr:
+            if not self._accept_source(addr):
+                stats.wrong_source += 1
+                return
+        now = time.monotonic()
+        stats.last_rx = now
+        handler = self.handler
+        if handler is not None:
+            handler(self, data, hdr, now)
+
+    def _accept_source(self, addr: Any) -> bool:
+        """Symmetric RTP: follow the source port of the negotiated IP (or the first source)."""
+        if self._expected_ip is None:
+            if not self._latch_any or self.payload_type is None:
+                return False
+        elif addr[0] != self._expected_ip:
+            return False
+        if self._latch_any:
+            self._expected_ip = addr[0]
+        self._send_addr = (addr[0], addr[1])
+        return True
+
+    # -- receive-side timing --------------------------------------------------------------------
+    def rx_time(self, ts: int, ssrc: int, now: float) -> float:
+        """Monotonic time of the first sample of a received packet, from its RTP timestamp.
+
+        Anchored to the arrival of a stream's first packet; re-anchored on a new SSRC, when
+        a packet arrives well before its predicted time (the anchor packet was delayed) and
+        after a long stall or timestamp jump.  Reordered and jittered packets thus get the
+        time they were sent for, which is what puts them back in place in the recording.
+        """
+        if ssrc != self._rx_ssrc:
+            self._rx_ssrc = ssrc
+            self._rx_ts0 = ts
+            self._rx_t0 = now
+            return now
+        delta = (ts - self._rx_ts0) & 0xFFFFFFFF
+        if delta >= 0x80000000:
+            delta -= 0x100000000
+        at = self._rx_t0 + delta / self.clock_rate
+        lag = now - at
+        if lag < -_REANCHOR_EARLY or lag > _REANCHOR_LATE:
+            self._rx_ts0 = ts
+            self._rx_t0 = now
+            return now
+        return at
+
+    # -- sending ----------------------------------------------------------------------------------
+    def send_frame(self, payload: bytes, payload_type: int, ts_step: int, *, marker: bool = False) -> None:
+        """Send one packet we generate (notice playback): continues our own seq/ts."""
+        now = time.monotonic()
+        if self._src is not None or self._out_time is None:
+            marker = True
+            self._src = None
+            if self._out_time is not None:
+                self._out_ts += max(round((now - self._out_time) * self.clock_rate) - ts_step, 0)
+        self._out_seq = (self._out_seq + 1) & 0xFFFF
+        self._out_ts = (self._out_ts + ts_step) & 0xFFFFFFFF
+        self._out_time = now
+        if not self.can_send:
+            return
+        header = RTP_HEADER.pack(
+            0x80, (0x80 if marker else 0) | payload_type, self._out_seq, self._out_ts, self._out_ssrc
+        )
+        self._transport.sendto(header + payload, self._send_addr)  # type: ignore[union-attr]
+        self.stats.packets_out += 1
+
+    def forward(
+        self,
+        data: bytes,
+        hdr: Header,
+        payload_type: int,
+        in_clock: int,
+        payload: bytes | None = None,
+    ) -> None:
+        """Forward a received packet to this leg's party, rewritten into our outgoing stream.
+
+        Sequence numbers and timestamps keep their gaps and order (so loss and reordering
+        stay visible to the far end's jitter buffer) but are shifted onto our stream; the
+        SSRC is ours; ``payload`` replaces the original one when transcoding.
+        """
+        if not self.can_send:
+            return
+        m, _pt, seq, ts, ssrc, _start, _end = hdr
+        now = time.monotonic()
+        src = (ssrc, in_clock)
+        if src != self._src:
+            self._src = src
+            gap = 0 if self._out_time is None else round((now - self._out_time) * self.clock_rate)
+            self._src_seq_off = (self._out_seq + 1 - seq) & 0xFFFF
+            self._src_ts0 = ts
+            self._out_ts0 = (self._out_ts + max(gap, 1)) & 0xFFFFFFFF
+            m = 1
+        out_seq = (seq + self._src_seq_off) & 0xFFFF
+        delta = (ts - self._src_ts0) & 0xFFFFFFFF
+        if in_clock != self.clock_rate:
+            if delta >= 0x80000000:
+                delta -= 0x100000000
+            delta = delta * self.clock_rate // in_clock
+        out_ts = (self._out_ts0 + delta) & 0xFFFFFFFF
+        if ((out_seq - self._out_seq) & 0xFFFF) < 0x8000:
+            self._out_seq = out_seq
+            self._out_ts = out_ts
+            self._out_time = now
+        b1 = (0x80 if m else 0) | payload_type
+        if payload is None:
+            buf = bytearray(data)
+            buf[1] = b1
+            _SEQ_TS_SSRC.pack_into(buf, 2, out_seq, out_ts, self._out_ssrc)
+        else:
+            buf = RTP_HEADER.pack(0x80, b1, out_seq, out_ts, self._out_ssrc) + payload  # type: ignore[assignment]
+        self._transport.sendto(buf, self._send_addr)  # type: ignore[union-attr]
+        self.stats.packets_out += 1
+
+    # -- teardown ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close both sockets (use ``MediaRelay.release`` so the ports return to the pool)."""
+        self.closed = True
+        self.handler = None
+        for transport in (self._transport, self._rtcp_transport):
+            if transport is not None:
+                transport.close()
+        self._transport = None
+        self._rtcp_transport = None

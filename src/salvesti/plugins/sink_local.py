@@ -1,0 +1,198 @@
+"""The ``local`` recording sink: one file per call in dated folders on a local disk.
+
+``{platform: local, id: disk, path: recordings, format: wav|flac|opus}``.  Files land at
+``<path>/YYYY/MM/DD/<call id>.<ext>`` with the date of the call's start in the configured
+timezone.  During the call the sink always writes a crash-safe WAV (see
+:mod:`salvesti.core.audio.wav`); FLAC and Opus are encoded from it when the call ends, in a
+worker thread, and the WAV is then removed.  ``repair`` finishes what a crash cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import voluptuous as vol
+
+from salvesti.core.audio.convert import FORMATS, convert_wav
+from salvesti.core.audio.wav import WavWriter, repair_wav
+from salvesti.core.call import Call, RecordingInfo
+from salvesti.core.errors import SalvestiError
+from salvesti.core.plugins import Platform, hookimpl
+
+_LOGGER = logging.getLogger(__name__)
+
+SCHEMA = vol.Schema(
+    {
+        vol.Required("platform"): "local",
+        vol.Required("id"): str,
+        vol.Optional("path"): str,
+        vol.Optional("format", default="wav"): vol.In(["wav", "flac", "opus"]),
+    }
+)
+
+
+class LocalSink:
+    """Implements ``core.components.RecordingSink`` on a local folder."""
+
+    def __init__(self, hub: Any, sink_id: str, root: Path, fmt: str = "wav") -> None:
+        self.hub = hub
+        self.id = sink_id
+        self.root = root
+        self.format = fmt
+
+    @classmethod
+    def from_config(cls, hub: Any, conf: dict[str, Any]) -> LocalSink:
+        root = hub.path(conf["path"]) if conf.get("path") else hub.data_dir / "recordings"
+        return cls(hub, conf["id"], root, conf.get("format", "wav"))
+
+    def __repr__(self) -> str:
+        return f"local({self.id})"
+
+    async def async_setup(self) -> None:
+        try:
+            await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
+        except OSError as err:
+            raise SalvestiError(
+                f"local({self.id}): cannot create recordings folder {self.root}: {err}"
+            ) from err
+        if not os.access(self.root, os.W_OK):
+            raise SalvestiError(f"local({self.id}): recordings folder {self.root} is not writable")
+
+    async def async_unload(self) -> None:
+        return None
+
+    # -- paths -------------------------------------------------------------------------------------
+    def folder(self, call: Call) -> Path:
+        tz = getattr(self.hub, "tz", None)
+        started = call.started_at.astimezone(tz) if tz is not None else call.started_at
+        return self.root / f"{started:%Y}" / f"{started:%m}" / f"{started:%d}"
+
+    def wav_path(self, call: Call) -> Path:
+        return self.folder(call) / f"{call.id}.wav"
+
+    def final_path(self, call: Call) -> Path:
+        ext = "wav" if self.format == "wav" else FORMATS[self.format][2]
+        return self.folder(call) / f"{call.id}.{ext}"
+
+    # -- RecordingSink -------------------------------------------------------------------------------
+    def open(self, call: Call, sample_rate: int) -> WavWriter:
+        """Create the call's WAV (small, blocking: folder creation and a 44-byte header)."""
+        path = self.wav_path(call)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return WavWriter(path, sample_rate, channels=2)
+
+    async def finalize(self, call: Call, writer: Any) -> RecordingInfo:
+        return await asyncio.to_thread(self._finalize, call, writer)
+
+    def _finalize(self, call: Call, writer: WavWriter) -> RecordingInfo:
+        writer.close(fsync=True)
+        return self._publish(call, writer.path, writer.sample_rate, writer.duration_s, "saved")
+
+    def _publish(self, call: Call, wav: Path, rate: int, duration: float, status: str) -> RecordingInfo:
+        """Convert if configured, fsync, hash: the RecordingInfo the store keeps."""
+        final = self.final_path(call)
+        if final != wav:
+            tmp = final.with_name(final.name + ".part")
+            convert_wav(wav, tmp, self.format)
+            _fsync_file(tmp)
+            os.replace(tmp, final)
+            wav.unlink()
+        _fsync_dir(final.parent)
+        size, digest = _hash(final)
+        return RecordingInfo(
+            path=str(final.resolve()),
+            format=self.format,
+            sample_rate=rate,
+            channels=2,
+            duration_s=round(duration, 3),
+            bytes=size,
+            sha256=digest,
+            status=status,
+        )
+
+    async def delete(self, call: Call) -> bool:
+        def remove() -> bool:
+            gone = False
+            for path in {self.final_path(call), self.wav_path(call), *_recorded_path(call)}:
+                try:
+                    path.unlink()
+                    gone = True
+                except FileNotFoundError:
+                    pass
+            return gone
+
+        return await asyncio.to_thread(remove)
+
+    async def repair(self, call: Call) -> RecordingInfo | None:
+        """Finish a recording cut off by a crash: fix the WAV, convert, hash; None if no file."""
+        return await asyncio.to_thread(self._repair, call)
+
+    def _repair(self, call: Call) -> RecordingInfo | None:
+        rate = call.recording.sample_rate if call.recording is not None else 8000
+        wav = next((p for p in (*_recorded_path(call), self.wav_path(call)) if p.suffix == ".wav"), None)
+        if wav is not None and wav.exists():
+            duration = repair_wav(wav, sample_rate=rate, channels=2)
+            if self.format != "wav" and duration == 0:
+                wav.unlink()
+                return None
+            info = self._publish(call, wav, rate, duration, "repaired")
+            _LOGGER.warning("local(%s): repaired %s (%.1f s)", self.id, info.path, duration)
+            return info
+        final = self.final_path(call)
+        if final.exists():  # converted before the crash, saved to the store after it
+            size, digest = _hash(final)
+            duration = call.recording.duration_s if call.recording is not None else None
+            return RecordingInfo(
+                path=str(final.resolve()), format=self.format, sample_rate=rate, channels=2,
+                duration_s=duration, bytes=size, sha256=digest, status="repaired",
+            )  # fmt: skip
+        return None
+
+
+def _recorded_path(call: Call) -> list[Path]:
+    if call.recording is not None and call.recording.path:
+        return [Path(call.recording.path)]
+    return []
+
+
+def _hash(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync_file(path)
+    except OSError:  # some filesystems refuse fsync on a directory; the data is synced already
+        pass
+
+
+@hookimpl
+def register_recording_sinks(register: Any) -> None:
+    register(
+        Platform(
+            kind="sink",
+            name="local",
+            schema=SCHEMA,
+            factory=LocalSink.from_config,
+            description="Recordings as files in dated folders on a local disk (wav, flac or opus)",
+        )
+    )
