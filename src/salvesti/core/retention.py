@@ -1,0 +1,166 @@
+"""The retention sweep: delete recordings whose time is up, and say so.
+
+A call's ``retention.delete_after`` is set when it ends (first matching rule); the sweep
+deletes the recordings past that time through the sink that wrote them, marks them
+``deleted``, writes the deletion log and publishes ``recording_deleted``.  Legal hold stops
+it.  Calls that ended while no rule matched (or before a rule was added) get the rules
+applied again first, so adding a rule later also covers the backlog.
+
+It runs hourly inside ``salvesti run`` (plus once at start) and on demand from
+``salvesti retention sweep [--dry-run]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from salvesti.core import bus as events
+from salvesti.core.call import Call
+from salvesti.core.components import CallStore, RecordingSink, RetentionRule
+
+_LOGGER = logging.getLogger(__name__)
+
+SWEEP_INTERVAL = 3600.0
+
+
+class RetentionStore(CallStore, Protocol):
+    """What the sweep needs from a store beyond :class:`CallStore`."""
+
+    async def calls_due_for_deletion(self, now: datetime) -> list[Call]: ...
+
+    async def calls_without_retention(self) -> list[Call]: ...
+
+
+@dataclass
+class SweepParts:
+    """The pieces a sweep works with, for callers that have no running hub."""
+
+    store: RetentionStore
+    sinks: dict[str, RecordingSink] = field(default_factory=dict)
+    rules: list[RetentionRule] = field(default_factory=list)
+    bus: Any = None
+
+
+@dataclass
+class Deletion:
+    """One recording the sweep deleted (or, in a dry run, would delete)."""
+
+    call_id: str
+    path: str | None
+    rule: str
+    reason: str
+    delete_after: datetime | None
+    deleted: bool
+    error: str | None = None
+    call: Call | None = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "path": self.path,
+            "rule": self.rule,
+            "reason": self.reason,
+            "delete_after": self.delete_after.isoformat() if self.delete_after else None,
+            "deleted": self.deleted,
+            "error": self.error,
+        }
+
+
+def _parts(target: Any) -> SweepParts:
+    if isinstance(target, SweepParts):
+        return target
+    return SweepParts(store=target.store, sinks=target.sinks, rules=target.retention_rules, bus=target.bus)
+
+
+def first_rule(rules: list[RetentionRule], call: Call) -> RetentionRule | None:
+    return next((rule for rule in rules if rule.matches(call)), None)
+
+
+async def sweep(target: Any, now: datetime, *, dry_run: bool = False) -> list[Deletion]:
+    """Delete every recording past ``delete_after`` (not on legal hold); return what was done.
+
+    ``target`` is a running :class:`~salvesti.core.hub.Hub` or a :class:`SweepParts`.
+    With ``dry_run`` nothing changes; the result lists what would be deleted.
+    """
+    parts = _parts(target)
+    store = parts.store
+    due: dict[str, Call] = {}
+    for call in await store.calls_without_retention():
+        rule = first_rule(parts.rules, call)
+        if rule is None:
+            continue
+        call.set_delete_after(rule.days, rule.id)
+        if dry_run:
+            if call.retention.delete_after is not None and call.retention.delete_after <= now:
+                due[call.id] = call
+        else:
+            await store.save_call(call)
+    for call in await store.calls_due_for_deletion(now):
+        due.setdefault(call.id, call)
+    result = []
+    for call in sorted(due.values(), key=lambda c: (c.retention.delete_after or now, c.id)):
+        result.append(await _delete_one(parts, call, now, dry_run))
+    return result
+
+
+async def _delete_one(parts: SweepParts, call: Call, now: datetime, dry_run: bool) -> Deletion:
+    rule = call.retention.rule or "unknown"
+    when = call.retention.delete_after
+    reason = f"kept until {when.isoformat() if when else '?'} by retention rule {rule!r}"
+    path = call.recording.path if call.recording is not None else None
+    deletion = Deletion(call.id, path, rule, reason, when, deleted=False, call=call)
+    if dry_run:
+        return deletion
+    try:
+        await _delete_file(parts, call)
+    except asyncio.CancelledError:
+        raise
+    except Exception as err:
+        _LOGGER.error("retention: call %s: could not delete %s: %s", call.id, path, err)
+        deletion.error = f"{type(err).__name__}: {err}"
+        return deletion
+    assert call.recording is not None
+    call.recording.status = "deleted"
+    await parts.store.save_call(call)
+    await parts.store.log_deletion(call, rule=rule, reason=reason, when=now)
+    deletion.deleted = True
+    _LOGGER.info("retention: call %s: recording deleted (%s)", call.id, reason)
+    if parts.bus is not None:
+        parts.bus.publish(events.RECORDING_DELETED, {**call.to_json(), "reason": reason})
+    return deletion
+
+
+async def _delete_file(parts: SweepParts, call: Call) -> None:
+    """Through the sink that wrote it; without one, remove the recorded path directly."""
+    sink = parts.sinks.get(str(call.meta.get("sink") or "")) or next(iter(parts.sinks.values()), None)
+    if sink is not None:
+        await sink.delete(call)
+        return
+    if call.recording is not None and call.recording.path:
+        await asyncio.to_thread(Path(call.recording.path).unlink, missing_ok=True)
+
+
+async def run_schedule(hub: Any, interval: float = SWEEP_INTERVAL) -> None:
+    """Sweep once now and then every ``interval`` seconds until cancelled (a hub task)."""
+    while True:
+        try:
+            done = await sweep(hub, hub.now())
+            if done:
+                _LOGGER.info("retention: %d recording(s) deleted", sum(d.deleted for d in done))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _LOGGER.exception("retention: sweep failed; trying again in %.0f s", interval)
+        await asyncio.sleep(interval)
+
+
+def start_schedule(hub: Any, interval: float = SWEEP_INTERVAL) -> asyncio.Task[None] | None:
+    """Register the hourly sweep as a hub task (nothing to do without a store)."""
+    if hub.store is None:
+        return None
+    return hub.create_task(run_schedule(hub, interval), name="retention sweep")
