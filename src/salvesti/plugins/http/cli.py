@@ -1,0 +1,330 @@
+"""Command-line side of the HTTP plugin: users, tokens, GDPR subject requests, audit verification.
+
+These work on the database file directly (the server need not run), so the first admin can be
+created before anyone can log in, and an erasure request can be carried out on a stopped box.
+Every subject export and erasure is written to the same hash-chained audit log as web access.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import hashlib
+import json
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from salvesti.plugins.http import accounts, audit, auth, db
+
+
+def _config(path: str) -> dict[str, Any]:
+    from salvesti.core.config import load_config
+    from salvesti.core.plugins import PluginManager
+
+    plugins = PluginManager()
+    plugins.load()
+    return load_config(Path(path), plugins)
+
+
+class _Ctx:
+    """What a command needs: the config, the store (for calls) and our connection (for users/audit)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        from salvesti.plugins.store_sqlite import open_store
+
+        self.config = config
+        self.store = open_store(config)
+        self.tz = ZoneInfo(config.get("salvesti", {}).get("timezone") or "UTC")
+        self.conn: Any = None
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    def now_iso(self) -> str:
+        return self.now().isoformat(timespec="seconds")
+
+    async def __aenter__(self) -> _Ctx:
+        await self.store.async_setup()
+        self.conn = await db.connect(str(self.store.path))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+        await self.store.async_unload()
+
+    async def audit(self, action: str, **kw: Any) -> None:
+        await audit.append(
+            self.conn,
+            at=self.now_iso(),
+            user=f"cli:{getpass.getuser()}",
+            action=action,
+            source_addr="cli",
+            **kw,
+        )
+
+
+def _run(args: argparse.Namespace, body: Callable[[_Ctx], Awaitable[int]]) -> int:
+    from salvesti.core.errors import ConfigError
+
+    try:
+        config = _config(args.config)
+    except ConfigError as err:
+        for line in err.errors:
+            print(line, file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        async with _Ctx(config) as ctx:
+            return await body(ctx)
+
+    return asyncio.run(main())
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise SystemExit("passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+# -- users and tokens ---------------------------------------------------------------------------
+def cmd_users_add(args: argparse.Namespace) -> int:
+    password = _read_password()
+
+    async def body(ctx: _Ctx) -> int:
+        try:
+            user = await accounts.create_user(
+                ctx.conn, args.name, args.role, password, args.extension, ctx.now_iso()
+            )
+        except accounts.AccountError as err:
+            print(f"salvesti: {err}", file=sys.stderr)
+            return 1
+        await ctx.audit("user_add", detail={"name": user.name, "role": user.role})
+        print(f"user {user.name} ({user.role}) added")
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    async def body(ctx: _Ctx) -> int:
+        for user in await db.list_users(ctx.conn):
+            ext = f" ext {user.extension}" if user.extension else ""
+            print(f"{user.name}\t{user.role}{ext}{' (disabled)' if user.disabled else ''}")
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    async def body(ctx: _Ctx) -> int:
+        try:
+            token_id, token, role = await accounts.create_token(
+                ctx.conn, args.user, args.role, args.name or "", ctx.now_iso()
+            )
+        except accounts.AccountError as err:
+            print(f"salvesti: {err}", file=sys.stderr)
+            return 1
+        await ctx.audit("token_create", detail={"user": args.user, "role": role, "id": token_id})
+        print(token)
+        print(f"token {token_id} for {args.user} ({role}); it is shown only once", file=sys.stderr)
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    async def body(ctx: _Ctx) -> int:
+        for t in await db.list_tokens(ctx.conn):
+            state = f"revoked {t['revoked_at']}" if t["revoked_at"] else "active"
+            print(f"{t['id']}\t{t['user']}\t{t['role']}\t{t['name']}\t{state}")
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    async def body(ctx: _Ctx) -> int:
+        if not await db.revoke_token(ctx.conn, args.id, ctx.now_iso()):
+            print(f"salvesti: no active token {args.id}", file=sys.stderr)
+            return 1
+        await ctx.audit("token_revoke", detail={"id": args.id})
+        print(f"token {args.id} revoked")
+        return 0
+
+    return _run(args, body)
+
+
+# -- GDPR subject requests ----------------------------------------------------------------------
+async def subject_calls(ctx: _Ctx, number: str) -> list[Any]:
+    """Every call with exactly this remote number (the store's number filter matches parts)."""
+    from salvesti.core.components import CallQuery
+    from salvesti.core.numbers import normalize_number
+
+    country = ctx.config.get("salvesti", {}).get("default_country", "EE")
+    wanted = normalize_number(number, country)
+    calls = await ctx.store.list_calls(CallQuery(number=number, limit=0))
+    return [c for c in calls if c.remote_number and normalize_number(c.remote_number, country) == wanted]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def cmd_subject_export(args: argparse.Namespace) -> int:
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    async def body(ctx: _Ctx) -> int:
+        calls = await subject_calls(ctx, args.number)
+        items = []
+        for call in calls:
+            item = call.to_json()
+            rec = call.recording
+            src = Path(rec.path) if rec is not None and rec.path and rec.status != "deleted" else None
+            if src is not None and src.is_file():
+                dest = out / f"{call.id}{src.suffix}"
+                await asyncio.to_thread(shutil.copy2, src, dest)
+                item["export_file"] = dest.name
+                item["export_sha256"] = await asyncio.to_thread(_sha256, dest)
+            items.append(item)
+            await ctx.audit("export", call_id=call.id, detail={"out": str(out)})
+        core = ctx.config.get("salvesti", {})
+        manifest = {
+            "number": args.number,
+            "exported_at": ctx.now_iso(),
+            "purpose": core.get("purpose"),
+            "calls": items,
+        }
+        (out / "calls.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        (out / "README.txt").write_text(_EXPORT_README)
+        print(f"{len(items)} call(s) of {args.number} exported to {out}")
+        return 0
+
+    return _run(args, body)
+
+
+_EXPORT_README = """Salvesti - andmesubjekti koopia / data subject copy
+
+calls.json: every call of this number with its metadata (times, direction, duration, purpose,
+retention).  <call id>.wav (or .flac/.opus): the full recording of both parties; left channel =
+what the caller said, right channel = what the caller heard.
+"""
+
+
+def cmd_subject_erase(args: argparse.Namespace) -> int:
+    async def body(ctx: _Ctx) -> int:
+        calls = await subject_calls(ctx, args.number)
+        held = [c for c in calls if c.retention.legal_hold]
+        todo = [c for c in calls if not c.retention.legal_hold]
+        for c in held:
+            print(f"kept (legal hold): {c.id}")
+        if not args.yes:
+            for c in todo:
+                print(f"would erase: {c.id}")
+            print(f"{len(todo)} call(s) would be erased; run again with --yes")
+            return 0
+        number_hash = hashlib.sha256((args.number or "").encode()).hexdigest()
+        data_dir = Path(ctx.config.get("salvesti", {}).get("data_dir", "."))
+        for call in todo:
+            removed = erase_call_files(call, data_dir)
+            call.remote_number = None
+            call.notes = ""
+            call.tags = []
+            call.meta["erased"] = {"at": ctx.now_iso(), "reason": "data subject erasure request"}
+            if call.recording is not None:
+                call.recording.status = "deleted"
+            await ctx.store.save_call(call)
+            await ctx.store.log_deletion(
+                call, rule="erasure", reason="data subject erasure request", when=ctx.now()
+            )
+            await ctx.audit("erase", call_id=call.id, detail={"number_sha256": number_hash, "files": removed})
+            print(f"erased: {call.id}")
+        print(f"{len(todo)} call(s) erased, {len(held)} kept under legal hold")
+        return 1 if held else 0
+
+    return _run(args, body)
+
+
+def erase_call_files(call: Any, data_dir: Path) -> int:
+    """The recording and derived files (cached waveform peaks) of one call."""
+    removed = 0
+    rec = call.recording
+    if rec is not None and rec.path:
+        path = Path(rec.path)
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    for cached in (data_dir / "cache" / "waveforms").glob(f"{call.id}-*.json"):
+        cached.unlink()
+        removed += 1
+    return removed
+
+
+# -- audit ----------------------------------------------------------------------------------------
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    async def body(ctx: _Ctx) -> int:
+        result = await audit.verify(ctx.conn)
+        if result.ok:
+            print(f"audit log OK: {result.entries} entries, chain intact")
+            return 0
+        print(f"audit log BROKEN at entry {result.first_bad}: {result.reason}", file=sys.stderr)
+        return 1
+
+    return _run(args, body)
+
+
+def add_commands(subparsers: Any) -> None:
+    def parser(sub: Any, name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> Any:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("-c", "--config", required=True, help="the config file")
+        p.set_defaults(func=func)
+        return p
+
+    users = subparsers.add_parser("users", help="web UI and API users").add_subparsers(
+        dest="users_cmd", required=True
+    )
+    p = parser(users, "add", "add a user (password read from stdin)", cmd_users_add)
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=auth.ROLES)
+    p.add_argument("--extension", help="an agent sees only calls of this extension")
+    parser(users, "list", "list users", cmd_users_list)
+
+    tokens = subparsers.add_parser("tokens", help="API tokens").add_subparsers(
+        dest="tokens_cmd", required=True
+    )
+    p = parser(tokens, "create", "print a new bearer token for USER", cmd_tokens_create)
+    p.add_argument("user")
+    p.add_argument("--role", choices=auth.ROLES, help="at most the user's role (default: the user's role)")
+    p.add_argument("--name", help="a label, e.g. 'crm'")
+    parser(tokens, "list", "list tokens", cmd_tokens_list)
+    p = parser(tokens, "revoke", "revoke a token by id", cmd_tokens_revoke)
+    p.add_argument("id", type=int)
+
+    subject = subparsers.add_parser("subject", help="GDPR data subject requests").add_subparsers(
+        dest="subject_cmd", required=True
+    )
+    p = parser(subject, "export", "copy every call and recording of NUMBER", cmd_subject_export)
+    p.add_argument("number")
+    p.add_argument("--out", required=True, help="folder to write to")
+    p = parser(subject, "erase", "erase NUMBER's recordings (lists them without --yes)", cmd_subject_erase)
+    p.add_argument("number")
+    p.add_argument("--yes", action="store_true", help="really erase")
+
+    audit_p = subparsers.add_parser("audit", help="the audit log").add_subparsers(
+        dest="audit_cmd", required=True
+    )
+    parser(audit_p, "verify", "check the audit log's hash chain", cmd_audit_verify)

@@ -1,0 +1,355 @@
+"""The HTTP server component: one aiohttp application serving the API, the event stream and the UI.
+
+Set up and unloaded by the hub like any integration.  Cross-cutting rules live in the two
+middlewares here so no route can forget them: every response carries the security headers, and
+every ``/api`` request except the public ones is authenticated (session cookie or bearer
+token) and, when it changes state with a cookie, must carry the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from aiohttp import web
+
+from salvesti.core.call import Call
+from salvesti.plugins.http import audit, auth, db
+from salvesti.plugins.http.schema import split_listen
+from salvesti.plugins.http.waveform import PeaksCache
+
+_LOGGER = logging.getLogger(__name__)
+
+SESSION_COOKIE = "salvesti_session"
+CSRF_HEADER = "X-CSRF-Token"
+SERVER_KEY: web.AppKey[HttpServer] = web.AppKey("salvesti_http", None)  # type: ignore[arg-type]
+#: Where the authenticated user is kept on a request (RequestKey where aiohttp has it).
+PRINCIPAL: Any = web.RequestKey("principal", auth.Principal) if hasattr(web, "RequestKey") else "principal"
+PUBLIC_PATHS = frozenset({"/api/health", "/api/auth/login", "/api/openapi.json"})
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def api_error(
+    status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> web.HTTPException:
+    """A JSON error response to raise from handlers: ``{"error": message}``."""
+    body = json.dumps({"error": message, **extra})
+    cls = {
+        400: web.HTTPBadRequest,
+        401: web.HTTPUnauthorized,
+        403: web.HTTPForbidden,
+        404: web.HTTPNotFound,
+        405: web.HTTPMethodNotAllowed,
+        409: web.HTTPConflict,
+        410: web.HTTPGone,
+        413: web.HTTPRequestEntityTooLarge,
+        415: web.HTTPUnsupportedMediaType,
+        416: web.HTTPRequestRangeNotSatisfiable,
+        429: web.HTTPTooManyRequests,
+        503: web.HTTPServiceUnavailable,
+    }.get(status)
+    if cls is None:
+        return web.HTTPBadRequest(text=body, content_type="application/json")
+    if cls is web.HTTPMethodNotAllowed:
+        return cls("", [], text=body, content_type="application/json", headers=headers)
+    if cls is web.HTTPRequestEntityTooLarge:
+        return cls(0, 0, text=body, content_type="application/json", headers=headers)
+    return cls(text=body, content_type="application/json", headers=headers)
+
+
+def principal(request: web.Request) -> auth.Principal:
+    return request[PRINCIPAL]  # type: ignore[no-any-return]
+
+
+def server_of(request: web.Request) -> HttpServer:
+    return request.app[SERVER_KEY]
+
+
+class HttpServer:
+    """The ``http`` integration: owns the aiohttp runner, its DB connection and the SSE clients."""
+
+    def __init__(self, hub: Any, config: dict[str, Any]) -> None:
+        self.hub = hub
+        self.config = config
+        self.id = config.get("id", "http")
+        self.host, self.port = split_listen(config["listen"])
+        self.language: str = config.get("language", "et")
+        self.limiter = auth.LoginLimiter(config["login_attempts"], config["login_window_s"])
+        self.conn: aiosqlite.Connection | None = None
+        self.runner: web.AppRunner | None = None
+        self.peaks = PeaksCache(Path(hub.data_dir) / "cache" / "waveforms")
+        self.sse_queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._playback_seen: dict[tuple[str, str, str], float] = {}
+        self.bound_port: int | None = None
+
+    @classmethod
+    def from_config(cls, hub: Any, config: dict[str, Any]) -> HttpServer:
+        from salvesti.plugins.http.schema import SCHEMA
+
+        return cls(hub, SCHEMA(dict(config)))
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def async_setup(self) -> None:
+        self.conn = await db.connect(str(db_path(self.hub)))
+        app = self.make_app()
+        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError:
+            await self.runner.cleanup()
+            await self.conn.close()
+            self.runner = self.conn = None
+            raise
+        sockets = getattr(site, "_server", None)
+        if sockets is not None and sockets.sockets:
+            self.bound_port = sockets.sockets[0].getsockname()[1]
+        self._unsubscribe = self.hub.bus.subscribe("*", self._on_event)
+        _LOGGER.info("http(%s): listening on http://%s:%s/", self.id, self.host, self.bound_port)
+
+    async def async_unload(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for q in list(self.sse_queues):
+            q.put_nowait(None)
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+        if self.conn is not None:
+            await self.conn.close()
+            self.conn = None
+
+    def make_app(self) -> web.Application:
+        from salvesti.plugins.http import routes_admin, routes_auth, routes_calls, routes_events, routes_ui
+
+        app = web.Application(middlewares=[headers_middleware, auth_middleware], client_max_size=1024**2)
+        app[SERVER_KEY] = self
+        routes_auth.add_routes(app)
+        routes_calls.add_routes(app)
+        routes_admin.add_routes(app)
+        routes_events.add_routes(app)
+        routes_ui.add_routes(app)
+        return app
+
+    # -- helpers for routes ---------------------------------------------------------------
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self.conn is None:
+            raise api_error(503, "not ready")
+        return self.conn
+
+    def now_iso(self) -> str:
+        return str(self.hub.now().isoformat(timespec="seconds"))
+
+    async def audit(
+        self,
+        request: web.Request | None,
+        action: str,
+        *,
+        call_id: str | None = None,
+        user: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append to the audit log; the user and source address come from the request."""
+        who = user
+        addr = None
+        if request is not None:
+            addr = request.remote
+            p = request.get(PRINCIPAL)
+            if who is None and p is not None:
+                who = p.name
+        await audit.append(
+            self.db,
+            at=self.now_iso(),
+            user=who,
+            action=action,
+            call_id=call_id,
+            source_addr=addr,
+            detail=detail,
+        )
+
+    def playback_is_new(self, user: str, call_id: str, action: str) -> bool:
+        """One audit entry per listening session, not per Range request the player makes."""
+        window = float(self.config.get("audit_playback_window_s", 300))
+        now = time.monotonic()
+        key = (user, call_id, action)
+        last = self._playback_seen.get(key)
+        self._playback_seen[key] = now
+        if len(self._playback_seen) > 5000:
+            cutoff = now - window
+            self._playback_seen = {k: v for k, v in self._playback_seen.items() if v > cutoff}
+        return last is None or now - last > window
+
+    async def get_visible_call(self, request: web.Request, call_id: str) -> Call:
+        """The call, or 404 when it does not exist *or* the user may not see it (no oracle)."""
+        store = self.hub.store
+        call = await store.get_call(call_id) if store is not None and len(call_id) <= 128 else None
+        if call is None or not can_see(principal(request), call):
+            raise api_error(404, "call not found")
+        return call
+
+    def _on_event(self, event: Any) -> None:
+        for q in list(self.sse_queues):
+            if q.qsize() < 200:  # a stalled client loses events rather than memory
+                q.put_nowait({"event": event.name, "data": event.data})
+
+    def publish_local(self, name: str, data: dict[str, Any]) -> None:
+        """Events that only the web clients care about (e.g. a call's notes changed)."""
+        for q in list(self.sse_queues):
+            if q.qsize() < 200:
+                q.put_nowait({"event": name, "data": data})
+
+
+def db_path(hub: Any) -> Path:
+    """The store's SQLite file (our tables live beside the calls)."""
+    store = getattr(hub, "store", None)
+    for attr in ("path", "db_path"):
+        value = getattr(store, attr, None)
+        if value:
+            return Path(value)
+    return Path(hub.data_dir) / "salvesti.db"
+
+
+def can_see(p: auth.Principal, call: Call | dict[str, Any]) -> bool:
+    """Managers and admins see every call; an agent only calls their extension took part in."""
+    if p.can("manager"):
+        return True
+    if not p.extension:
+        return False
+    if isinstance(call, dict):
+        return p.extension == call.get("extension") or p.extension in (call.get("extensions") or [])
+    return p.extension == call.extension or p.extension in call.extensions
+
+
+# -- middlewares ----------------------------------------------------------------------------
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Security headers on every response, JSON errors for the API, and server time."""
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if request.path.startswith("/api/") and exc.content_type != "application/json" and exc.status >= 400:
+            headers = {
+                k: v for k, v in exc.headers.items() if k.lower() not in ("content-type", "content-length")
+            }
+            response = web.json_response({"error": exc.reason}, status=exc.status, headers=headers)
+        else:
+            response = web.Response(status=exc.status, reason=exc.reason, body=exc.body, headers=exc.headers)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        _LOGGER.exception("http: %s %s failed", request.method, request.path)
+        response = web.json_response({"error": "internal error"}, status=500)
+    if not response.prepared:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+    return response
+
+
+def _origin_ok(request: web.Request) -> bool:
+    """Origin (or Referer) must be this server, when the browser sent one."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = request.headers.get("Referer")
+        if not referer:
+            return True  # non-browser clients; the CSRF token still has to match
+        origin = "/".join(referer.split("/")[:3])
+    allowed = {f"{request.scheme}://{request.host}", *server_of(request).config.get("allowed_origins", [])}
+    return origin in allowed
+
+
+async def resolve_principal(request: web.Request) -> auth.Principal | None:
+    server = server_of(request)
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        found = await db.user_for_token(server.db, auth.token_hash(token.strip()))
+        if found is None or found[0].disabled:
+            return None
+        user, token_role, token_id = found
+        await db.touch_token(server.db, token_id, server.now_iso())
+        role = auth.lower_role(user.role, token_role)
+        return auth.Principal(user.id, user.name, role, user.extension, "token")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found_s = await db.user_for_session(server.db, auth.token_hash(cookie), time.time())
+        if found_s is None or found_s[0].disabled:
+            return None
+        user, csrf = found_s
+        return auth.Principal(user.id, user.name, user.role, user.extension, "session", csrf)
+    return None
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if not path.startswith("/api/") or path in PUBLIC_PATHS:
+        if request.method in UNSAFE_METHODS and not _origin_ok(request):
+            raise api_error(403, "cross-origin request refused")
+        return await handler(request)
+    p = await resolve_principal(request)
+    if p is None:
+        raise web.HTTPUnauthorized(
+            text=json.dumps({"error": "authentication required"}),
+            content_type="application/json",
+            headers={"WWW-Authenticate": 'Bearer realm="salvesti"'},
+        )
+    if request.method in UNSAFE_METHODS and p.via == "session":
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not _origin_ok(request) or not p.csrf or not hmac.compare_digest(sent, p.csrf):
+            raise api_error(403, "CSRF check failed")
+    request[PRINCIPAL] = p
+    return await handler(request)
+
+
+def require(request: web.Request, role: str) -> auth.Principal:
+    p = principal(request)
+    if not p.can(role):
+        raise api_error(403, f"needs the {role} role")
+    return p
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, or a 400/415 that says what is wrong."""
+    if request.content_type != "application/json":
+        raise api_error(415, "send JSON (Content-Type: application/json)")
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise api_error(400, "body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise api_error(400, "body must be a JSON object")
+    return body

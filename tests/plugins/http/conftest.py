@@ -1,0 +1,194 @@
+"""A real Salvesti hub (SQLite store, local sink, HTTP server on a free loopback port) with real
+WAV recordings and users of every role, for the HTTP API, CLI and browser tests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import wave
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import numpy as np
+import pytest
+
+from salvesti.core.call import Call, Direction, Disposition, NoticeInfo, RecordingInfo
+from salvesti.core.hub import Hub
+from salvesti.core.plugins import PluginManager
+from salvesti.plugins.http import accounts
+
+TZ = ZoneInfo("Europe/Tallinn")
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
+PASSWORD = "correct horse battery"
+ROLES = {
+    "admin": ("admin", None),
+    "manager": ("manager", None),
+    "agent1": ("agent", "101"),
+    "agent2": ("agent", "102"),
+}
+
+
+def make_wav(path: Path, seconds: float = 4.0, rate: int = 8000) -> Path:
+    """Stereo 16-bit: a 440 Hz tone on the left, 300 Hz on the right after the first second."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * rate)) / rate
+    left = (np.sin(2 * np.pi * 440 * t) * 12000).astype("<i2")
+    right = (np.sin(2 * np.pi * 300 * t) * 6000 * (t > 1.0)).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.stack([left, right], axis=1).tobytes())
+    return path
+
+
+def make_call(
+    rec_dir: Path,
+    n: int,
+    *,
+    ext: str | None,
+    number: str,
+    direction: Direction = Direction.INBOUND,
+    **kw: Any,
+) -> Call:
+    started = T0 + timedelta(minutes=n)
+    call_id = f"20261120T09{n:02d}00-{n:012x}"
+    wav = make_wav(rec_dir / f"{call_id}.wav", seconds=kw.pop("seconds", 4.0))
+    call = Call(
+        id=call_id,
+        source="office",
+        direction=direction,
+        line="+3726000000",
+        remote_number=number,
+        started_at=started,
+        answered_at=started + timedelta(seconds=3),
+        ended_at=started + timedelta(seconds=7),
+        disposition=Disposition.ANSWERED,
+        recording=RecordingInfo(
+            path=str(wav), duration_s=4.0, bytes=wav.stat().st_size, status="saved", sample_rate=8000
+        ),
+        notice=NoticeInfo(played=True, name="et", played_at=started + timedelta(seconds=4), complete=True),
+    )
+    if ext:
+        call.add_extension(ext)
+    for key, value in kw.items():
+        setattr(call, key, value)
+    return call
+
+
+@dataclass
+class Env:
+    hub: Hub
+    url: str
+    tokens: dict[str, str] = field(default_factory=dict)
+    calls: dict[str, Call] = field(default_factory=dict)
+
+    @property
+    def server(self) -> Any:
+        return self.hub.integrations["http"]
+
+    def bearer(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+def hub_config(tmp: Path, **http: Any) -> dict[str, Any]:
+    return {
+        "salvesti": {"data_dir": str(tmp / "data"), "timezone": "Europe/Tallinn", "purpose": "test"},
+        "store": {"platform": "sqlite"},
+        "sinks": [
+            {"platform": "local", "id": "disk", "path": str(tmp / "data" / "recordings"), "format": "wav"}
+        ],
+        "http": {"listen": "127.0.0.1:0", **http},
+    }
+
+
+async def start_env(tmp: Path, **http: Any) -> Env:
+    plugins = PluginManager()
+    plugins.load(entry_points_too=False)
+    (tmp / "config.yaml").write_text("# written by the test\n")
+    hub = Hub(hub_config(tmp, **http), config_path=tmp / "config.yaml", plugins=plugins)
+    await hub.async_start()
+    server = hub.integrations["http"]
+    assert server.bound_port, hub.status()
+    env = Env(hub, f"http://127.0.0.1:{server.bound_port}")
+    now = hub.now().isoformat()
+    for name, (role, ext) in ROLES.items():
+        await accounts.create_user(server.db, name, role, PASSWORD, ext, now)
+        env.tokens[name] = (await accounts.create_token(server.db, name, None, "test", now))[1]
+    rec_dir = tmp / "data" / "recordings" / "2026" / "11" / "20"
+    specs = [
+        ("a1_in", dict(ext="101", number="+3725551001")),
+        (
+            "a1_out",
+            dict(ext="101", number="+3725551002", direction=Direction.OUTBOUND, outcome="won", tags=["vip"]),
+        ),
+        ("a2_in", dict(ext="102", number="+3725552001", notes="wants a callback about the invoice")),
+        ("none", dict(ext=None, number="+3725553001", direction=Direction.INBOUND)),
+    ]
+    for n, (key, spec) in enumerate(specs, start=1):
+        call = make_call(rec_dir, n, **spec)  # type: ignore[arg-type]
+        await hub.store.save_call(call)
+        env.calls[key] = call
+    return env
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    e = await start_env(tmp_path)
+    try:
+        yield e
+    finally:
+        await e.hub.async_stop(call_timeout=0.1)
+
+
+@pytest.fixture
+async def http(env: Env) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(env.url) as session:
+        yield session
+
+
+async def login(env: Env, who: str, password: str = PASSWORD) -> tuple[aiohttp.ClientSession, str]:
+    """A cookie session logged in as ``who`` and its CSRF token (caller closes the session)."""
+    session = aiohttp.ClientSession(env.url, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with session.post("/api/auth/login", json={"username": who, "password": password}) as r:
+        assert r.status == 200, await r.text()
+        body = await r.json()
+    return session, body["csrf_token"]
+
+
+class LiveServer:
+    """The same hub in a background thread with its own loop, for sync clients (browser, schemathesis)."""
+
+    def __init__(self, tmp: Path, **http: Any) -> None:
+        self.tmp = tmp
+        self.http = http
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="live-hub", daemon=True)
+        self.env: Env | None = None
+
+    def run(self, coro: Any, timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def __enter__(self) -> Env:
+        self.thread.start()
+        self.env = self.run(start_env(self.tmp, **self.http))
+        return self.env
+
+    def __exit__(self, *exc: object) -> None:
+        if self.env is not None:
+            self.run(self.env.hub.async_stop(call_timeout=0.1))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[LiveServer, Env]]:
+    server = LiveServer(tmp_path)
+    with server as e:
+        yield server, e
