@@ -1,0 +1,115 @@
+"""A per-test bench of peers: everything started through a Lab is stopped when the test ends.
+
+Tests (and the benchmark) build their topology through a Lab so teardown and log
+collection are never forgotten: ``lab.close()`` stops every peer in reverse order, and
+``lab.logs()`` gathers the tail of each peer's output for a failing test's report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.audio import AudioSet
+from harness.baresip import Baresip
+from harness.procs import wait_for
+from harness.salvesti import EXTENSIONS, Salvesti
+from harness.sipp import Sipp, g711_params
+from harness.sipwire import options_status
+
+PROVIDER_SCENARIOS = {
+    "answer": "provider_uas_answer.xml",
+    "busy": "provider_uas_busy.xml",
+    "noanswer": "provider_uas_noanswer.xml",
+}
+
+
+class Lab:
+    def __init__(self, workdir: Path, audio: AudioSet) -> None:
+        self.dir = Path(workdir)
+        self.audio = audio
+        self._items: list[Any] = []
+
+    # -- peers ---------------------------------------------------------------------------
+    def provider(
+        self,
+        kind: str = "answer",
+        *,
+        law: str = "ulaw",
+        ring_ms: int = 300,
+        name: str = "provider",
+        timeout_s: float = 60,
+    ) -> Sipp:
+        """The carrier on loopback: registrar for Salvesti plus a callee that answers/busies/rings."""
+        pcap = self.audio.outside_ulaw_pcap if law == "ulaw" else self.audio.outside_alaw_pcap
+        sipp = Sipp(
+            name,
+            PROVIDER_SCENARIOS[kind],
+            self.dir,
+            timeout_s=timeout_s,
+            params={**g711_params(law), "PCAP": pcap, "RING_MS": ring_ms},
+        )
+        self._items.append(sipp)
+        sipp.start()
+        wait_for(
+            lambda: options_status(sipp.port, timeout=0.3) == 200,
+            8,
+            interval=0.1,
+            what=f"sipp carrier answering OPTIONS on {sipp.address}",
+        )
+        return sipp
+
+    def salvesti(self, *, trunk: Sipp | None = None, start: bool = True, **kwargs: Any) -> Salvesti:
+        salv = Salvesti(
+            self.dir, notice=self.audio.notice, trunk_port=trunk.port if trunk else None, **kwargs
+        )
+        self._items.append(salv)
+        return salv.start() if start else salv
+
+    def phone(
+        self,
+        ext: str,
+        salv: Salvesti,
+        *,
+        audio: Path | None = None,
+        auto_answer: bool = False,
+        register: bool = True,
+        password: str | None = None,
+    ) -> Baresip:
+        """A baresip office phone for extension ``ext`` registered at Salvesti (waits for REGISTER_OK)."""
+        pw = password if password is not None else EXTENSIONS[ext][0]
+        aor = Baresip.account(ext, salv.address, password=pw, register=register, auto_answer=auto_answer)
+        phone = Baresip(f"phone{ext}", self.dir, aor=aor, audio=audio or self.audio.phone_a)
+        self._items.append(phone)
+        phone.start()
+        if register:
+            phone.wait_event("REGISTER_OK", 8)
+        return phone
+
+    def baresip(self, name: str, *, aor: str, audio: Path) -> Baresip:
+        b = Baresip(name, self.dir, aor=aor, audio=audio)
+        self._items.append(b)
+        return b.start()
+
+    def sipp(self, name: str, scenario: str, **kwargs: Any) -> Sipp:
+        s = Sipp(name, scenario, self.dir, **kwargs)
+        self._items.append(s)
+        return s
+
+    # -- teardown ------------------------------------------------------------------------
+    def close(self) -> None:
+        for item in reversed(self._items):
+            try:
+                item.stop()
+            except Exception as exc:  # teardown must reach every peer
+                print(f"lab: stopping {item!r} failed: {exc}")
+
+    def logs(self) -> str:
+        out = []
+        for item in self._items:
+            name = getattr(item, "name", repr(item))
+            try:
+                out.append(f"===== {type(item).__name__} {name} =====\n{item.logs()}")
+            except Exception as exc:
+                out.append(f"===== {name}: logs unavailable: {exc}")
+        return "\n".join(out)
