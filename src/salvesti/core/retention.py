@@ -121,7 +121,7 @@ async def _delete_one(parts: SweepParts, call: Call, now: datetime, dry_run: boo
     except asyncio.CancelledError:
         raise
     except Exception as err:
-        _LOGGER.error("retention: call %s: could not delete %s: %s", call.id, path, err)
+        _LOGGER.error("call %s: could not delete %s: %s", call.id, path, err)
         deletion.error = f"{type(err).__name__}: {err}"
         return deletion
     assert call.recording is not None
@@ -129,7 +129,7 @@ async def _delete_one(parts: SweepParts, call: Call, now: datetime, dry_run: boo
     await parts.store.save_call(call)
     await parts.store.log_deletion(call, rule=rule, reason=reason, when=now)
     deletion.deleted = True
-    _LOGGER.info("retention: call %s: recording deleted (%s)", call.id, reason)
+    _LOGGER.info("call %s: recording deleted (%s)", call.id, reason)
     if parts.bus is not None:
         parts.bus.publish(events.RECORDING_DELETED, {**call.to_json(), "reason": reason})
     return deletion
@@ -151,11 +151,11 @@ async def run_schedule(hub: Any, interval: float = SWEEP_INTERVAL) -> None:
         try:
             done = await sweep(hub, hub.now())
             if done:
-                _LOGGER.info("retention: %d recording(s) deleted", sum(d.deleted for d in done))
+                _LOGGER.info("sweep: %d recording(s) deleted", sum(d.deleted for d in done))
         except asyncio.CancelledError:
             raise
         except Exception:
-            _LOGGER.exception("retention: sweep failed; trying again in %.0f s", interval)
+            _LOGGER.exception("sweep failed; trying again in %.0f s", interval)
         await asyncio.sleep(interval)
 
 

@@ -1,0 +1,137 @@
+"""``salvesti run`` (the foreground service) and ``salvesti retention sweep``.
+
+``run`` builds the hub from the validated config, starts it, sweeps retention at start
+and hourly, and on SIGINT/SIGTERM stops in stages (intake, calls, recordings, unload) so
+every recording in progress is finalised before the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+from salvesti.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Loaded,
+    add_config_argument,
+    bare_hub,
+    load,
+    open_store,
+    setup_component,
+)
+from salvesti.core import retention
+
+_LOGGER = logging.getLogger("salvesti")
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        force=True,
+    )
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    loaded = load(args)
+    setup_logging(args.log_level)
+    return asyncio.run(run(loaded))
+
+
+async def run(loaded: Loaded) -> int:
+    """Start the hub, wait for SIGINT/SIGTERM, stop it; the process's exit code."""
+    from salvesti.core.hub import Hub
+
+    hub = Hub(loaded.config, config_path=loaded.path.resolve(), plugins=loaded.plugins)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set():
+            _LOGGER.warning("already stopping; finishing recordings first")
+            return
+        _LOGGER.info("%s received, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        try:
+            await hub.async_start()
+        except Exception as err:
+            _LOGGER.error("could not start: %s", err)
+            await hub.async_stop(call_timeout=0)
+            return EXIT_FAILED
+        retention.start_schedule(hub)
+        _LOGGER.info("running with %s (data in %s)", loaded.path, hub.data_dir)
+        await stop.wait()
+        await hub.async_stop()
+        _LOGGER.info("stopped")
+        return EXIT_OK
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+# -- retention sweep ---------------------------------------------------------------------------
+def add_retention_commands(sub: Any) -> None:
+    ret = sub.add_parser("retention", help="retention of recordings").add_subparsers(
+        dest="retention_command", metavar="ACTION"
+    )
+    sweep = ret.add_parser("sweep", help="delete recordings whose retention has passed, now")
+    add_config_argument(sweep)
+    sweep.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
+    sweep.add_argument("--json", action="store_true", help="print a JSON array of deletions")
+    sweep.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    loaded = load(args)
+    setup_logging("warning")
+    deletions = asyncio.run(_sweep(loaded, args.dry_run))
+    if args.json:
+        print(json.dumps([d.to_json() for d in deletions], ensure_ascii=False, indent=2))
+    else:
+        verb = "would delete" if args.dry_run else "deleted"
+        for d in deletions:
+            what = verb if d.error is None else "FAILED"
+            call = d.call
+            who = (call.remote_number or "-") if call else "-"
+            started = call.started_at.isoformat(timespec="seconds") if call else "-"
+            tail = f"  ({d.error})" if d.error else ""
+            print(f"{what}  {d.call_id}  {started}  {who}  rule={d.rule}  {d.path or '-'}{tail}")
+        count = sum(1 for d in deletions if d.error is None)
+        noun = "recording" if count == 1 else "recordings"
+        if args.dry_run:
+            print(f"{count} {noun} would be deleted (dry run, nothing changed)")
+        else:
+            print(f"{count} {noun} deleted")
+    return EXIT_FAILED if any(d.error for d in deletions) else EXIT_OK
+
+
+async def _sweep(loaded: Loaded, dry_run: bool) -> list[retention.Deletion]:
+    """Open the store, the sinks and the rules (no sources), sweep once, close them."""
+    hub = bare_hub(loaded)
+    async with open_store(loaded, hub):
+        opened: list[Any] = []
+        try:
+            for conf in loaded.config["sinks"]:
+                hub.sinks[conf["id"]] = await setup_component(hub, "sink", conf)
+                opened.append(hub.sinks[conf["id"]])
+            for conf in loaded.config["retention"]:
+                rule = await setup_component(hub, "retention", conf)
+                hub.retention_rules.append(rule)
+                opened.append(rule)
+            return await retention.sweep(hub, hub.now(), dry_run=dry_run)
+        finally:
+            for component in reversed(opened):
+                await component.async_unload()
