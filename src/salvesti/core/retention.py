@@ -81,7 +81,7 @@ def first_rule(rules: list[RetentionRule], call: Call) -> RetentionRule | None:
     return next((rule for rule in rules if rule.matches(call)), None)
 
 
-async def sweep(target: Any, now: datetime, *, dry_run: bool = False) -> list[Deletion]:
+async def sweep(target: Any, now: datetime, dry_run: bool = False) -> list[Deletion]:
     """Delete every recording past ``delete_after`` (not on legal hold); return what was done.
 
     ``target`` is a running :class:`~salvesti.core.hub.Hub` or a :class:`SweepParts`.

@@ -265,3 +265,47 @@ def test_store_block_defaults_and_unknown_keys(write, plugins):
     assert errors_of(path, plugins) == [
         "config.yaml:2: store.platform: unknown store platform 'sqlite' (no plugin provides any)"
     ]
+
+
+def test_bare_http_block_turns_it_on_with_defaults(write, plugins):
+    config = load_config(write("config.yaml", "salvesti: {purpose: x}\nhttp:\n"), plugins)
+    assert config["http"] == {"listen": "127.0.0.1:8080"}
+    config = load_config(write("config.yaml", "salvesti: {purpose: x}\n"), plugins)
+    assert config["http"] is None
+
+
+def test_keys_that_are_not_names_are_quoted_in_the_path(write, plugins):
+    import voluptuous as vol
+
+    from salvesti.core.plugins import Platform
+
+    schema = vol.Schema({"platform": "routes", "id": str, "inbound": {str: [vol.Match(r"^\d+$")]}})
+    plugins.platforms["source"]["routes"] = Platform("source", "routes", schema, None)
+    path = write(
+        "config.yaml",
+        """
+        salvesti: {purpose: x}
+        sources:
+          - platform: routes
+            id: r
+            inbound:
+              "+3726000000": ["101", "mari"]
+        """,
+    )
+    assert errors_of(path, plugins) == [
+        "config.yaml:6: sources[0].inbound['+3726000000'][1]: "
+        "does not match regular expression ^\\d+$, got 'mari'"
+    ]
+
+
+def test_a_crashing_plugin_validator_is_reported_not_raised(write, plugins):
+    from salvesti.core.plugins import Platform
+
+    def broken(value):
+        raise KeyError("oops")
+
+    plugins.platforms["sink"]["broken"] = Platform("sink", "broken", broken, None)
+    path = write("config.yaml", "salvesti: {purpose: x}\nsinks:\n  - {platform: broken, id: b}\n")
+    assert errors_of(path, plugins) == [
+        "config.yaml:3: sinks[0] (broken 'b'): sink platform 'broken' failed to validate: KeyError('oops')"
+    ]

@@ -8,6 +8,7 @@ the singular, specific phrasing the CLI prints ("extra key not allowed, did you 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,14 +37,20 @@ def key_name(step: Any) -> Any:
     return step.schema if isinstance(step, vol.Marker) else step
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
 def dotted(path: Path_) -> str:
+    """``['sources', 0, 'inbound', '+3726000000']`` → ``sources[0].inbound['+3726000000']``."""
     out = ""
     for step in path:
         step = key_name(step)
         if isinstance(step, int):
             out += f"[{step}]"
+        elif isinstance(step, str) and _PLAIN_KEY.fullmatch(step):
+            out += ("." if out else "") + step
         else:
-            out += ("." if out else "") + str(step)
+            out += f"[{step!r}]"
     return out
 
 
@@ -140,7 +147,14 @@ def from_invalid(
         return Problem(mark, key, f"extra key not allowed{hint}")
     if not path and label:
         key = f"{key} {label}"
-    typed = (vol.TypeInvalid, vol.ScalarInvalid, vol.CoerceInvalid, vol.InInvalid, vol.RangeInvalid)
+    typed = (
+        vol.TypeInvalid,
+        vol.ScalarInvalid,
+        vol.CoerceInvalid,
+        vol.InInvalid,
+        vol.RangeInvalid,
+        vol.MatchInvalid,
+    )
     if isinstance(err, typed) or msg.startswith("expected ") or msg == "not a valid value":
         shown = _shown(value_at(node, path), path)
         if shown is not None:

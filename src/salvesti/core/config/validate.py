@@ -123,9 +123,13 @@ class Validator:
         return self._platform_item(block, ["store"], "store", need_id=False) or {}
 
     def _http(self, root: dict[str, Any]) -> dict[str, Any] | None:
+        if "http" not in root:
+            return None
         block = self._mapping_block(root, "http")
         if block is None:
-            return None
+            if root["http"] is not None:
+                return None
+            block = {}  # a bare `http:` turns the web UI on with its defaults
         platform = self.plugins.get("integration", "http")
         if platform is None:
             self.problems.append(
@@ -137,6 +141,10 @@ class Validator:
             validated = platform.schema(item)
         except vol.Invalid as err:
             self._schema_problems(err, ["http"], platform.schema)
+            return None
+        except Exception as err:
+            mark = root.key_mark("http")
+            self.problems.append(Problem(mark, "http", f"the http platform failed to validate: {err!r}"))
             return None
         validated = dict(validated)
         validated.pop("platform", None)
@@ -210,4 +218,8 @@ class Validator:
             return dict(platform.schema(plain(item)))
         except vol.Invalid as err:
             self._schema_problems(err, path, platform.schema, label)
-            return None
+        except Exception as err:  # a plugin's validator with a bug must not hide the other problems
+            self.problems.append(
+                Problem(item_mark, f"{key} {label}", f"{kind} platform {name!r} failed to validate: {err!r}")
+            )
+        return None
