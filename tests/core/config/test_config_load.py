@@ -309,3 +309,33 @@ def test_a_crashing_plugin_validator_is_reported_not_raised(write, plugins):
     assert errors_of(path, plugins) == [
         "config.yaml:3: sinks[0] (broken 'b'): sink platform 'broken' failed to validate: KeyError('oops')"
     ]
+
+
+def test_platform_cross_checks_see_the_whole_file(write, plugins):
+    import voluptuous as vol
+
+    from salvesti.core.plugins import Platform
+
+    def needs_a_notice(item, config):
+        if not config["notices"]:
+            return [(["lines", 0], f"line {item['lines'][0]} has no recording notice")]
+        return []
+
+    schema = vol.Schema({"platform": "lined", "id": str, "lines": [str]})
+    plugins.platforms["source"]["lined"] = Platform(
+        "source", "lined", schema, None, extra={"check": needs_a_notice}
+    )
+    path = write(
+        "config.yaml",
+        """
+        salvesti: {purpose: x}
+        sources:
+          - platform: lined
+            id: office
+            lines:
+              - "+3726000000"
+        """,
+    )
+    assert errors_of(path, plugins) == [
+        "config.yaml:6: sources[0].lines[0]: line +3726000000 has no recording notice"
+    ]

@@ -13,7 +13,7 @@ import voluptuous as vol
 
 from salvesti.core.config.problems import Problem, dotted, from_exception, locate
 from salvesti.core.config.yaml_loader import LineDict, LineList, LoadProblem, Mark
-from salvesti.core.plugins import PluginManager
+from salvesti.core.plugins import Platform, PluginManager
 from salvesti.core.schema import CORE_SCHEMA, DEFAULT_STORE, LIST_KINDS, TOP_LEVEL_KEYS, suggest
 
 
@@ -53,6 +53,7 @@ class Validator:
         self.top = file_mark
         self.plugins = plugins
         self.problems: list[Problem] = []
+        self._validated: list[tuple[list[Any], Platform, dict[str, Any]]] = []
 
     def run(self) -> dict[str, Any]:
         root = self.root
@@ -74,7 +75,26 @@ class Validator:
         out["http"] = self._http(root)
         for key, kind in LIST_KINDS.items():
             out[key] = self._list(root, key, kind)
+        self._cross_checks(out)
         return out
+
+    def _cross_checks(self, config: dict[str, Any]) -> None:
+        """Checks that need the whole file: ``platform.extra["check"](item, config)``.
+
+        A platform offers one to catch what its own schema cannot see (a SIP line with no
+        notice configured for it); it returns ``(path within the item, message)`` pairs.
+        """
+        for path, platform, item in self._validated:
+            check = platform.extra.get("check")
+            if not callable(check):
+                continue
+            try:
+                found = check(item, config)
+            except Exception as err:
+                found = [([], f"{platform.kind} platform {platform.name!r} check failed: {err!r}")]
+            for sub, message in found or []:
+                where = [*path, *sub]
+                self.problems.append(Problem(locate(self.root, where, self.top), dotted(where), message))
 
     # -- blocks ----------------------------------------------------------------------------
     def _schema_problems(self, err: vol.Invalid, prefix: list[Any], schema: Any, label: str = "") -> None:
@@ -215,7 +235,9 @@ class Validator:
             )
             return None
         try:
-            return dict(platform.schema(plain(item)))
+            validated = dict(platform.schema(plain(item)))
+            self._validated.append((path, platform, validated))
+            return validated
         except vol.Invalid as err:
             self._schema_problems(err, path, platform.schema, label)
         except Exception as err:  # a plugin's validator with a bug must not hide the other problems
