@@ -129,7 +129,7 @@ class _MessageMixin:
 
     def _head_and_body(self, start_line: str) -> bytes:
         self.headers.set("Content-Length", str(len(self.body)))
-        lines = [start_line] + [f"{n}: {v}" for n, v in self.headers.items()]
+        lines = [start_line] + [f"{n}: {v}" if v else f"{n}:" for n, v in self.headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + self.body
 
 
@@ -224,7 +224,7 @@ def _parse_header_lines(lines: list[str], headers: Headers) -> None:
         if line[:1] in (" ", "\t"):
             if current is None:
                 raise SipParseError(f"line {number}: continuation line before any header")
-            current[1] += " " + line.strip()
+            current[1] = f"{current[1]} {line.strip()}".strip()
             continue
         if current is not None:
             headers.add(current[0], current[1])
