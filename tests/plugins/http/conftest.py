@@ -37,8 +37,12 @@ def make_wav(path: Path, seconds: float = 4.0, rate: int = 8000) -> Path:
     """Stereo 16-bit: a 440 Hz tone on the left, 300 Hz on the right after the first second."""
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(seconds * rate)) / rate
-    left = (np.sin(2 * np.pi * 440 * t) * 12000).astype("<i2")
-    right = (np.sin(2 * np.pi * 300 * t) * 6000 * (t > 1.0)).astype("<i2")
+    # Syllable-like envelopes so the waveform looks like talk; the right channel (what the
+    # outside party heard) starts after the first second, as after a notice.
+    talk = np.clip(np.sin(2 * np.pi * 2.3 * t) * np.sin(2 * np.pi * 0.35 * t + 1), 0, 1)
+    reply = np.clip(np.sin(2 * np.pi * 1.7 * t + 2) * np.cos(2 * np.pi * 0.3 * t), 0, 1) * (t > 1.0)
+    left = (np.sin(2 * np.pi * 440 * t) * 16000 * talk).astype("<i2")
+    right = (np.sin(2 * np.pi * 300 * t) * 12000 * reply).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)

@@ -88,6 +88,7 @@ async def me(request: web.Request) -> web.Response:
             "via": p.via,
             "csrf_token": p.csrf,
             "language": server_of(request).language,
+            "timezone": str(server_of(request).hub.tz),
         }
     )
 

@@ -1,0 +1,96 @@
+// Salvesti web UI entry: session check, login form, navigation and the hash router.
+import { api, ApiError, setCsrf } from "./api.js";
+import { h, clear } from "./dom.js";
+import { t, language, setLanguage, setTimeZone } from "./i18n.js";
+import { renderList } from "./list.js";
+import { renderCall } from "./call.js";
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+const state = { me: null, cleanup: null };
+
+function renderNav() {
+  clear(nav);
+  const other = language() === "et" ? "en" : "et";
+  nav.append(
+    h("button", { class: "link", type: "button", lang: other, onclick: () => { setLanguage(other); route(); } }, t("language")),
+  );
+  if (state.me) {
+    nav.append(
+      h("span", { class: "who", title: state.me.user.role }, `${state.me.user.name} · ${state.me.user.role}`),
+      h("button", { class: "link", type: "button", id: "logout", onclick: logout }, t("logout")),
+    );
+  }
+}
+
+async function logout() {
+  try {
+    await api("/api/auth/logout", { method: "POST" });
+  } catch (err) {
+    // The session may be gone already; show the login form either way.
+  }
+  state.me = null;
+  setCsrf(null);
+  route();
+}
+
+function renderLogin(message) {
+  const user = h("input", { id: "username", name: "username", autocomplete: "username", required: true, autofocus: true });
+  const pass = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
+  const error = h("p", { class: "error", role: "alert" }, message || "");
+  const form = h(
+    "form",
+    { class: "card login", onsubmit: async (ev) => {
+      ev.preventDefault();
+      error.textContent = "";
+      try {
+        const res = await api("/api/auth/login", { method: "POST", body: { username: user.value, password: pass.value } });
+        setCsrf(res.csrf_token);
+        state.me = await api("/api/auth/me");
+        route();
+      } catch (err) {
+        error.textContent = err instanceof ApiError && err.status === 429 ? t("too_many") : t("login_failed");
+        pass.value = "";
+        pass.focus();
+      }
+    } },
+    h("h1", {}, t("login")),
+    h("label", { for: "username" }, t("username")), user,
+    h("label", { for: "password" }, t("password")), pass,
+    error,
+    h("button", { type: "submit", class: "primary" }, t("login")),
+  );
+  clear(main).append(form);
+  user.focus();
+}
+
+async function route() {
+  document.documentElement.lang = language();
+  document.title = t("app");
+  if (state.cleanup) {
+    state.cleanup();
+    state.cleanup = null;
+  }
+  if (!state.me) {
+    try {
+      state.me = await api("/api/auth/me");
+      setCsrf(state.me.csrf_token);
+    } catch (err) {
+      state.me = null;
+    }
+  }
+  renderNav();
+  if (!state.me) return renderLogin();
+  setTimeZone(state.me.timezone);
+  const hash = location.hash || "#/";
+  const match = hash.match(/^#\/calls\/([^?]+)/);
+  const ctx = { main, me: state.me };
+  state.cleanup = match ? await renderCall(ctx, decodeURIComponent(match[1])) : await renderList(ctx, hash);
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("salvesti:logout", () => {
+  state.me = null;
+  route();
+});
+route();
