@@ -339,3 +339,10 @@ def test_platform_cross_checks_see_the_whole_file(write, plugins):
     assert errors_of(path, plugins) == [
         "config.yaml:6: sources[0].lines[0]: line +3726000000 has no recording notice"
     ]
+
+
+def test_common_yaml_slips_get_a_hint(write, plugins):
+    assert errors_of(write("config.yaml", "salvesti:\n\tpurpose: x\n"), plugins) == [
+        "config.yaml:2: invalid YAML: found character '\\t' that cannot start any token "
+        "(while scanning for the next token); indent with spaces, not tabs"
+    ]

@@ -167,6 +167,15 @@ def _make_loader(file: str, secrets: Secrets | None) -> type[yaml.SafeLoader]:
     return Loader
 
 
+#: PyYAML's wording for the usual slips, with what to do about them.
+_HINTS = (
+    ("'\\t' that cannot start any token", "indent with spaces, not tabs"),
+    ("found '<block mapping start>'", "check the indentation of this line against the lines above"),
+    ("mapping values are not allowed here", "quote a value that contains ': '"),
+    ("found undefined tag handle", "tags are written like !secret name"),
+)
+
+
 def load_yaml(path: Path, base_dir: Path, secrets: Secrets | None) -> Any:
     """Parse ``path`` into LineDict/LineList nodes; raise :class:`YamlError` with file:line."""
     name = display_name(path, base_dir)
@@ -185,6 +194,10 @@ def load_yaml(path: Path, base_dir: Path, secrets: Secrets | None) -> Any:
         problem = err.problem or "invalid YAML"
         if err.context:
             problem = f"{problem} ({err.context})"
+        for pattern, hint in _HINTS:
+            if pattern in problem:
+                problem = f"{problem}; {hint}"
+                break
         raise YamlError(name, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as err:
         raise YamlError(name, 1, f"invalid YAML: {err}") from None
