@@ -1,17 +1,20 @@
 """One call's recording: places both channels on the wall clock and streams them to a sink.
 
 The media path hands over mono chunks with the monotonic time of their first sample
-(derived from RTP timestamps, so a reordered packet knows where it belongs).  Chunks wait
-here for a short reorder window, then are laid into a silent timeline: whatever never
-arrived (lost packets, silence suppression, a muted leg) stays silence, so both channels
-stay aligned with each other and with the clock, and the file's length is the time from
-:meth:`CallRecording.start` to :meth:`CallRecording.close`.
+(derived from RTP timestamps, so a reordered packet knows where it belongs).  Each channel
+is a silent buffer covering the next few seconds; a chunk is copied straight to its place
+(one slice assignment), so whatever never arrived (lost packets, silence suppression, a muted
+leg) stays silence, both channels stay aligned with each other and with the clock, and the
+file's length is the time from :meth:`CallRecording.start` to :meth:`CallRecording.close`.
 
-Writing is batched: about once a second the rendered frames go to the sink's writer in a
-worker thread (one job in flight per recording, so order is kept) and the writer fixes the
-WAV header up, which bounds what a crash can lose to about a second.  A failing sink
-(disk full, folder removed) is reported once through ``hub.recording_failed`` and the
-recording then discards audio; nothing here ever raises into the media path.
+About once a second everything older than the reorder window is interleaved to stereo and
+written, and the writer fixes the WAV header up, which bounds what a crash can lose to about
+a second.  That write is one ``write`` of ~32 KB into the page cache plus two 4-byte
+``pwrite``: cheaper on the event loop than a thread hop per second per call, which under load
+costs more in GIL hand-offs than the write itself (measured with bench/rtp_path.py); the slow
+parts (fsync, conversion, hashing) run in a worker thread at the end.  A failing sink (disk
+full, folder removed) is reported once through ``hub.recording_failed`` and the recording
+then discards audio; nothing here ever raises into the media path.
 """
 
 from __future__ import annotations
@@ -33,14 +36,19 @@ _LOGGER = logging.getLogger(__name__)
 OUTSIDE = 0
 HEARD = 1
 
+#: A chunk further than this ahead of the written position is dropped (a clock gone wild).
+_MAX_AHEAD_S = 30.0
+
 
 class _Channel:
-    __slots__ = ("late", "next", "pending")
+    """Silent s16le buffer for samples ``base`` .. ``base + len(buf) // 2``."""
 
-    def __init__(self) -> None:
-        self.pending: list[tuple[int, bytes]] = []
+    __slots__ = ("buf", "late", "next")
+
+    def __init__(self, samples: int) -> None:
+        self.buf = bytearray(2 * samples)
         self.next = 0  # sample index just after the latest chunk placed
-        self.late = 0  # chunks that arrived after their place was written
+        self.late = 0  # chunks (partly) dropped because their place was already written
 
 
 class CallRecording:
@@ -71,10 +79,10 @@ class CallRecording:
         self._jitter = int(jitter * sample_rate)
         self._clock = hub.monotonic
         self._t0: float | None = None
-        self._channels = (_Channel(), _Channel())
-        self._written = 0  # frames rendered so far (handed to the writer or queued)
-        self._queued: list[bytes] = []
-        self._io: asyncio.Future[None] | None = None
+        span = int((flush_interval + reorder_window + 1.0) * sample_rate)
+        self._channels = (_Channel(span), _Channel(span))
+        self._written = 0  # frames rendered so far; also the sample index buffers start at
+        self._max_ahead = int(_MAX_AHEAD_S * sample_rate)
         self._timer: asyncio.TimerHandle | None = None
         self._writer: RecordingWriter | None = None
         self._failed: BaseException | None = None
@@ -95,7 +103,7 @@ class CallRecording:
 
     @property
     def late_chunks(self) -> int:
-        """Chunks dropped because they arrived after the reorder window (for stats and tests)."""
+        """Chunks (partly) dropped: they arrived after the reorder window (for stats and tests)."""
         return sum(ch.late for ch in self._channels)
 
     # -- the media side ---------------------------------------------------------------------
@@ -129,14 +137,30 @@ class CallRecording:
         nxt = ch.next
         if -self._jitter <= idx - nxt <= self._jitter:
             idx = nxt
-        ch.pending.append((idx, pcm))
-        end = idx + (len(pcm) >> 1)
+        n = len(pcm) >> 1
+        end = idx + n
         if end > nxt:
             ch.next = end
+        offset = idx - self._written
+        if offset < 0:
+            ch.late += 1
+            if offset + n <= 0:
+                return
+            pcm = pcm[-2 * offset :]
+            offset = 0
+        buf = ch.buf
+        stop = 2 * (offset + n)
+        if stop > len(buf):
+            if offset > self._max_ahead:
+                ch.late += 1
+                return
+            buf.extend(bytes(stop - len(buf)))
+        buf[2 * offset : stop] = pcm
 
     def position(self, at: float) -> int:
         """Sample index of monotonic time ``at`` in this recording."""
-        return round((at - (self._t0 or at)) * self.sample_rate)
+        t0 = self._t0
+        return 0 if t0 is None else round((at - t0) * self.sample_rate)
 
     # -- rendering and writing --------------------------------------------------------------
     def _schedule(self) -> None:
@@ -151,66 +175,41 @@ class CallRecording:
         if self._closed:
             return
         self._render(self.position(self._clock() - self.reorder_window))
-        self._submit()
         self._schedule()
 
     def _render(self, end: int) -> None:
+        """Write frames up to sample index ``end`` and slide the channel buffers forward."""
         n = end - self._written
         if n <= 0:
             return
-        bufs = []
-        for ch in self._channels:
-            buf = bytearray(2 * n)
-            rest = []
-            base = self._written
-            for idx, pcm in ch.pending:
-                s = idx - base
-                e = s + (len(pcm) >> 1)
-                if e <= 0:
-                    ch.late += 1
-                    continue
-                if s >= n:
-                    rest.append((idx, pcm))
-                    continue
-                a = s if s > 0 else 0
-                b = e if e < n else n
-                buf[2 * a : 2 * b] = pcm[2 * (a - s) : 2 * (b - s)]
-                if e > n:
-                    rest.append((base + n, pcm[2 * (n - s) :]))
-            ch.pending = rest
-            bufs.append(buf)
+        left, right = (self._take(ch, n) for ch in self._channels)
         self._written = end
         if self._failed is not None or self._writer is None:
             return
         stereo = np.empty(2 * n, dtype="<i2")
-        stereo[0::2] = np.frombuffer(bufs[0], dtype="<i2")
-        stereo[1::2] = np.frombuffer(bufs[1], dtype="<i2")
-        self._queued.append(stereo.tobytes())
-
-    def _submit(self) -> None:
-        if self._io is not None or not self._queued or self._writer is None or self._failed:
-            return
-        data = b"".join(self._queued)
-        self._queued.clear()
-        loop = asyncio.get_running_loop()
-        self._io = loop.run_in_executor(None, _write_and_flush, self._writer, data)
-        self._io.add_done_callback(self._io_done)
-
-    def _io_done(self, fut: asyncio.Future[None]) -> None:
-        self._io = None
-        if fut.cancelled():
-            return
-        err = fut.exception()
-        if err is not None:
+        stereo[0::2] = np.frombuffer(left, dtype="<i2")
+        stereo[1::2] = np.frombuffer(right, dtype="<i2")
+        try:
+            self._writer.write_frames(stereo.tobytes())
+            self._writer.flush()
+        except Exception as err:
             self._fail(err)
-        elif not self._closed:
-            self._submit()
+
+    @staticmethod
+    def _take(ch: _Channel, n: int) -> bytes:
+        buf = ch.buf
+        size = len(buf)
+        if 2 * n > size:
+            buf.extend(bytes(2 * n - size))
+        out = bytes(buf[: 2 * n])
+        del buf[: 2 * n]
+        buf.extend(bytes(max(size - len(buf), 0)))
+        return out
 
     def _fail(self, err: BaseException) -> None:
         if self._failed is not None:
             return
         self._failed = err
-        self._queued.clear()
         _LOGGER.error("call %s: recording failed: %s", self.call.id, err)
         if self.call.recording is None:
             self.call.recording = RecordingInfo(path="", sample_rate=self.sample_rate, status="failed")
@@ -237,20 +236,8 @@ class CallRecording:
             return None
         end = max(self.position(self._clock()), self._written)
         self._render(end)
-        while self._io is not None:
-            try:
-                await asyncio.shield(self._io)
-            except Exception:  # _io_done reported it
-                pass
         if self._writer is None:
             return self.call.recording
-        if self._queued and self._failed is None:
-            data = b"".join(self._queued)
-            self._queued.clear()
-            try:
-                await asyncio.to_thread(_write_and_flush, self._writer, data)
-            except Exception as err:
-                self._fail(err)
         try:
             info = await self.sink.finalize(self.call, self._writer)
         except Exception as err:
@@ -261,8 +248,3 @@ class CallRecording:
             info.note = f"sink failed mid-call, audio after the failure is missing: {self._failed}"
         self.call.recording = info
         return info
-
-
-def _write_and_flush(writer: RecordingWriter, data: bytes) -> None:
-    writer.write_frames(data)
-    writer.flush()

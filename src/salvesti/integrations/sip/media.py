@@ -269,22 +269,24 @@ class CallMedia:
                 rate = dec.sample_rate  # type: ignore[union-attr]
                 chunk = pcm if rate == self._rec_rate else resample(pcm, rate, self._rec_rate)
                 rec.put(channel, chunk, src.rx_time(hdr[3], hdr[4], now))
-            if dst is not None and dst.can_send:
-                if dst.same_codec(src):
-                    dst.forward(data, hdr, dst.payload_type, src.clock_rate)  # type: ignore[arg-type]
+            if dst is not None and dst.sendable:
+                if dst.codec_name == src.codec_name and dst.clock_rate == src.clock_rate:
+                    dst.forward(data, hdr, dst.payload_type, src.clock_rate, None, now)  # type: ignore[arg-type]
                 else:
-                    self._transcode(src, dst, data, hdr, pcm)
+                    self._transcode(src, dst, data, hdr, pcm, now)
         elif pt == src.telephone_event_pt and pt is not None:
-            if dst is not None and dst.telephone_event_pt is not None and dst.can_send:
-                dst.forward(data, hdr, dst.telephone_event_pt, src.clock_rate)
+            if dst is not None and dst.telephone_event_pt is not None and dst.sendable:
+                dst.forward(data, hdr, dst.telephone_event_pt, src.clock_rate, None, now)
         else:
             src.stats.unknown_pt += 1
 
     @staticmethod
-    def _transcode(src: MediaLeg, dst: MediaLeg, data: bytes, hdr: Header, pcm: bytes | None) -> None:
+    def _transcode(
+        src: MediaLeg, dst: MediaLeg, data: bytes, hdr: Header, pcm: bytes | None, now: float
+    ) -> None:
         dec, enc = src.decoder, dst.encoder
         if pcm is None:
             pcm = dec.decode(data[hdr[5] : hdr[6]])  # type: ignore[union-attr]
         if dec.sample_rate != enc.sample_rate:  # type: ignore[union-attr]
             pcm = resample(pcm, dec.sample_rate, enc.sample_rate)  # type: ignore[union-attr]
-        dst.forward(data, hdr, dst.payload_type, src.clock_rate, enc.encode(pcm))  # type: ignore[union-attr,arg-type]
+        dst.forward(data, hdr, dst.payload_type, src.clock_rate, enc.encode(pcm), now)  # type: ignore[union-attr,arg-type]

@@ -88,8 +88,9 @@ class MediaLeg(asyncio.DatagramProtocol):
         self.stats = LegStats()
         self.handler: PacketHandler | None = None
         self.closed = False
-        #: When True nothing is sent to this leg (the party is on hold).
-        self.hold = False
+        self._hold = False
+        #: Cached ``can_send`` (read on every packet, changed rarely).
+        self.sendable = False
         self.payload_type: int | None = None
         self.codec_name: str | None = None
         self.clock_rate = 8000
@@ -151,11 +152,11 @@ class MediaLeg(asyncio.DatagramProtocol):
             self.remote = None
             self._expected_ip = None
             self._send_addr = None
-            return
-        if self.remote != addr:
+        elif self.remote != addr:
             self.remote = addr
             self._expected_ip = addr[0]
             self._send_addr = addr
+        self._update_sendable()
 
     @property
     def send_addr(self) -> tuple[str, int] | None:
@@ -163,10 +164,24 @@ class MediaLeg(asyncio.DatagramProtocol):
         return self._send_addr
 
     @property
+    def hold(self) -> bool:
+        """When True nothing is sent to this leg (the party is on hold)."""
+        return self._hold
+
+    @hold.setter
+    def hold(self, on: bool) -> None:
+        self._hold = on
+        self._update_sendable()
+
+    @property
     def can_send(self) -> bool:
-        return (
+        return self.sendable
+
+    def _update_sendable(self) -> None:
+        self.sendable = (
             self._send_addr is not None
-            and not self.hold
+            and self._transport is not None
+            and not self._hold
             and not self.closed
             and self.direction in ("sendrecv", "recvonly")
         )
@@ -177,9 +192,11 @@ class MediaLeg(asyncio.DatagramProtocol):
     # -- asyncio protocol ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
+        self._update_sendable()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.sendable = False
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable and the like: the far end is not there (yet); keep going.
@@ -216,6 +233,7 @@ class MediaLeg(asyncio.DatagramProtocol):
         if self._latch_any:
             self._expected_ip = addr[0]
         self._send_addr = (addr[0], addr[1])
+        self._update_sendable()
         return True
 
     # -- receive-side timing --------------------------------------------------------------------
@@ -255,7 +273,7 @@ class MediaLeg(asyncio.DatagramProtocol):
         self._out_seq = (self._out_seq + 1) & 0xFFFF
         self._out_ts = (self._out_ts + ts_step) & 0xFFFFFFFF
         self._out_time = now
-        if not self.can_send:
+        if not self.sendable:
             return
         header = RTP_HEADER.pack(
             0x80, (0x80 if marker else 0) | payload_type, self._out_seq, self._out_ts, self._out_ssrc
@@ -270,6 +288,7 @@ class MediaLeg(asyncio.DatagramProtocol):
         payload_type: int,
         in_clock: int,
         payload: bytes | None = None,
+        now: float | None = None,
     ) -> None:
         """Forward a received packet to this leg's party, rewritten into our outgoing stream.
 
@@ -277,10 +296,11 @@ class MediaLeg(asyncio.DatagramProtocol):
         stay visible to the far end's jitter buffer) but are shifted onto our stream; the
         SSRC is ours; ``payload`` replaces the original one when transcoding.
         """
-        if not self.can_send:
+        if not self.sendable:
             return
         m, _pt, seq, ts, ssrc, _start, _end = hdr
-        now = time.monotonic()
+        if now is None:
+            now = time.monotonic()
         src = (ssrc, in_clock)
         if src != self._src:
             self._src = src
@@ -314,6 +334,7 @@ class MediaLeg(asyncio.DatagramProtocol):
     def close(self) -> None:
         """Close both sockets (use ``MediaRelay.release`` so the ports return to the pool)."""
         self.closed = True
+        self.sendable = False
         self.handler = None
         for transport in (self._transport, self._rtcp_transport):
             if transport is not None:
