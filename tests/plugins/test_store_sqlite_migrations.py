@@ -21,9 +21,9 @@ def registry(monkeypatch):
 
 
 async def test_plugin_migrations_apply_in_order_once(registry, tmp_path):
-    register_migration("http", 2, "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'agent';")
+    register_migration("plugin_x", 2, "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'agent';")
     register_migration(
-        "http",
+        "plugin_x",
         1,
         """
         CREATE TABLE users (name TEXT PRIMARY KEY);
@@ -33,9 +33,9 @@ async def test_plugin_migrations_apply_in_order_once(registry, tmp_path):
         END;
         """,
     )
-    register_migration("http", 1, registry.registered()["http"][1])  # same text again: fine
+    register_migration("plugin_x", 1, registry.registered()["plugin_x"][1])  # same text again: fine
     with pytest.raises(ValueError, match="already registered"):
-        register_migration("http", 1, "SELECT 1;")
+        register_migration("plugin_x", 1, "SELECT 1;")
     path = tmp_path / "salvesti.db"
     async with SqliteStore(path) as store:
         async with store.write() as db:
@@ -46,9 +46,10 @@ async def test_plugin_migrations_apply_in_order_once(registry, tmp_path):
         assert [r[0] for r in rows] == ["user added; mari"]
     async with SqliteStore(path) as store:  # reopening applies nothing twice
         rows = await store.db.execute_fetchall(
-            "SELECT namespace, version FROM schema_migrations ORDER BY namespace, version"
+            "SELECT namespace, version FROM schema_migrations WHERE namespace IN ('core', 'plugin_x')"
+            " ORDER BY namespace, version"
         )
-        assert [tuple(r) for r in rows] == [("core", 1), ("http", 1), ("http", 2)]
+        assert [tuple(r) for r in rows] == [("core", 1), ("plugin_x", 1), ("plugin_x", 2)]
 
 
 async def test_failed_migration_rolls_back_and_says_which(registry, tmp_path):
