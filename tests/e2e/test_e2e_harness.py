@@ -91,3 +91,47 @@ def test_probe_helpers(lab: Lab):
     wait_for(lambda: len(recorder.datagrams) == 2, 2, what="two datagrams")
     recorder.stop()
     assert len(recorder.requests("INVITE")) == 1
+
+
+@pytest.mark.parametrize(("kind", "closed_with"), [("busy", "486"), ("noanswer", None)])
+def test_sipp_carrier_busy_and_noanswer_scenarios(lab: Lab, audio, kind, closed_with):
+    carrier = lab.provider(kind, ring_ms=200)
+    phone = lab.baresip("caller", aor=Baresip.account("alice", "127.0.0.1"), audio=audio.phone_a)
+    phone.dial(f"sip:+3725551234@{carrier.address}")
+    if closed_with:
+        closed = phone.wait_event("CALL_CLOSED", 8)
+        assert closed_with in str(closed.get("param"))
+        wait_for(lambda: carrier.requests("ACK"), 3, what="ACK for the 486")
+    else:
+        phone.wait_event("CALL_RINGING", 8)
+        phone.hangup()
+        phone.wait_event("CALL_CLOSED", 5)
+        wait_for(lambda: carrier.requests("ACK"), 3, what="ACK for the 487")
+        assert len(carrier.requests("CANCEL")) == 1
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    ["phone_uac_invite_auth.xml", "phone_register_auth.xml", "phone_invite_badauth.xml"],
+)
+def test_phone_scenarios_load_and_send(lab: Lab, audio, scenario):
+    """sipp accepts the phone scenarios and sends their first request (nobody answers here)."""
+    sink = UdpRecorder(PORTS.port()).start()
+    try:
+        params = {"USER": "101", "PT": 0, "CODEC": "PCMU", "PCAP": audio.phone_a_ulaw_pcap, "TALK_MS": 100}
+        params["FINAL"] = 200
+        sipp = lab.sipp(
+            "phone",
+            scenario,
+            remote=f"127.0.0.1:{sink.port}",
+            service="101",
+            calls=1,
+            timeout_s=3,
+            params=params,
+        ).start()
+        wait_for(lambda: sink.datagrams, 5, what="the scenario's first request")
+        sipp.stop()
+        first = sink.datagrams[0][1].split(b" ", 1)[0]
+        assert first in (b"INVITE", b"REGISTER"), sipp.logs()
+    finally:
+        sink.stop()

@@ -61,6 +61,7 @@ class AudioSet:
     tone: Path
     outside_ulaw_pcap: Path
     outside_alaw_pcap: Path
+    phone_a_ulaw_pcap: Path
 
     def duration(self, path: Path) -> float:
         with wave.open(str(path)) as w:
@@ -120,6 +121,10 @@ def make_audio_set(directory: Path) -> AudioSet:
         _sox([str(paths["outside"]), "-e", law, str(g711)])
         pcaps[law] = directory / f"outside_{law.replace('-', '')}.pcap"
         write_rtp_pcap(_g711_payload(g711), pt, pcaps[law])
+    phone_ulaw = directory / "phone_a_u-law.wav"
+    _sox([str(paths["phone_a"]), "-e", "u-law", str(phone_ulaw)])
+    pcaps["phone_a"] = directory / "phone_a_ulaw.pcap"
+    write_rtp_pcap(_g711_payload(phone_ulaw), 0, pcaps["phone_a"])
     return AudioSet(
         directory,
         paths["phone_a"],
@@ -129,6 +134,7 @@ def make_audio_set(directory: Path) -> AudioSet:
         tone,
         pcaps["u-law"],
         pcaps["a-law"],
+        pcaps["phone_a"],
     )
 
 

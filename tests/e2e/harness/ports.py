@@ -45,16 +45,16 @@ class PortAllocator:
     def port(self) -> int:
         """One port free for both UDP and TCP (SIP listens on both)."""
         with self._lock:
-            for _ in range(2000):
+            for _ in range(20000):
                 p = self._advance(1)
                 if _free(p):
                     return p
-        raise RuntimeError("no free port found in 2000 tries")
+        raise RuntimeError("no free port found in 20000 tries")
 
     def block(self, count: int) -> tuple[int, int]:
         """``count`` consecutive UDP ports starting at an even port: (first, last) inclusive."""
         with self._lock:
-            for _ in range(200):
+            for _ in range(5000):  # other suites may hold thousands of ports for a while
                 start = self._advance(count + 1)
                 start += start % 2
                 if all(_free(p, tcp=False) for p in range(start, start + count)):
