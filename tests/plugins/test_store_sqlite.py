@@ -174,3 +174,28 @@ async def test_deletion_log(store):
         "reason": "older than 10 days",
     }
     assert await store.list_deletions(call_id="other") == []
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"direction": "inbound"},
+        {"line": "+3726000000"},
+        {"outcome": "won"},
+        {"tag": "vip"},
+        {"extension": "101"},
+        {"since": T0},
+        {"cursor": ("2026-03-01T09:00:00+02:00", "c001")},
+    ],
+)
+async def test_list_queries_use_indexes(store, filters):
+    from salvesti.plugins.store_sqlite_query import build_where
+
+    where, params = build_where(CallQuery(**filters), tz=TZ, default_country="EE")
+    plan = await store.db.execute_fetchall(
+        f"EXPLAIN QUERY PLAN SELECT data FROM calls WHERE {where} ORDER BY started_at DESC, id DESC LIMIT 50",
+        params,
+    )
+    steps = [row[3] for row in plan]
+    assert "SCAN calls" not in steps, steps  # never a full scan without an index

@@ -50,8 +50,9 @@ def build_where(query: CallQuery, *, tz: tzinfo, default_country: str) -> tuple[
         clauses.append("direction = ?")
         params.append(query.direction)
     if query.line:
-        clauses.append("line IN (?, ?)")
-        params += [query.line, normalize_number(query.line, default_country)]
+        lines = list(dict.fromkeys([normalize_number(query.line, default_country), query.line]))
+        clauses.append("line = ?" if len(lines) == 1 else "line IN (?, ?)")
+        params += lines
     if query.number:
         key = number_search_key(query.number, default_country)
         normal = normalize_number(query.number, default_country)
@@ -62,16 +63,13 @@ def build_where(query: CallQuery, *, tz: tzinfo, default_country: str) -> tuple[
             clauses.append("remote_number = ?")
             params.append(query.number)
     if query.extension:
-        clauses.append(
-            "(extension = ? OR EXISTS (SELECT 1 FROM call_extensions e"
-            " WHERE e.call_id = calls.id AND e.extension = ?))"
-        )
+        clauses.append("(extension = ? OR id IN (SELECT call_id FROM call_extensions WHERE extension = ?))")
         params += [query.extension, query.extension]
     if query.outcome:
         clauses.append("outcome = ?")
         params.append(query.outcome)
     if query.tag:
-        clauses.append("EXISTS (SELECT 1 FROM call_tags t WHERE t.call_id = calls.id AND t.tag = ?)")
+        clauses.append("id IN (SELECT call_id FROM call_tags WHERE tag = ?)")
         params.append(query.tag)
     if query.q:
         text = _like(query.q.strip())
