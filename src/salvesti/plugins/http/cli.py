@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import hashlib
 import json
@@ -18,46 +19,48 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from salvesti.plugins.http import accounts, audit, auth, db
-
-
-def _config(path: str) -> dict[str, Any]:
-    from salvesti.core.config import load_config
-    from salvesti.core.plugins import PluginManager
-
-    plugins = PluginManager()
-    plugins.load()
-    return load_config(Path(path), plugins)
+from salvesti.plugins.http.routes_calls import delete_recording
+from salvesti.plugins.http.server import db_path
 
 
 class _Ctx:
-    """What a command needs: the config, the store (for calls) and our connection (for users/audit)."""
+    """What a command needs: the config, a bare hub with the store (and sinks, for erasure) open,
+    and our own connection for users, tokens and the audit log."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        from salvesti.plugins.store_sqlite import open_store
+    def __init__(self, loaded: Any, *, sinks: bool = False) -> None:
+        from salvesti.cli_common import bare_hub
 
-        self.config = config
-        self.store = open_store(config)
-        self.tz = ZoneInfo(config.get("salvesti", {}).get("timezone") or "UTC")
+        self.loaded = loaded
+        self.config = loaded.config
+        self.hub = bare_hub(loaded)
+        self.want_sinks = sinks
+        self.store: Any = None
         self.conn: Any = None
+        self._stack = contextlib.AsyncExitStack()
 
     def now(self) -> datetime:
-        return datetime.now(self.tz)
+        return datetime.now(self.hub.tz)
 
     def now_iso(self) -> str:
         return self.now().isoformat(timespec="seconds")
 
     async def __aenter__(self) -> _Ctx:
-        await self.store.async_setup()
-        self.conn = await db.connect(str(self.store.path))
+        from salvesti.cli_common import open_store, setup_component
+
+        self.store = await self._stack.enter_async_context(open_store(self.loaded, self.hub))
+        if self.want_sinks:
+            for conf in self.config.get("sinks") or []:
+                sink = await setup_component(self.hub, "sink", conf)
+                self.hub.sinks[conf["id"]] = sink
+                self._stack.push_async_callback(sink.async_unload)
+        self.conn = await db.connect(str(db_path(self.hub)))
+        self._stack.push_async_callback(self.conn.close)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.conn is not None:
-            await self.conn.close()
-        await self.store.async_unload()
+        await self._stack.aclose()
 
     async def audit(self, action: str, **kw: Any) -> None:
         await audit.append(
@@ -70,18 +73,13 @@ class _Ctx:
         )
 
 
-def _run(args: argparse.Namespace, body: Callable[[_Ctx], Awaitable[int]]) -> int:
-    from salvesti.core.errors import ConfigError
+def _run(args: argparse.Namespace, body: Callable[[_Ctx], Awaitable[int]], *, sinks: bool = False) -> int:
+    from salvesti.cli_common import load
 
-    try:
-        config = _config(args.config)
-    except ConfigError as err:
-        for line in err.errors:
-            print(line, file=sys.stderr)
-        return 2
+    loaded = load(args)
 
     async def main() -> int:
-        async with _Ctx(config) as ctx:
+        async with _Ctx(loaded, sinks=sinks) as ctx:
             return await body(ctx)
 
     return asyncio.run(main())
@@ -170,7 +168,7 @@ async def subject_calls(ctx: _Ctx, number: str) -> list[Any]:
     from salvesti.core.components import CallQuery
     from salvesti.core.numbers import normalize_number
 
-    country = ctx.config.get("salvesti", {}).get("default_country", "EE")
+    country = ctx.hub.default_country
     wanted = normalize_number(number, country)
     calls = await ctx.store.list_calls(CallQuery(number=number, limit=0))
     return [c for c in calls if c.remote_number and normalize_number(c.remote_number, country) == wanted]
@@ -238,9 +236,11 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             print(f"{len(todo)} call(s) would be erased; run again with --yes")
             return 0
         number_hash = hashlib.sha256((args.number or "").encode()).hexdigest()
-        data_dir = Path(ctx.config.get("salvesti", {}).get("data_dir", "."))
+        cache = Path(ctx.hub.data_dir) / "cache" / "waveforms"
         for call in todo:
-            removed = erase_call_files(call, data_dir)
+            removed = await delete_recording(ctx.hub, call) if call.recording is not None else False
+            for cached in cache.glob(f"{call.id}-*.json"):
+                cached.unlink()
             call.remote_number = None
             call.notes = ""
             call.tags = []
@@ -251,27 +251,14 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             await ctx.store.log_deletion(
                 call, rule="erasure", reason="data subject erasure request", when=ctx.now()
             )
-            await ctx.audit("erase", call_id=call.id, detail={"number_sha256": number_hash, "files": removed})
+            await ctx.audit(
+                "erase", call_id=call.id, detail={"number_sha256": number_hash, "file_removed": removed}
+            )
             print(f"erased: {call.id}")
         print(f"{len(todo)} call(s) erased, {len(held)} kept under legal hold")
         return 1 if held else 0
 
-    return _run(args, body)
-
-
-def erase_call_files(call: Any, data_dir: Path) -> int:
-    """The recording and derived files (cached waveform peaks) of one call."""
-    removed = 0
-    rec = call.recording
-    if rec is not None and rec.path:
-        path = Path(rec.path)
-        if path.is_file():
-            path.unlink()
-            removed += 1
-    for cached in (data_dir / "cache" / "waveforms").glob(f"{call.id}-*.json"):
-        cached.unlink()
-        removed += 1
-    return removed
+    return _run(args, body, sinks=True)
 
 
 # -- audit ----------------------------------------------------------------------------------------
@@ -288,9 +275,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def add_commands(subparsers: Any) -> None:
+    from salvesti.cli_common import add_config_argument
+
     def parser(sub: Any, name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> Any:
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("-c", "--config", required=True, help="the config file")
+        add_config_argument(p)
         p.set_defaults(func=func)
         return p
 

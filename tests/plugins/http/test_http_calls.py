@@ -1,0 +1,220 @@
+"""The calls API on real files: filters, keyset paging, changes, Range requests, waveform, deletion."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from salvesti.plugins.http import audit
+
+
+# Small sync helpers: test file checks are instant, no need for threads.
+def exists(path: str | Path) -> bool:
+    return Path(path).exists()
+
+
+def read(path: str | Path) -> bytes:
+    return Path(path).read_bytes()
+
+
+def cached_peaks(env, call_id: str, points: str = "*") -> list[Path]:
+    return list((Path(env.hub.data_dir) / "cache" / "waveforms").glob(f"{call_id}-{points}.json"))
+
+
+async def _ids(http, env, query: str, who: str = "manager") -> list[str]:
+    async with http.get(f"/api/calls?{query}", headers=env.bearer(who)) as r:
+        assert r.status == 200, await r.text()
+        return [c["id"] for c in (await r.json())["calls"]]
+
+
+async def test_filters(env, http):
+    c = env.calls
+    assert await _ids(http, env, "direction=outbound") == [c["a1_out"].id]
+    assert await _ids(http, env, "outcome=won") == [c["a1_out"].id]
+    assert await _ids(http, env, "tag=vip") == [c["a1_out"].id]
+    assert await _ids(http, env, "q=invoice") == [c["a2_in"].id]
+    assert await _ids(http, env, "number=5552001") == [c["a2_in"].id]
+    assert await _ids(http, env, "extension=101") == [c["a1_out"].id, c["a1_in"].id]
+    assert await _ids(http, env, "line=%2B3726000000") == [
+        c[k].id for k in ("none", "a2_in", "a1_out", "a1_in")
+    ]
+    since = c["a2_in"].started_at.isoformat()
+    assert await _ids(http, env, f"since={since.replace('+', '%2B')}") == [c["none"].id, c["a2_in"].id]
+    assert await _ids(http, env, "until=2026-11-20T09:02:30") == [c["a1_out"].id, c["a1_in"].id]
+
+
+async def test_search_is_audited_with_its_filters(env, http):
+    await _ids(http, env, "q=invoice")
+    entries = await audit.query(env.server.db, action="search")
+    assert entries[0]["user"] == "manager"
+    assert entries[0]["detail"]["filters"] == {"q": "invoice"}
+
+
+async def test_keyset_paging_walks_every_call_once(env, http):
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        query = "limit=3" + (f"&cursor={cursor}" if cursor else "")
+        async with http.get(f"/api/calls?{query}", headers=env.bearer("admin")) as r:
+            page = await r.json()
+        seen += [c["id"] for c in page["calls"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [c.id for c in reversed(list(env.calls.values()))]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "direction=sideways",
+        "outcome=maybe",
+        "limit=0",
+        "limit=501",
+        "limit=x",
+        "since=yesterday",
+        "cursor=!!",
+        "bogus=1",
+    ],
+)
+async def test_bad_list_parameters_are_400(env, http, query):
+    async with http.get(f"/api/calls?{query}", headers=env.bearer("admin")) as r:
+        assert r.status == 400
+        assert (await r.json())["error"]
+
+
+async def test_patch_changes_and_audits_without_content(env, http):
+    call = env.calls["a1_in"]
+    body = {"outcome": "follow_up", "tags": ["price", "price", " callback "], "notes": "secret details"}
+    async with http.patch(f"/api/calls/{call.id}", json=body, headers=env.bearer("agent1")) as r:
+        assert r.status == 200, await r.text()
+        got = await r.json()
+    assert (
+        got["outcome"] == "follow_up"
+        and got["tags"] == ["price", "callback"]
+        and got["notes"] == "secret details"
+    )
+    stored = await env.hub.store.get_call(call.id)
+    assert stored.outcome == "follow_up" and stored.notes == "secret details"
+    entry = (await audit.query(env.server.db, action="change"))[0]
+    assert entry["call_id"] == call.id and entry["user"] == "agent1"
+    assert "secret" not in json.dumps(entry)
+    async with http.patch(f"/api/calls/{call.id}", json={"outcome": None}, headers=env.bearer("agent1")) as r:
+        assert (await r.json())["outcome"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"outcome": "maybe"},
+        {"tags": "vip"},
+        {"tags": [""]},
+        {"tags": ["x" * 41]},
+        {"notes": 5},
+        {"legal_hold": "yes"},
+        {"id": "other"},
+        ["outcome"],
+    ],
+)
+async def test_patch_rejects_bad_bodies(env, http, body):
+    call = env.calls["a1_in"]
+    async with http.patch(f"/api/calls/{call.id}", json=body, headers=env.bearer("admin")) as r:
+        assert r.status == 400, await r.text()
+
+
+async def test_patch_needs_json(env, http):
+    call = env.calls["a1_in"]
+    async with http.patch(f"/api/calls/{call.id}", data="outcome=won", headers=env.bearer("admin")) as r:
+        assert r.status == 415
+
+
+async def test_audio_range_requests(env, http):
+    call = env.calls["a1_in"]
+    data = read(call.recording.path)
+    size = len(data)
+    url = f"/api/calls/{call.id}/audio"
+    hdr = env.bearer("manager")
+    async with http.get(url, headers=hdr) as r:
+        assert r.status == 200
+        assert r.headers["Accept-Ranges"] == "bytes"
+        assert r.headers["Content-Type"] == "audio/wav"
+        assert await r.read() == data
+    async with http.get(url, headers={**hdr, "Range": "bytes=0-99"}) as r:
+        assert r.status == 206
+        assert r.headers["Content-Range"] == f"bytes 0-99/{size}"
+        assert await r.read() == data[:100]
+    async with http.get(url, headers={**hdr, "Range": "bytes=1000-"}) as r:
+        assert r.status == 206
+        assert r.headers["Content-Range"] == f"bytes 1000-{size - 1}/{size}"
+        assert await r.read() == data[1000:]
+    async with http.get(url, headers={**hdr, "Range": "bytes=-44"}) as r:
+        assert r.status == 206
+        assert r.headers["Content-Range"] == f"bytes {size - 44}-{size - 1}/{size}"
+        assert await r.read() == data[-44:]
+    async with http.get(url, headers={**hdr, "Range": f"bytes={size + 10}-"}) as r:
+        assert r.status == 416
+    # The player's many Range requests are one playback entry; a download is always logged.
+    playbacks = await audit.query(env.server.db, action="playback", call_id=call.id)
+    assert len(playbacks) == 1 and playbacks[0]["user"] == "manager"
+    async with http.get(url + "?download=1", headers=hdr) as r:
+        assert r.status == 200
+        assert r.headers["Content-Disposition"] == f'attachment; filename="{call.id}.wav"'
+    assert len(await audit.query(env.server.db, action="download", call_id=call.id)) == 1
+
+
+async def test_waveform_peaks_per_channel_and_cache(env, http):
+    call = env.calls["a1_in"]
+    async with http.get(f"/api/calls/{call.id}/waveform?points=40", headers=env.bearer("manager")) as r:
+        assert r.status == 200
+        body = await r.json()
+    assert body["points"] == 40 and len(body["channels"]) == 2
+    left, right = body["channels"]
+    assert max(left) > 0.3
+    assert max(right[:9]) == 0.0 and max(right[12:]) > 0.1  # the right channel starts after 1 s of 4 s
+    assert body["duration_s"] == pytest.approx(4.0)
+    assert cached_peaks(env, call.id, "40")
+    async with http.get(f"/api/calls/{call.id}/waveform?points=0", headers=env.bearer("manager")) as r:
+        assert r.status == 400
+
+
+async def test_delete_removes_the_recording_and_logs_it(env, http):
+    call = env.calls["a2_in"]
+    path = Path(call.recording.path)
+    async with http.get(f"/api/calls/{call.id}/waveform", headers=env.bearer("admin")) as r:
+        assert r.status == 200
+    async with http.delete(f"/api/calls/{call.id}", headers=env.bearer("admin")) as r:
+        assert r.status == 200, await r.text()
+        assert (await r.json())["recording"]["status"] == "deleted"
+    assert not exists(path)
+    assert not cached_peaks(env, call.id)
+    stored = await env.hub.store.get_call(call.id)
+    assert stored.recording.status == "deleted"
+    deletions = await env.hub.store.list_deletions(call_id=call.id)
+    assert deletions and deletions[0]["rule"] == "manual" and "admin" in deletions[0]["reason"]
+    assert (await audit.query(env.server.db, action="delete"))[0]["call_id"] == call.id
+    async with http.get(f"/api/calls/{call.id}/audio", headers=env.bearer("admin")) as r:
+        assert r.status == 404
+    async with http.delete(f"/api/calls/{call.id}", headers=env.bearer("admin")) as r:
+        assert r.status == 404
+
+
+async def test_legal_hold_blocks_deletion(env, http):
+    call = env.calls["a1_in"]
+    async with http.patch(
+        f"/api/calls/{call.id}", json={"legal_hold": True}, headers=env.bearer("manager")
+    ) as r:
+        assert (await r.json())["retention"]["legal_hold"] is True
+    async with http.delete(f"/api/calls/{call.id}", headers=env.bearer("admin")) as r:
+        assert r.status == 409
+    assert exists(call.recording.path)
+
+
+async def test_missing_file_is_404_not_500(env, http):
+    call = env.calls["none"]
+    await asyncio.to_thread(Path(call.recording.path).unlink)
+    for suffix in ("audio", "waveform"):
+        async with http.get(f"/api/calls/{call.id}/{suffix}", headers=env.bearer("admin")) as r:
+            assert r.status == 404
