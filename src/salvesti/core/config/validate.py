@@ -166,6 +166,7 @@ class Validator:
             mark = root.key_mark("http")
             self.problems.append(Problem(mark, "http", f"the http platform failed to validate: {err!r}"))
             return None
+        self._validated.append((["http"], platform, dict(validated)))
         validated = dict(validated)
         validated.pop("platform", None)
         return validated
