@@ -75,7 +75,8 @@ class Validator:
         out["http"] = self._http(root)
         for key, kind in LIST_KINDS.items():
             out[key] = self._list(root, key, kind)
-        self._cross_checks(out)
+        if not self.problems:  # on a partly invalid file they would report echoes of the real problem
+            self._cross_checks(out)
         return out
 
     def _cross_checks(self, config: dict[str, Any]) -> None:
