@@ -346,3 +346,10 @@ def test_common_yaml_slips_get_a_hint(write, plugins):
         "config.yaml:2: invalid YAML: found character '\\t' that cannot start any token "
         "(while scanning for the next token); indent with spaces, not tabs"
     ]
+
+
+def test_timezone_defaults_to_the_machines_zone(write, plugins, monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    config = load_config(write("config.yaml", "salvesti: {purpose: x, default_country: '+358'}\n"), plugins)
+    assert config["salvesti"]["timezone"] == "America/New_York"
+    assert config["salvesti"]["default_country"] == "358"
