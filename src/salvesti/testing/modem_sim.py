@@ -27,9 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from salvesti.core.audio import g711
+from salvesti.core.protocols.at.pcm import from_linear16, to_linear16
 from salvesti.core.protocols.at.voice import VoiceStreamDecoder, encode_voice
 from salvesti.hardware import Profile, load_profile
 from salvesti.testing.pty_port import PtyPort
@@ -45,22 +43,6 @@ class LogEntry:
     t: float
     direction: str
     data: bytes
-
-
-def _to_device(pcm: bytes, encoding: str) -> bytes:
-    if encoding == "s16le":
-        return pcm
-    if encoding == "u8":
-        return ((np.frombuffer(pcm, "<i2").astype(np.int32) >> 8) + 128).astype(np.uint8).tobytes()
-    return g711.ulaw_encode(pcm) if encoding == "ulaw" else g711.alaw_encode(pcm)
-
-
-def _from_device(data: bytes, encoding: str) -> bytes:
-    if encoding == "s16le":
-        return data[: len(data) // 2 * 2]
-    if encoding == "u8":
-        return ((np.frombuffer(data, np.uint8).astype(np.int16) - 128) << 8).astype("<i2").tobytes()
-    return g711.ulaw_decode(data) if encoding == "ulaw" else g711.alaw_decode(data)
 
 
 class ModemSimulator:
@@ -225,7 +207,7 @@ class ModemSimulator:
         """Everything the host sent towards the far party, as s16le mono PCM."""
         with self._lock:
             raw = bytes(self._received)
-        return _from_device(raw, self._enc)
+        return to_linear16(raw, self._enc)
 
     def set_garbage(self, enabled: bool, *, seed: int = 0) -> None:
         """Garbage mode: before every response, one burst of noise (partial line, random
@@ -528,7 +510,7 @@ class ModemSimulator:
         pcm += b"\x00\x00" * (due - len(pcm) // 2)
         self._far_pos += due
         self._audio_sent += due
-        data = _to_device(pcm, self._enc)
+        data = from_linear16(pcm, self._enc)
         target = self.audio if self._separate else self.at
         if target is None or len(target.out) > 64 * 1024 // width:
             return  # nobody reads: a real device overruns and drops too
