@@ -64,6 +64,25 @@ def tshark_capture(ports: list[int], seconds: float, run) -> list[bytes]:
     return [bytes.fromhex(line.replace(":", "")) for line in out.split() if line]
 
 
+def quiet(args: list[str], cwd: Path | None = None) -> subprocess.Popen:
+    """Start a bounded peer with its output discarded."""
+    return subprocess.Popen(
+        args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def sipp_cmd(*args: str) -> list[str]:
+    """One-call sipp on loopback, bounded by timeout."""
+    return ["timeout", "-k", "2", "12", "sipp", *args, "-i", "127.0.0.1", "-m", "1", "-nostdin"]
+
+
+def baresip_cmd(cfg: Path, seconds: int, target: str) -> list[str]:
+    """baresip pinned to loopback (-4 -n), quitting after ``seconds``, killed 4 s later at worst."""
+    limit = str(seconds + 4)
+    loopback = ["-4", "-n", "127.0.0.1", "-f", str(cfg)]
+    return ["timeout", "-k", "2", limit, "baresip", *loopback, "-t", str(seconds), "-e", f"/dial {target}"]
+
+
 _written: set[str] = set()
 
 
@@ -80,36 +99,9 @@ def sipp_call() -> None:
     work = Path(tempfile.mkdtemp())
 
     def run() -> None:
-        uas = subprocess.Popen(
-            ["timeout", "12", "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", "15070", "-m", "1", "-nostdin"],
-            cwd=work,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        uas = quiet(sipp_cmd("-sn", "uas", "-p", "15070"), work)
         time.sleep(0.5)
-        subprocess.run(
-            [
-                "timeout",
-                "12",
-                "sipp",
-                "-sn",
-                "uac",
-                "127.0.0.1:15070",
-                "-s",
-                "bob",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                "15061",
-                "-m",
-                "1",
-                "-nostdin",
-            ],
-            cwd=work,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
+        quiet(sipp_cmd("-sn", "uac", "127.0.0.1:15070", "-s", "bob", "-p", "15061"), work).wait(timeout=15)
         uas.wait(timeout=15)
 
     msgs = tshark_capture([15070, 15061], 10, run)
@@ -139,35 +131,9 @@ def baresip_to_sipp() -> None:
     cfg = baresip_config(work, 15062, "<sip:alice@127.0.0.1>;regint=0;audio_codecs=PCMU,PCMA")
 
     def run() -> None:
-        uas = subprocess.Popen(
-            ["timeout", "12", "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", "15071", "-m", "1", "-nostdin"],
-            cwd=work,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        uas = quiet(sipp_cmd("-sn", "uas", "-p", "15071"), work)
         time.sleep(0.5)
-        subprocess.run(
-            [
-                "timeout",
-                "-k",
-                "2",
-                "8",
-                "baresip",
-                "-4",
-                "-n",
-                "127.0.0.1",
-                "-f",
-                str(cfg),
-                "-t",
-                "5",
-                "-e",
-                "/dial sip:bob@127.0.0.1:15071",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
+        quiet(baresip_cmd(cfg, 5, "sip:bob@127.0.0.1:15071")).wait(timeout=15)
         uas.wait(timeout=15)
 
     msgs = tshark_capture([15071, 15062], 10, run)
@@ -193,27 +159,7 @@ def baresip_register_and_auth() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 15080))
     sock.settimeout(0.2)
-    proc = subprocess.Popen(
-        [
-            "timeout",
-            "-k",
-            "2",
-            "10",
-            "baresip",
-            "-4",
-            "-n",
-            "127.0.0.1",
-            "-f",
-            str(cfg),
-            "-t",
-            "6",
-            "-e",
-            "/dial sip:200@127.0.0.1:15080",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = quiet(baresip_cmd(cfg, 6, "sip:200@127.0.0.1:15080"))
     seen: dict[str, int] = {}
     deadline = time.monotonic() + 12
     while time.monotonic() < deadline and proc.poll() is None:

@@ -71,6 +71,18 @@ class Net:
             self.pump()
         self.now = t
 
+    def call(self, method: str) -> tuple:
+        """A sends ``method`` over UDP at t=0; returns A's transaction and B's RequestReceived."""
+        txn = self.a.send_request(request(method), B_ADDR, "UDP", 0.0)
+        self.pump()
+        [got] = only(self.events_b, RequestReceived)
+        return txn, got
+
+    def answer(self, got: RequestReceived, status: int, at: float) -> None:
+        """B's user answers ``got`` with ``status`` at time ``at``."""
+        self.b.send_response(got.txn, build_response(got.request, status, to_tag="b"), at)
+        self.pump()
+
     def times(self, side: str, kind: str) -> list[float]:
         return [t for t, s, k in self.sent if s == side and k == kind]
 
@@ -125,8 +137,7 @@ def test_tcp_non_invite_completes_without_timer_k() -> None:
     txn = net.a.send_request(request("OPTIONS", "TCP"), B_ADDR, "TCP", 0.0)
     net.pump()
     [got] = only(net.events_b, RequestReceived)
-    net.b.send_response(got.txn, build_response(got.request, 200, to_tag="b"), 0.0)
-    net.pump()
+    net.answer(got, 200, 0.0)
     assert [e.response.status for e in only(net.events_a, ResponseReceived)] == [200]
     assert txn.state == "terminated" and got.txn.state == "terminated"
     assert net.a.next_timer() is None and net.b.next_timer() is None
@@ -155,9 +166,7 @@ def test_non_invite_request_retransmission_is_absorbed_and_answer_resent() -> No
 
 def test_invite_200_ack_happy_path() -> None:
     net = Net()
-    txn = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
-    net.pump()
-    [got] = only(net.events_b, RequestReceived)
+    txn, got = net.call("INVITE")
     assert got.txn.state == "proceeding" and got.addr == A_ADDR and got.transport == "UDP"
     assert [e.response.status for e in net.events_a] == [100]  # automatic 100 Trying stops timer A
     ringing = build_response(got.request, 180, to_tag="btag")
@@ -184,9 +193,7 @@ def test_invite_200_ack_happy_path() -> None:
 
 def test_2xx_retransmitted_until_ack_timeout_when_ack_is_lost() -> None:
     net = Net(drop={"a:ACK"})
-    txn = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
-    net.pump()
-    [got] = only(net.events_b, RequestReceived)
+    txn, got = net.call("INVITE")
     net.b.send_response(got.txn, build_response(got.request, 200, to_tag="b"), 0.0)  # routed to send_2xx
     net.pump()
     ack = request("ACK")
@@ -218,11 +225,8 @@ def test_ack_received_stops_2xx_retransmission() -> None:
 
 def test_non_2xx_final_is_acked_by_the_layer_and_ack_absorbed() -> None:
     net = Net()
-    txn = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
-    net.pump()
-    [got] = only(net.events_b, RequestReceived)
-    net.b.send_response(got.txn, build_response(got.request, 486, to_tag="b"), 0.0)
-    net.pump()
+    txn, got = net.call("INVITE")
+    net.answer(got, 486, 0.0)
     assert [e.response.status for e in net.events_a] == [100, 486]
     assert net.times("a", "ACK") == [0.0]
     assert txn.ack is not None and txn.ack.cseq == (1, "ACK") and txn.ack.via.branch == txn.branch
@@ -236,11 +240,8 @@ def test_non_2xx_final_is_acked_by_the_layer_and_ack_absorbed() -> None:
 
 def test_non_2xx_final_retransmitted_until_timer_h_when_ack_lost() -> None:
     net = Net(drop={"a:ACK"})
-    txn = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
-    net.pump()
-    [got] = only(net.events_b, RequestReceived)
-    net.b.send_response(got.txn, build_response(got.request, 603, to_tag="b"), 0.0)
-    net.pump()
+    txn, got = net.call("INVITE")
+    net.answer(got, 603, 0.0)
     net.run_until(40)
     assert net.times("b", "603") == [0.0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
     # A re-ACKs every retransmission (timer D still running) but tells its user once.
@@ -252,11 +253,8 @@ def test_non_2xx_final_retransmitted_until_timer_h_when_ack_lost() -> None:
 
 def test_cancel_then_487() -> None:
     net = Net()
-    invite = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
-    net.pump()
-    [got] = only(net.events_b, RequestReceived)
-    net.b.send_response(got.txn, build_response(got.request, 180, to_tag="b"), 0.0)
-    net.pump()
+    invite, got = net.call("INVITE")
+    net.answer(got, 180, 0.0)
     cancel = net.a.cancel(invite, 1.0)
     net.now = 1.0
     net.pump()
@@ -265,8 +263,7 @@ def test_cancel_then_487() -> None:
     [cancelled] = only(net.events_b, CancelReceived)
     assert cancelled.invite_txn is got.txn
     # The layer answered the CANCEL itself; the user answers the INVITE with 487.
-    net.b.send_response(got.txn, build_response(got.request, 487, to_tag="b"), 1.0)
-    net.pump()
+    net.answer(got, 487, 1.0)
     statuses = [(e.txn.method, e.response.status) for e in only(net.events_a, ResponseReceived)]
     assert statuses == [("INVITE", 100), ("INVITE", 180), ("CANCEL", 200), ("INVITE", 487)]
     assert net.times("a", "ACK") == [1.0]
@@ -291,11 +288,8 @@ def test_cancel_waits_for_a_provisional_response() -> None:
 
 def test_cancel_after_final_sends_nothing() -> None:
     net = Net()
-    invite = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
-    net.pump()
-    [got] = only(net.events_b, RequestReceived)
-    net.b.send_response(got.txn, build_response(got.request, 486, to_tag="b"), 0.0)
-    net.pump()
+    invite, got = net.call("INVITE")
+    net.answer(got, 486, 0.0)
     cancel = net.a.cancel(invite, 0.5)
     net.pump()
     assert cancel.state == "terminated" and net.times("a", "CANCEL") == []
@@ -307,8 +301,7 @@ def test_cancel_for_pending_invite_dropped_when_final_arrives_first() -> None:
     net.pump()
     cancel = net.a.cancel(invite, 0.1)
     [got] = only(net.events_b, RequestReceived)
-    net.b.send_response(got.txn, build_response(got.request, 404, to_tag="b"), 0.2)
-    net.pump()
+    net.answer(got, 404, 0.2)
     assert cancel.state == "terminated" and net.times("a", "CANCEL") == []
 
 
@@ -323,11 +316,8 @@ def test_unmatched_cancel_gets_481() -> None:
 
 def test_cancel_after_final_answer_gets_200_but_no_event() -> None:
     net = Net()
-    invite = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
-    net.pump()
-    [got] = only(net.events_b, RequestReceived)
-    net.b.send_response(got.txn, build_response(got.request, 486, to_tag="b"), 0.0)
-    net.pump()
+    invite, got = net.call("INVITE")
+    net.answer(got, 486, 0.0)
     late = SipRequest("CANCEL", invite.request.uri, invite.request.headers.copy())
     late.headers.set("CSeq", "1 CANCEL")
     net.b.receive(late, A_ADDR, "UDP", 0.1)
@@ -352,9 +342,7 @@ def test_via_received_and_rport_are_stamped() -> None:
 
 def test_ack_to_2xx_reusing_invite_branch_still_reaches_user() -> None:
     net = Net()
-    txn = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
-    net.pump()
-    [got] = only(net.events_b, RequestReceived)
+    txn, got = net.call("INVITE")
     net.b.send_2xx(got.txn, build_response(got.request, 200, to_tag="b"), 0.0)
     net.pump()
     bad_ack = SipRequest("ACK", txn.request.uri, txn.request.headers.copy())  # same branch: a broken UA
@@ -372,8 +360,7 @@ def test_second_final_response_is_ignored() -> None:
     net.pump()
     [got] = only(net.events_b, RequestReceived)
     net.b.send_response(got.txn, build_response(got.request, 200, to_tag="b"), 0.0)
-    net.b.send_response(got.txn, build_response(got.request, 500, to_tag="b"), 0.0)
-    net.pump()
+    net.answer(got, 500, 0.0)
     assert net.times("b", "200") == [0.0] and net.times("b", "500") == []
 
 
