@@ -237,3 +237,49 @@ def test_parse_auth_header_is_tolerant() -> None:
     }
     assert parse_auth_header('Digest realm="unterminated') == {"scheme": "Digest", "realm": "unterminated"}
     assert parse_auth_header("") == {"scheme": ""}
+
+
+def test_challenge_can_be_narrowed_for_one_peer() -> None:
+    server = DigestServer("salvesti", algorithms=["MD5", "SHA-256"], secret=b"k")
+    [only_md5] = server.challenge_headers(1000.0, algorithms=["md5"])
+    assert parse_auth_header(only_md5)["algorithm"] == "MD5"
+    # Never offers what the server was not configured to accept.
+    assert server.challenge_headers(1000.0, algorithms=["SHA-512-256"]) == []
+
+
+def test_request_uri_must_match_the_digest_uri() -> None:
+    server = DigestServer("salvesti", secret=b"k")
+    auth = authorization_for(
+        server.challenge_headers(1000.0)[0],
+        method="INVITE",
+        uri="sip:200@pbx",
+        username="101",
+        password="secret101",
+    )
+    assert server.verify("INVITE", auth, PASSWORDS, 1001.0, request_uri="sip:200@PBX;user=phone").ok
+    assert not server.verify("INVITE", auth, PASSWORDS, 1001.0, request_uri="sip:+3725551234@pbx").ok
+    assert not server.verify("INVITE", auth, PASSWORDS, 1001.0, request_uri="urn:service:sos").ok
+
+
+def test_nonce_count_replay_protection_is_opt_in() -> None:
+    strict = DigestServer("salvesti", secret=b"k", check_nonce_count=True)
+    lax = DigestServer("salvesti", secret=b"k")
+    challenge = strict.challenge_headers(1000.0)[0]
+
+    def auth(nc: int) -> str:
+        return authorization_for(
+            challenge, method="REGISTER", uri="sip:pbx", username="101", password="secret101", nc=nc
+        )
+
+    assert strict.verify("REGISTER", auth(1), PASSWORDS, 1001.0).ok
+    assert not strict.verify("REGISTER", auth(1), PASSWORDS, 1002.0).ok  # replayed
+    assert strict.verify("REGISTER", auth(2), PASSWORDS, 1003.0).ok
+    assert not strict.verify("REGISTER", _tamper(auth(3), "nc", "zz"), PASSWORDS, 1003.0).ok
+    # Phones that reuse nc=1 with a cached nonce keep working by default.
+    assert lax.verify("REGISTER", auth(1), PASSWORDS, 1001.0).ok
+    assert lax.verify("REGISTER", auth(1), PASSWORDS, 1002.0).ok
+    # Old entries are pruned once their nonce has expired anyway.
+    fresh = strict.challenge_headers(1400.0)[0]
+    later = authorization_for(fresh, method="REGISTER", uri="sip:pbx", username="101", password="secret101")
+    assert strict.verify("REGISTER", later, PASSWORDS, 1400.0).ok
+    assert list(strict._last_nc) == [parse_auth_header(fresh)["nonce"]]

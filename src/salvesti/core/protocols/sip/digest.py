@@ -14,6 +14,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import SipParseError
+from .uri import parse_uri
+
 HASHES: dict[str, Callable[[bytes], str]] = {
     "MD5": lambda b: hashlib.md5(b).hexdigest(),
     "SHA-256": lambda b: hashlib.sha256(b).hexdigest(),
@@ -129,6 +132,8 @@ class DigestServer:
         algorithms: list[str] | None = None,
         secret: bytes | None = None,
         nonce_ttl: float = 300,
+        *,
+        check_nonce_count: bool = False,
     ) -> None:
         self.realm = realm
         self.algorithms = [a.upper() for a in (algorithms or ["MD5", "SHA-256"])]
@@ -137,6 +142,10 @@ class DigestServer:
                 raise ValueError(f"unsupported digest algorithm {alg!r}")
         self._secret = secret if secret is not None else secrets.token_bytes(32)
         self.nonce_ttl = nonce_ttl
+        # Off by default: many cheap phones reuse nc=00000001 with a cached nonce, and
+        # the nonce's own age limit already bounds how long a capture can be replayed.
+        self.check_nonce_count = check_nonce_count
+        self._last_nc: dict[str, tuple[float, int]] = {}
 
     def _mac(self, stamp: str) -> str:
         return hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:32]
@@ -157,14 +166,23 @@ class DigestServer:
         except ValueError:
             return None
 
-    def challenge_headers(self, now: float, stale: bool = False) -> list[str]:
+    def challenge_headers(
+        self, now: float, stale: bool = False, algorithms: list[str] | None = None
+    ) -> list[str]:
         """One WWW-Authenticate / Proxy-Authenticate value per configured algorithm, in
-        order (many phones read only the first, so order matters)."""
+        order (many phones read only the first, so order matters).
+
+        ``algorithms`` narrows the offer for one peer: baresip 1.0 (libre) fails the
+        whole authentication with ENOSYS when ANY challenge names an algorithm it
+        lacks, even if an MD5 one comes first, so such peers must be offered MD5 alone.
+        """
         nonce = self.make_nonce(now)
         tail = ", stale=TRUE" if stale else ""
+        offer = [a.upper() for a in algorithms] if algorithms is not None else self.algorithms
         return [
             f'Digest realm={_quote(self.realm)}, nonce="{nonce}", algorithm={alg}, qop="auth"{tail}'
-            for alg in self.algorithms
+            for alg in offer
+            if alg in self.algorithms
         ]
 
     def verify(
@@ -173,17 +191,23 @@ class DigestServer:
         authorization: str,
         password_for: Callable[[str], str | None],
         now: float,
+        *,
+        request_uri: str | None = None,
     ) -> DigestResult:
         """Check an Authorization / Proxy-Authorization value.
 
         ``stale`` is set when the credentials were right but the nonce had expired, so
         the caller re-challenges with ``stale=True`` and the phone retries silently.
+        With ``request_uri``, the digest ``uri`` must name the same target, so sniffed
+        credentials for one callee cannot be replayed towards another.
         """
         p = parse_auth_header(authorization)
         if p.get("scheme", "").lower() != "digest":
             return DigestResult(False)
         username, nonce, uri, response = (p.get(k) for k in ("username", "nonce", "uri", "response"))
         if not username or not nonce or uri is None or not response:
+            return DigestResult(False)
+        if request_uri is not None and not _same_target(uri, request_uri):
             return DigestResult(False)
         if p.get("realm") != self.realm:
             return DigestResult(False)
@@ -218,7 +242,33 @@ class DigestServer:
             return DigestResult(False)
         if age > self.nonce_ttl or age < -60:
             return DigestResult(False, username, stale=True)
+        if self.check_nonce_count and not self._fresh_nc(nonce, nc, now):
+            return DigestResult(False)
         return DigestResult(True, username)
+
+    def _fresh_nc(self, nonce: str, nc: str | None, now: float) -> bool:
+        """RFC 7616 §3.4: each use of a nonce must carry a higher nonce-count."""
+        try:
+            count = int(nc or "0", 16)
+        except ValueError:
+            return False
+        for old, (seen_at, _) in list(self._last_nc.items()):
+            if now - seen_at > self.nonce_ttl:
+                del self._last_nc[old]
+        last = self._last_nc.get(nonce)
+        if last is not None and count <= last[1]:
+            return False
+        self._last_nc[nonce] = (now, count)
+        return True
+
+
+def _same_target(digest_uri: str, request_uri: str) -> bool:
+    """Compare scheme, user, host and port; phones differ in parameters and case."""
+    try:
+        a, b = parse_uri(digest_uri), parse_uri(request_uri)
+    except SipParseError:
+        return digest_uri.strip() == request_uri.strip()
+    return (a.scheme, a.user, a.host.lower(), a.port) == (b.scheme, b.user, b.host.lower(), b.port)
 
 
 def authorization_for(
