@@ -102,3 +102,35 @@ def test_build_sdp_hold_answer_ipv6_no_dtmf() -> None:
     assert "a=rtpmap:96 opus/48000/2\r\n" in text and "a=ptime:40\r\n" in text and "a=recvonly\r\n" in text
     assert "telephone-event" not in text
     assert not SessionDescription.parse(sd.to_bytes()).is_hold()  # recvonly is not hold
+
+
+def test_answer_mirrors_every_offered_stream() -> None:
+    sd = SessionDescription.parse(
+        "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "m=video 5000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+        "m=audio 4000 RTP/AVP 8 0\r\n"
+        "m=application 6000 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+    )
+    codecs, te = negotiate(sd, [PCMA])
+    answer = build_sdp(
+        session_id=1,
+        version=1,
+        address="10.0.0.2",
+        port=20000,
+        codecs=codecs,
+        telephone_event_pt=te,
+        offer=sd,
+    )
+    lines = [line for line in answer.to_bytes().decode().split("\r\n") if line.startswith("m=")]
+    assert lines == [
+        "m=video 0 RTP/AVP 96",
+        "m=audio 20000 RTP/AVP 8",
+        "m=application 0 UDP/DTLS/SCTP webrtc-datachannel",
+    ]
+    assert SessionDescription.parse(answer.to_bytes()).audio().port == 20000
+
+
+def test_codec_sample_rates() -> None:
+    assert (G722.clock_rate, G722.sample_rate) == (8000, 16000)
+    assert PCMU.sample_rate == 8000 and OPUS.sample_rate == 48000
+    assert OPUS.rtpmap == "opus/48000/2" and PCMA.rtpmap == "PCMA/8000"

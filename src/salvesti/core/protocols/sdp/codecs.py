@@ -26,6 +26,11 @@ class Codec:
         )
 
     @property
+    def sample_rate(self) -> int:
+        """The audio sample rate, which differs from the RTP clock only for G.722."""
+        return 16000 if self.name.upper() == "G722" and self.clock_rate == 8000 else self.clock_rate
+
+    @property
     def rtpmap(self) -> str:
         """The ``a=rtpmap`` value after the payload type: ``opus/48000/2``."""
         base = f"{self.name}/{self.clock_rate}"

@@ -52,9 +52,15 @@ def build_sdp(
     telephone_event_pt: int | None,
     direction: str = "sendrecv",
     ptime: int = 20,
+    offer: SessionDescription | None = None,
 ) -> SessionDescription:
     """Our offer or answer: one audio stream at ``address:port``. Bump ``version`` on
-    every change in a session (RFC 3264 §8), keep ``session_id``."""
+    every change in a session (RFC 3264 §8), keep ``session_id``.
+
+    With ``offer``, the result is a valid answer to it: RFC 3264 §6 wants one m-line per
+    offered m-line in the same order, so every stream but the first active audio one
+    (video, a second audio, a data channel) is mirrored with port 0, i.e. refused.
+    """
     addrtype = "IP6" if ":" in address else "IP4"
     m = MediaDescription("audio", port, "RTP/AVP")
     for pt, codec in codecs:
@@ -66,9 +72,26 @@ def build_sdp(
         m.fmtp[telephone_event_pt] = "0-16"
     m.ptime = ptime
     m.direction = direction
+    media = [m]
+    if offer is not None:
+        chosen = offer.audio()
+        media = [m if o is chosen else _refused(o) for o in offer.media]
+        if chosen is None:
+            media.append(m)
     return SessionDescription(
         origin=Origin("-", session_id, version, "IN", addrtype, address),
         session_name="-",
         connection=Connection(address, addrtype),
-        media=[m],
+        media=media,
+    )
+
+
+def _refused(offered: MediaDescription) -> MediaDescription:
+    """An answer m-line that rejects ``offered`` (RFC 3264 §6: port zero, same formats)."""
+    return MediaDescription(
+        offered.media,
+        0,
+        offered.proto,
+        list(offered.formats),
+        raw_formats=list(offered.raw_formats) if offered.raw_formats is not None else None,
     )
