@@ -1,0 +1,175 @@
+"""The B2BUA's dispatcher: every SIP event of the source goes through ``handle_event``.
+
+Out-of-dialog requests are sorted here (OPTIONS, REGISTER, a new INVITE from the trunk or
+from a phone); in-dialog ones go to their call by (Call-ID, our tag); responses go to
+whoever sent the request (``txn.user_data`` is a callback).  A new call becomes a
+:class:`~salvesti.integrations.sip.call.B2BCall` driven by one coroutine from ``flows.py``.
+Nothing from a phone reaches the trunk unless the phone authenticated.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from salvesti.core.protocols.sip.errors import SipParseError
+from salvesti.core.protocols.sip.events import (
+    AckTimeout,
+    CancelReceived,
+    RequestReceived,
+    ResponseReceived,
+    TransactionTimeout,
+)
+from salvesti.core.protocols.sip.message import SipRequest, new_tag
+from salvesti.core.protocols.sip.transaction import ClientTransaction
+from salvesti.integrations.sip import routing
+from salvesti.integrations.sip.call import B2BCall, Leg
+from salvesti.integrations.sip.signalling import ALLOW
+
+if TYPE_CHECKING:
+    from salvesti.integrations.sip.source import SipTrunkSource
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class B2BUA:
+    """Routes SIP events to registrar, calls and flows of one ``sip_trunk`` source."""
+
+    def __init__(self, source: SipTrunkSource) -> None:
+        self.src = source
+        self.label = source.label
+        self.calls: set[B2BCall] = set()
+        self.dialogs: dict[tuple[str, str], tuple[B2BCall, Leg]] = {}
+        self.accepting = True
+
+    @property
+    def sig(self) -> Any:
+        return self.src.signaller
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+    def add_leg(self, call: B2BCall, leg: Leg) -> Leg:
+        call.legs.append(leg)
+        self.dialogs[(leg.call_id, leg.local_tag)] = (call, leg)
+        return leg
+
+    def forget(self, call: B2BCall) -> None:
+        self.calls.discard(call)
+        for leg in call.legs:
+            self.dialogs.pop((leg.call_id, leg.local_tag), None)
+
+    # -- events ------------------------------------------------------------------------------------
+    def handle_event(self, event: Any) -> None:
+        if isinstance(event, ResponseReceived | TransactionTimeout):
+            if isinstance(event.txn, ClientTransaction) and callable(event.txn.user_data):
+                event.txn.user_data(event)
+        elif isinstance(event, CancelReceived):
+            found = event.invite_txn.user_data
+            if isinstance(found, tuple):
+                call, leg = found
+                call.post("cancel", leg)
+            else:
+                self.sig.answer_request(event.invite_txn, event.invite_txn.request, 487, to_tag=new_tag())
+        elif isinstance(event, AckTimeout):
+            for call, leg in list(self.dialogs.values()):
+                if leg.call_id == event.call_id and leg.uas:
+                    call.post("ack_timeout", leg)
+                    break
+        elif isinstance(event, RequestReceived):
+            self._request(event)
+
+    def _request(self, ev: RequestReceived) -> None:
+        req = ev.request
+        if req.method == "ACK":
+            return  # the transaction layer stopped the 2xx retransmission already
+        to_tag = req.to_addr.tag
+        if to_tag:
+            found = self.dialogs.get((req.call_id, to_tag))
+            if found is None:
+                self.sig.answer_request(ev.txn, req, 481)
+            else:
+                self._in_dialog(found[0], found[1], ev)
+            return
+        method = req.method
+        if method == "OPTIONS":
+            self.sig.answer_request(
+                ev.txn, req, 200, to_tag=new_tag(), headers=[("Allow", ALLOW), ("Accept", "application/sdp")]
+            )
+        elif method == "REGISTER":
+            self._register(ev)
+        elif method == "INVITE":
+            self._invite(ev)
+        elif method == "SUBSCRIBE":
+            self.sig.answer_request(ev.txn, req, 489, to_tag=new_tag())
+        elif method in ("BYE", "INFO", "UPDATE", "PRACK", "REFER"):
+            self.sig.answer_request(ev.txn, req, 481)
+        elif method == "NOTIFY":
+            self.sig.answer_request(ev.txn, req, 200, to_tag=new_tag())
+        else:
+            self.sig.answer_request(ev.txn, req, 405, to_tag=new_tag(), headers=[("Allow", ALLOW)])
+
+    def _register(self, ev: RequestReceived) -> None:
+        src = self.src
+        resp = src.registrar.handle(ev.request, ev.addr, ev.transport, time.monotonic(), time.time())
+        if resp is not None and ev.txn is not None:
+            src.transport.send_response(ev.txn, resp)
+
+    # -- new calls -----------------------------------------------------------------------------
+    def _invite(self, ev: RequestReceived) -> None:
+        req, addr = ev.request, ev.addr
+        src = self.src
+        if not self.accepting:
+            self.sig.answer_request(ev.txn, req, 503, to_tag=new_tag(), headers=[("Retry-After", "30")])
+            return
+        if src.trunk is not None and src.trunk_addresses.contains(addr[0], addr[1]):
+            src.flows.start_inbound(ev)
+            return
+        outcome = src.auth.check(req, addr[0], time.monotonic(), time.time())
+        if outcome.drop:
+            return
+        if outcome.user is None:
+            self.sig.answer_request(ev.txn, req, outcome.status, to_tag=new_tag(), headers=outcome.headers)
+            return
+        target = routing.dialled(req)
+        if target is None:
+            self.sig.answer_request(ev.txn, req, 404, to_tag=new_tag())
+        elif target in src.extensions:
+            src.flows.start_internal(ev, outcome.user, target)
+        elif src.trunk is None:
+            _LOGGER.info("%s: %s dialled %s but no trunk is configured", self.label, outcome.user, target)
+            self.sig.answer_request(ev.txn, req, 404, "No Trunk Configured", to_tag=new_tag())
+        else:
+            src.flows.start_outbound(ev, outcome.user, target)
+
+    # -- in-dialog -----------------------------------------------------------------------------
+    def _in_dialog(self, call: B2BCall, leg: Leg, ev: RequestReceived) -> None:
+        req = ev.request
+        if leg.dialog is not None and not leg.dialog.accept_remote_cseq(req):
+            self.sig.answer_request(ev.txn, req, 500, "CSeq Out of Order")
+            return
+        method = req.method
+        if method == "BYE":
+            self.sig.answer_request(ev.txn, req, 200)
+            if leg.state != "ended":
+                leg.state = "ended"
+                call.post("bye", leg)
+        elif method == "INVITE":
+            call.post("reinvite", leg, ev)
+        elif method == "REFER":
+            call.post("refer", leg, ev)
+        elif method in ("INFO", "OPTIONS", "NOTIFY"):
+            self.sig.answer_request(ev.txn, req, 200)
+        elif method == "UPDATE":
+            if req.body:
+                self.sig.answer_request(ev.txn, req, 488)
+            else:
+                self.sig.answer_request(ev.txn, req, 200)
+        else:
+            self.sig.answer_request(ev.txn, req, 405, headers=[("Allow", ALLOW)])
+
+
+def request_summary(req: SipRequest) -> str:
+    try:
+        return f"{req.method} {req.uri} from {req.from_addr.uri}"
+    except SipParseError:
+        return f"{req.method} {req.uri}"

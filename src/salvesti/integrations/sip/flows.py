@@ -1,0 +1,310 @@
+"""The three kinds of call, each one coroutine read top to bottom.
+
+Outbound: phone (authenticated) → trunk; the phone gets its 200 when the far end answers,
+the far end hears the whole notice while the phone hears silence, then the legs are
+bridged.  Inbound (``notice_mode: answer``): answer the caller, play the notice, ring the
+line's phones with a 425 Hz ringback to the caller, bridge the first to answer;
+``early_media`` plays the notice in a 183 and answers when a phone does.  Internal:
+phone → phone, relayed, recorded only with ``record_internal``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from salvesti.core.call import Call, Direction, Disposition, new_call_id
+from salvesti.core.protocols.sip.events import RequestReceived, ResponseReceived
+from salvesti.core.protocols.sip.message import new_tag
+from salvesti.integrations.sip import routing
+from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
+from salvesti.integrations.sip.phases import CallOver, CallPhases
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Final answers from the trunk passed on to the phone as they are; others become 480/503.
+_RELAYED = {404, 480, 484, 486, 487, 488, 600, 603, 408, 503, 403}
+
+
+class Flows(CallPhases):
+    """Starts and runs calls for one ``sip_trunk`` source."""
+
+    # -- starting ----------------------------------------------------------------------------------
+    def _new_call(self, direction: Direction, line: str | None, remote: str | None) -> B2BCall:
+        now = self.hub.now()
+        record = Call(
+            id=new_call_id(now),
+            source=self.src.id,
+            direction=direction,
+            line=line,
+            remote_number=remote,
+            started_at=now,
+        )
+        call = B2BCall(record, self.label)
+        self.src.b2bua.calls.add(call)
+        return call
+
+    def _uas_leg(self, call: B2BCall, ev: RequestReceived, role: str, **kw: Any) -> Leg:
+        req = ev.request
+        host = self.src.local_address(ev.addr[0], outside=role == "outside")
+        leg = Leg(role, True, ev.addr, ev.transport, req.call_id, new_tag(), host, **kw)
+        leg.invite, leg.server_txn = req, ev.txn
+        assert ev.txn is not None
+        ev.txn.user_data = (call, leg)
+        return self.src.b2bua.add_leg(call, leg)
+
+    def _spawn(self, call: B2BCall, coro: Any) -> None:
+        call.task = self.hub.create_task(self._run(call, coro), f"{self.label} call {call.record.id}")
+
+    async def _run(self, call: B2BCall, coro: Any) -> None:
+        over = CallOver(None, "ended")
+        try:
+            await coro
+        except CallOver as err:
+            over = err
+        except asyncio.CancelledError:
+            over = CallOver(Disposition.FAILED, "cancelled", status=503)
+            await self.finish(call, over)
+            raise
+        except Exception as err:
+            _LOGGER.exception("%s: call %s failed", self.label, call.record.id)
+            over = CallOver(Disposition.FAILED, f"error: {type(err).__name__}", status=500)
+        await self.finish(call, over)
+
+    def start_outbound(self, ev: RequestReceived, user: str, target: str) -> None:
+        ext = self.src.extensions[user]
+        line = ext.get("line") or (self.src.lines[0] if self.src.lines else None)
+        call = self._new_call(Direction.OUTBOUND, line, self.hub.normalize(target))
+        call.record.add_extension(user)
+        phone = self._uas_leg(call, ev, "inside", latch_any=True, extension=user, contact_user=user)
+        self._spawn(call, self._outbound(call, phone, target))
+
+    def start_inbound(self, ev: RequestReceived) -> None:
+        src = self.src
+        line = routing.inbound_line(ev.request, src.lines, src.line_header, self.hub.normalize)
+        remote = routing.caller_number(ev.request, self.hub.normalize)
+        call = self._new_call(Direction.INBOUND, line, remote)
+        caller = self._uas_leg(call, ev, "outside")
+        self._spawn(call, self._inbound(call, caller))
+
+    def start_internal(self, ev: RequestReceived, user: str, target: str) -> None:
+        call = self._new_call(Direction.INTERNAL, None, target)
+        call.record.add_extension(user)
+        caller = self._uas_leg(call, ev, "outside", latch_any=True, extension=user, contact_user=user)
+        self._spawn(call, self._internal(call, caller, target))
+
+    # -- outbound ------------------------------------------------------------------------------
+    async def _outbound(self, call: B2BCall, phone: Leg, target: str) -> None:
+        src, rec = self.src, call.record
+        trunk = src.trunk
+        assert trunk is not None and phone.invite is not None
+        await self.allocate(call, phone)
+        try:
+            phone_answer = phone.answer_offer(phone.invite.body, src.codecs)
+        except NoCommonCodec:
+            self.sig.respond(phone, 488)
+            raise CallOver(Disposition.FAILED, "no common codec with the phone", "inside") from None
+        hop = await trunk.next_hop()
+        out = self.uac_leg(call, "outside", hop, trunk.sip_transport, contact_user=trunk.username)
+        await self.allocate(call, out)
+        await self.hub.call_started(rec)
+        from_user = trunk.conf.get("from_user") or rec.line or trunk.username
+        on_event = self.callback(call, out)
+        self.sig.invite(
+            out,
+            request_uri=trunk.request_uri(target),
+            from_=f"<sip:{from_user}@{trunk.domain}>",
+            to=f"<sip:{target}@{trunk.domain}>",
+            sdp=out.make_offer(src.codecs, prefer=phone.codec[1] if phone.codec else None),
+            on_event=on_event,
+        )
+        rec.meta["sip"] = {"inside_call_id": phone.call_id, "outside_call_id": out.call_id}
+        await self._dial(call, phone, out, on_event)
+        rec.answered_at = self.hub.now()
+        self.start_recording(call, out)
+        self.sig.respond(phone, 200, sdp=phone_answer)
+        self._codecs(call, out, phone)
+        await self.hub.call_answered(rec)
+        await self.play_notice(call)
+        assert call.media is not None and phone.media is not None
+        call.media.attach_inside(phone.media)
+        call.media.bridge()
+        await self.talk(call)
+
+    async def _dial(self, call: B2BCall, phone: Leg, out: Leg, on_event: Any) -> None:
+        """Wait for the far end's answer, relaying ringing and failures to the phone."""
+        while True:
+            ev = await call.next(10.0 if call.cancelled else None)
+            if ev is None:
+                raise CallOver(Disposition.CANCELLED, "cancel", "inside")
+            if ev.kind in ("cancel", "hangup") and ev.leg is not out:
+                if not call.cancelled:
+                    call.cancelled = True
+                    self.sig.respond(phone, 487 if ev.kind == "cancel" else 503)
+                    self.sig.cancel(out)
+                continue
+            if ev.kind == "timeout" and ev.leg is out:
+                out.state = "ended"
+                raise CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
+            if ev.kind != "response" or ev.leg is not out:
+                self.common(call, ev)
+                continue
+            resp = ev.data
+            status = resp.status
+            if status < 200:
+                if status in (180, 183) and phone.state == "new" and not call.cancelled:
+                    self.sig.respond(phone, 180)
+                continue
+            if status in (401, 407) and out.auth_tries == 0 and not call.cancelled:
+                out.auth_tries += 1
+                assert out.invite is not None
+                if self.src.trunk and self.src.trunk.authorize(out.invite, resp):
+                    self.sig.resend_invite(out, on_event)
+                    continue
+            if status >= 300:
+                out.state = "ended"
+                if call.cancelled:
+                    raise CallOver(Disposition.CANCELLED, "cancel", "inside")
+                code = status if status in _RELAYED else (503 if status in (401, 407) else 480)
+                disposition = Disposition.FAILED
+                if status in (486, 600):
+                    disposition = Disposition.BUSY
+                elif status in (408, 480, 487, 603):
+                    disposition = Disposition.NO_ANSWER
+                call.record.meta.setdefault("sip", {})["trunk_status"] = status
+                raise CallOver(disposition, f"trunk answered {status}", "outside", status=code)
+            self.sig.ack(out, resp)
+            out.state = "confirmed"
+            if call.cancelled:
+                raise CallOver(Disposition.CANCELLED, "cancel", "inside")
+            try:
+                out.take_answer(resp.body)
+            except NoCommonCodec:
+                raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
+            return
+
+    # -- inbound -------------------------------------------------------------------------------
+    async def _inbound(self, call: B2BCall, caller: Leg) -> None:
+        src, rec = self.src, call.record
+        assert caller.invite is not None
+        rec.meta["sip"] = {"outside_call_id": caller.call_id}
+        await self.allocate(call, caller)
+        try:
+            answer = caller.answer_offer(caller.invite.body, src.codecs)
+        except NoCommonCodec:
+            self.sig.respond(caller, 488)
+            raise CallOver(Disposition.FAILED, "no common codec with the trunk", "outside") from None
+        await self.hub.call_started(rec)
+        early = src.notice_mode == "early_media"
+        if early:
+            self.sig.respond(caller, 183, sdp=answer)
+        else:
+            self.sig.respond(caller, 200, sdp=answer)
+            rec.answered_at = self.hub.now()
+        self.start_recording(call, caller)
+        if not early:
+            await self.hub.call_answered(rec)
+        await self.play_notice(call)
+        exts = src.inbound.get(rec.line or "") or list(src.extensions)
+        phone = await self.ring(
+            call,
+            exts,
+            caller=rec.remote_number or "",
+            prefer=caller.codec[1] if caller.codec else None,
+            ringback=True,
+        )
+        if early:
+            self.sig.respond(caller, 200, sdp=answer)
+            rec.answered_at = self.hub.now()
+        self._connect(call, phone)
+        if early:
+            await self.hub.call_answered(rec)
+        else:
+            await self.hub.call_updated(rec)
+        await self.talk(call)
+
+    def _connect(self, call: B2BCall, phone: Leg) -> None:
+        assert call.media is not None and phone.media is not None
+        call.media.attach_inside(phone.media)
+        call.media.bridge()
+        if phone.extension:
+            call.record.add_extension(phone.extension)
+        call.record.meta.setdefault("sip", {})["inside_call_id"] = phone.call_id
+        self._codecs(call, call.outside, phone)
+
+    def _codecs(self, call: B2BCall, outside: Leg, inside: Leg) -> None:
+        sip = call.record.meta.setdefault("sip", {})
+        if outside.codec:
+            sip["outside_codec"] = outside.codec[1].name
+        if inside.codec:
+            sip["inside_codec"] = inside.codec[1].name
+
+    # -- internal ------------------------------------------------------------------------------
+    async def _internal(self, call: B2BCall, caller: Leg, target: str) -> None:
+        rec = call.record
+        assert caller.invite is not None
+        rec.meta["sip"] = {"outside_call_id": caller.call_id}
+        await self.allocate(call, caller)
+        try:
+            answer = caller.answer_offer(caller.invite.body, self.src.codecs)
+        except NoCommonCodec:
+            self.sig.respond(caller, 488)
+            raise CallOver(Disposition.FAILED, "no common codec", "outside") from None
+        await self.hub.call_started(rec)
+        phone = await self.ring(
+            call,
+            [target],
+            caller=caller.extension or "",
+            prefer=caller.codec[1] if caller.codec else None,
+            ringback=False,
+            ringing_to=caller,
+        )
+        self.sig.respond(caller, 200, sdp=answer)
+        rec.answered_at = self.hub.now()
+        self.start_recording(call, caller, internal=True)
+        self._connect(call, phone)
+        await self.hub.call_answered(rec)
+        await self.talk(call)
+
+    # -- mid-call ------------------------------------------------------------------------------
+    def reinvite(self, call: B2BCall, leg: Leg, ev: RequestReceived) -> None:
+        """Hold/resume: answer the leg with our own address, tell the other leg the same."""
+        req = ev.request
+        if not req.body:
+            self.sig.answer_request(ev.txn, req, 488)
+            return
+        try:
+            answer, hold = leg.remote_update(req.body)
+        except NoCommonCodec:
+            self.sig.answer_request(ev.txn, req, 488)
+            return
+        if leg.dialog is not None:
+            leg.dialog.update_target(req)
+        headers = [("Contact", self.sig.contact(leg)), ("Content-Type", "application/sdp")]
+        self.sig.answer_request(ev.txn, req, 200, headers=headers, body=answer)
+        call.record.meta.setdefault("sip", {})["held"] = hold
+        for other in call.legs:
+            if other is leg or other.state != "confirmed" or other.media is None:
+                continue
+            if call.media is not None and other.media not in (call.media.outside, call.media.inside):
+                continue
+            sdp = other.local_sdp(direction="sendonly" if hold else "sendrecv")
+            other.offered = [other.codec] if other.codec else other.offered
+
+            def on_event(event: Any, target: Leg = other) -> None:
+                if isinstance(event, ResponseReceived) and 200 <= event.response.status < 300:
+                    if target.dialog is not None:
+                        ack = target.dialog.create_ack(event.response.cseq[0], via=self.sig.via(target))
+                        self.src.transport.send_stateless(ack, target.addr, target.transport)
+                    if event.response.body:
+                        try:
+                            target.take_answer(event.response.body)
+                        except NoCommonCodec:
+                            pass
+
+            self.sig.request(other, "INVITE", body=sdp, on_event=on_event)
+
+    def refer(self, call: B2BCall, leg: Leg, ev: RequestReceived) -> None:
+        """Blind transfer is handled by ``transfer.py`` (not yet): refuse politely."""
+        self.sig.answer_request(ev.txn, ev.request, 501)

@@ -1,0 +1,283 @@
+"""The phases every bridged call goes through: notice, ringing the phones, talk, the end.
+
+Each phase consumes the call's event queue until its job is done; anything that ends the
+call (a BYE, a CANCEL, shutdown, no answer) raises :class:`CallOver`, and
+:meth:`CallPhases.finish` then tears down whatever is still up, closes the media and hands
+the call and its recording to the hub.  So every way a call can end goes through one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from salvesti.core.call import Disposition
+from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
+from salvesti.core.protocols.sip.message import new_call_id, new_tag
+from salvesti.core.recording import CallRecording
+from salvesti.integrations.sip.call import B2BCall, CallEvent, Leg, NoCommonCodec
+from salvesti.integrations.sip.media import CallMedia
+
+if TYPE_CHECKING:
+    from salvesti.integrations.sip.source import SipTrunkSource
+
+_LOGGER = logging.getLogger(__name__)
+
+Addr = tuple[str, int]
+RATE = 8000
+
+
+class CallOver(Exception):
+    """The call ends now. ``status`` answers a caller not yet answered (487 by default)."""
+
+    def __init__(
+        self, disposition: Disposition | None, cause: str, side: str = "salvesti", status: int = 487
+    ) -> None:
+        super().__init__(cause)
+        self.disposition = disposition
+        self.cause = cause
+        self.side = side
+        self.status = status
+
+
+def ringback_tone() -> bytes:
+    """One cadence of the European ringback tone: 425 Hz for 1 s, then 4 s of silence."""
+    t = np.arange(RATE) / RATE
+    tone = (0.25 * 32767 * np.sin(2 * np.pi * 425 * t)).astype("<i2")
+    return tone.tobytes() + bytes(2 * 4 * RATE)
+
+
+class CallPhases:
+    """Shared phases; ``flows.Flows`` builds the inbound, outbound and internal calls on them."""
+
+    def __init__(self, source: SipTrunkSource) -> None:
+        self.src = source
+        self.hub = source.hub
+        self.label = source.label
+        self._ringback = ringback_tone()
+
+    @property
+    def sig(self) -> Any:
+        return self.src.signaller
+
+    # -- legs ------------------------------------------------------------------------------------
+    def callback(self, call: B2BCall, leg: Leg) -> Any:
+        """The ``user_data`` of a leg's INVITE transaction: queue what happens to it."""
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, ResponseReceived):
+                resp = event.response
+                if 200 <= resp.status < 300 and leg.ack is not None:
+                    self.sig.reack(leg)  # a retransmitted 2xx: our ACK was lost
+                    return
+                call.post("response", leg, resp)
+            elif isinstance(event, TransactionTimeout):
+                call.post("timeout", leg)
+
+        return on_event
+
+    def uac_leg(self, call: B2BCall, role: str, addr: Addr, transport: str, **kw: Any) -> Leg:
+        host = self.src.local_address(addr[0], outside=role == "outside")
+        leg = Leg(role, False, addr, transport, new_call_id(host), new_tag(), host, **kw)
+        return self.src.b2bua.add_leg(call, leg)
+
+    async def allocate(self, call: B2BCall, leg: Leg) -> None:
+        leg.media = await self.src.relay.allocate()
+        call.allocated.append(leg.media)
+
+    def start_recording(self, call: B2BCall, outside: Leg, *, internal: bool = False) -> None:
+        """The outside party's audio path opened: recording starts now, media set up."""
+        rec = call.record
+        recording = None
+        sink = self.hub.default_sink()
+        if sink is not None and self.hub.should_record(rec, record_internal=self.src.record_internal):
+            recording = CallRecording(self.hub, rec, sink, sample_rate=RATE)
+            recording.start(time.monotonic())
+        elif not internal:
+            _LOGGER.info("%s: call %s is not recorded", self.label, rec.id)
+        call.recording = recording
+        assert outside.media is not None
+        call.media = CallMedia(outside.media, recording)
+
+    # -- notice ---------------------------------------------------------------------------------
+    async def play_notice(self, call: B2BCall) -> None:
+        """Play the whole notice to the outside party; the agent is not heard meanwhile."""
+        rec = call.record
+        waived = self.src.no_notice.get(rec.line or "")
+        if waived:
+            rec.notice.waived_reason = waived
+        notice = self.hub.notice_for(rec)
+        if notice is None or call.media is None:
+            if not waived:
+                _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, rec.id, rec.line)
+            return
+        pcm = notice.pcm(RATE)
+        rec.notice.played = True
+        rec.notice.name = getattr(notice, "name", None) or notice.id
+        rec.notice.played_at = self.hub.now()
+        media = call.media
+        task = asyncio.get_running_loop().create_task(media.play(pcm, RATE), name=f"{self.label} notice")
+        task.add_done_callback(lambda t: call.post("notice_done", None, t))
+        try:
+            while True:
+                ev = await call.next()
+                if ev is None:
+                    continue
+                if ev.kind == "notice_done":
+                    complete = not ev.data.cancelled() and ev.data.exception() is None and ev.data.result()
+                    rec.notice.complete = bool(complete)
+                    await self.hub.notice_played(rec)
+                    return
+                self.common(call, ev)
+        except BaseException:
+            media.stop_playback()
+            await asyncio.gather(task, return_exceptions=True)
+            rec.notice.complete = False
+            raise
+
+    # -- ringing phones -------------------------------------------------------------------------
+    async def ring(
+        self,
+        call: B2BCall,
+        extensions: list[str],
+        *,
+        caller: str,
+        prefer: Any,
+        ringback: bool,
+        ringing_to: Leg | None = None,
+    ) -> Leg:
+        """Fork INVITEs to every registration of ``extensions``; the first 2xx wins."""
+        registrar, now = self.src.registrar, time.monotonic()
+        targets = [(ext, b) for ext in extensions for b in registrar.bindings_for(ext, now)]
+        if not targets:
+            raise CallOver(Disposition.NO_ANSWER, "no extension registered", status=480)
+        shared = await self.src.relay.allocate()
+        call.allocated.append(shared)
+        forks: list[Leg] = []
+        for ext, binding in targets:
+            leg = self.uac_leg(call, "inside", binding.addr, binding.transport, latch_any=True, extension=ext)
+            leg.media = shared
+            host = leg.local_host
+            name = f'"{caller}" ' if caller else ""
+            self.sig.invite(
+                leg,
+                request_uri=binding.contact,
+                from_=f"{name}<sip:{caller or 'anonymous'}@{host}>",
+                to=f"<sip:{ext}@{host}>",
+                sdp=leg.make_offer(self.src.codecs, prefer=prefer),
+                on_event=self.callback(call, leg),
+            )
+            forks.append(leg)
+        tone = None
+        if ringback and call.media is not None:
+            tone = asyncio.get_running_loop().create_task(self._ringback_loop(call.media))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.src.no_answer_timeout
+        busy = 0
+        try:
+            while True:
+                ev = await call.next(max(deadline - loop.time(), 0))
+                if ev is None:
+                    raise CallOver(Disposition.NO_ANSWER, "no answer", status=480)
+                if ev.kind == "bye" and ev.leg is not None and ev.leg.role == "outside":
+                    raise CallOver(Disposition.CANCELLED, "bye while ringing", "outside")
+                if ev.leg not in forks or ev.kind not in ("response", "timeout"):
+                    self.common(call, ev)
+                    continue
+                leg = ev.leg
+                status = ev.data.status if ev.kind == "response" else 408
+                if status < 200:
+                    if status in (180, 183) and ringing_to is not None and ringing_to.state == "new":
+                        self.sig.respond(ringing_to, 180)
+                    continue
+                if status < 300:
+                    self.sig.ack(leg, ev.data)
+                    leg.state = "confirmed"
+                    try:
+                        leg.take_answer(ev.data.body)
+                    except NoCommonCodec:
+                        self.sig.bye(leg)
+                        status = 488
+                    else:
+                        for other in forks:
+                            if other is not leg and other.state != "ended":
+                                self.sig.bye(other)
+                        return leg
+                leg.state = "ended"
+                leg.final_status = status
+                busy += status in (486, 600)
+                if all(f.state == "ended" for f in forks):
+                    disposition = Disposition.BUSY if busy == len(forks) else Disposition.NO_ANSWER
+                    raise CallOver(disposition, f"extensions answered {status}", status=486 if busy else 480)
+        finally:
+            if tone is not None and call.media is not None:
+                call.media.stop_playback()
+                await asyncio.gather(tone, return_exceptions=True)
+
+    async def _ringback_loop(self, media: CallMedia) -> None:
+        for _ in range(1000):
+            if not await media.play(self._ringback, RATE):
+                return
+
+    # -- talk ------------------------------------------------------------------------------------
+    async def talk(self, call: B2BCall) -> None:
+        while True:
+            ev = await call.next()
+            if ev is not None:
+                self.common(call, ev)
+
+    def common(self, call: B2BCall, ev: CallEvent) -> None:
+        """Events every phase treats alike; raises CallOver when the call ends."""
+        leg = ev.leg
+        if ev.kind == "bye" and leg is not None:
+            answered = call.record.answered_at is not None
+            raise CallOver(None if answered else Disposition.CANCELLED, "bye", leg.role)
+        if ev.kind == "cancel":
+            raise CallOver(
+                Disposition.CANCELLED, "cancel", "outside" if leg and leg.role == "outside" else "inside"
+            )
+        if ev.kind == "hangup":
+            raise CallOver(None, "shutdown", "salvesti", status=503)
+        if ev.kind == "ack_timeout":
+            raise CallOver(None, "no ACK", leg.role if leg else "salvesti")
+        if ev.kind == "reinvite" and leg is not None:
+            self.src.flows.reinvite(call, leg, ev.data)
+        elif ev.kind == "refer" and leg is not None:
+            self.src.flows.refer(call, leg, ev.data)
+        elif ev.kind == "response" and leg is not None:
+            resp = ev.data
+            if 200 <= resp.status < 300 and leg.ack is None and leg.invite is not None:
+                self.sig.ack(leg, resp)  # a fork that answered after we chose another
+                leg.state = "confirmed"
+                self.sig.bye(leg)
+
+    # -- the end -------------------------------------------------------------------------------
+    async def finish(self, call: B2BCall, over: CallOver) -> None:
+        rec = call.record
+        for leg in call.legs:
+            if leg.state == "ended":
+                continue
+            if leg.uas and leg.state in ("new", "early"):
+                self.sig.respond(leg, over.status)
+            else:
+                self.sig.bye(leg)
+        rec.ended_at = self.hub.now()
+        if over.disposition is not None:
+            rec.disposition = over.disposition
+        elif rec.answered_at is not None:
+            rec.disposition = Disposition.ANSWERED
+        rec.meta.setdefault("sip", {}).update({"hangup_cause": over.cause, "hangup_side": over.side})
+        if call.media is not None:
+            call.media.stop_playback()
+            await call.media.close()
+        for media in call.allocated:
+            self.src.relay.release(media)
+        self.src.b2bua.forget(call)
+        _LOGGER.info(
+            "%s: call %s ended (%s, %s by %s)", self.label, rec.id, rec.disposition, over.cause, over.side
+        )
+        await self.hub.call_ended(rec, call.recording)

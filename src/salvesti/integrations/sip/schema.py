@@ -1,0 +1,220 @@
+"""The ``sip_trunk`` source's config block (CONTRACT "Configuration"), validated with voluptuous.
+
+Only the shape is checked here, item by item; what needs the rest of the file (a notice for
+every line, see :func:`notice_problems`) is checked by the source at setup and offered to
+``check-config`` through the platform's ``extra["check"]``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+import voluptuous as vol
+
+from salvesti.core.numbers import normalize_number
+
+DEFAULT_SIP_PORT = 5060
+CODEC_NAMES = ("PCMU", "PCMA", "G722", "opus")
+DIGEST_ALGORITHMS = ("MD5", "SHA-256", "SHA-512-256")
+
+_HOSTPORT_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?::(\d{1,5}))?$")
+_E164_RE = re.compile(r"^\+[1-9]\d{5,14}$")
+
+
+def split_hostport(value: str, default_port: int | None = DEFAULT_SIP_PORT) -> tuple[str, int | None]:
+    """``host``, ``host:port`` or ``[v6]:port`` → (host, port)."""
+    m = _HOSTPORT_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"expected host or host:port, got {value!r}")
+    host = m.group(1).strip("[]")
+    port = int(m.group(2)) if m.group(2) else default_port
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"port out of range in {value!r}")
+    return host, port
+
+
+def hostport(value: Any) -> str:
+    if not isinstance(value, str):
+        raise vol.Invalid("expected host or host:port, e.g. sip.example.ee or 0.0.0.0:5060")
+    try:
+        split_hostport(value)
+    except ValueError as err:
+        raise vol.Invalid(str(err)) from None
+    return value
+
+
+def port_range(value: Any) -> str:
+    """``10000-10999``: an even number of ports is not required, at least two are."""
+    m = re.fullmatch(r"\s*(\d{1,5})\s*-\s*(\d{1,5})\s*", str(value))
+    if not m:
+        raise vol.Invalid("expected a port range such as 10000-10999")
+    low, high = int(m.group(1)), int(m.group(2))
+    if not 1024 <= low < high <= 65535:
+        raise vol.Invalid(f"port range {low}-{high} must lie within 1024-65535 and hold at least two ports")
+    return f"{low}-{high}"
+
+
+def e164(value: Any) -> str:
+    text = str(value).strip() if isinstance(value, str | int) else None
+    if text is None:
+        raise vol.Invalid("expected a phone number in E.164 form, e.g. '+3726000000'")
+    number = normalize_number(text) or ""
+    if not _E164_RE.match(number):
+        raise vol.Invalid(f"{text!r} is not a phone number in E.164 form, e.g. '+3726000000'")
+    return number
+
+
+def address_or_network(value: Any) -> str:
+    """An IP address, a network in CIDR form, a host name (resolved at setup) or host:port."""
+    if not isinstance(value, str) or not value.strip():
+        raise vol.Invalid("expected an IP address, a network (192.0.2.0/24) or a host name")
+    text = value.strip()
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        if not _HOSTPORT_RE.match(text):
+            raise vol.Invalid(f"{text!r} is neither an IP address, a network nor a host name") from None
+    return text
+
+
+def _user(value: Any) -> str:
+    text = str(value) if isinstance(value, str | int) else ""
+    if not re.fullmatch(r"[A-Za-z0-9_.\-+]{1,32}", text):
+        raise vol.Invalid("an extension user is 1-32 letters, digits or _.-+ (e.g. '101')")
+    return text
+
+
+TRUNK_SCHEMA = vol.Schema(
+    {
+        vol.Required("registrar"): hostport,
+        vol.Required("username"): vol.All(vol.Coerce(str), vol.Length(min=1)),
+        vol.Required("password"): vol.All(vol.Coerce(str), vol.Length(min=1)),
+        vol.Optional("auth_username"): vol.Coerce(str),
+        vol.Optional("domain"): str,
+        vol.Optional("transport", default="udp"): vol.All(vol.Lower, vol.In(["udp", "tcp"])),
+        vol.Optional("expires", default=300): vol.All(int, vol.Range(min=30, max=86400)),
+        vol.Optional("inbound_from", default=list): [address_or_network],
+        vol.Optional("outbound_proxy"): hostport,
+        vol.Optional("from_user"): vol.Coerce(str),
+        vol.Optional("line_header"): str,
+        vol.Optional("register", default=True): bool,
+    }
+)
+
+EXTENSION_SCHEMA = vol.Schema(
+    {
+        vol.Required("user"): _user,
+        vol.Required("password"): vol.All(vol.Coerce(str), vol.Length(min=4)),
+        vol.Optional("name"): str,
+        vol.Optional("line"): e164,
+    }
+)
+
+SECURITY_SCHEMA = vol.Schema(
+    {
+        vol.Optional("max_failures", default=5): vol.All(int, vol.Range(min=1)),
+        vol.Optional("window", default=60): vol.All(vol.Coerce(float), vol.Range(min=1)),
+        vol.Optional("lockout", default=300): vol.All(vol.Coerce(float), vol.Range(min=0)),
+    }
+)
+
+
+def _check_references(conf: dict[str, Any]) -> dict[str, Any]:
+    """Lines and extensions named in ``inbound``/``extensions[].line`` must exist."""
+    users = [e["user"] for e in conf["extensions"]]
+    if len(set(users)) != len(users):
+        dup = next(u for u in users if users.count(u) > 1)
+        raise vol.Invalid(f"extension {dup!r} is listed twice", path=["extensions"])
+    lines = conf["lines"]
+    for line, exts in conf["inbound"].items():
+        if line not in lines:
+            raise vol.Invalid(f"line {line!r} is not in lines: {lines}", path=["inbound", line])
+        for ext in exts:
+            if ext not in users:
+                raise vol.Invalid(f"extension {ext!r} is not in extensions", path=["inbound", line])
+    for index, ext in enumerate(conf["extensions"]):
+        if "line" in ext and ext["line"] not in lines:
+            raise vol.Invalid(f"line {ext['line']!r} is not in lines", path=["extensions", index, "line"])
+    for line in conf["no_notice"]:
+        if line not in lines:
+            raise vol.Invalid(f"line {line!r} is not in lines", path=["no_notice", line])
+    if conf.get("trunk") is not None and not lines:
+        raise vol.Invalid("a trunk needs at least one line (lines: ['+3726000000'])", path=["lines"])
+    return conf
+
+
+SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Required("platform"): "sip_trunk",
+            vol.Required("id"): str,
+            vol.Optional("listen", default="0.0.0.0:5060"): hostport,
+            vol.Optional("rtp_ports", default="10000-10999"): port_range,
+            vol.Optional("advertise"): str,
+            vol.Optional("external_address"): str,
+            vol.Optional("trunk"): vol.Any(None, TRUNK_SCHEMA),
+            vol.Optional("lines", default=list): [e164],
+            vol.Optional("extensions", default=list): [EXTENSION_SCHEMA],
+            vol.Optional("inbound", default=dict): {e164: [_user]},
+            vol.Optional("notice_mode", default="answer"): vol.In(["answer", "early_media"]),
+            vol.Optional("record_internal", default=False): bool,
+            vol.Optional("digest_algorithms", default=["MD5", "SHA-256"]): vol.All(
+                [vol.All(vol.Upper, vol.In(DIGEST_ALGORITHMS))], vol.Length(min=1)
+            ),
+            vol.Optional("codecs", default=["PCMU", "PCMA", "G722", "opus"]): vol.All(
+                [vol.In(CODEC_NAMES)], vol.Length(min=1)
+            ),
+            vol.Optional("no_answer_timeout", default=45): vol.All(vol.Coerce(float), vol.Range(min=1)),
+            vol.Optional("security", default=dict): SECURITY_SCHEMA,
+            vol.Optional("no_notice", default=dict): {e164: vol.All(str, vol.Length(min=3))},
+            vol.Optional("realm"): str,
+        }
+    ),
+    _check_references,
+)
+
+
+def notice_problems(conf: dict[str, Any], notice_for: Any) -> list[tuple[list[Any], str]]:
+    """Lines that would be recorded without a notice and give no ``no_notice`` reason.
+
+    ``notice_for(direction, line)`` answers whether a notice would play.  Returns
+    ``(path, message)`` pairs, path relative to this source item.
+    """
+    problems = []
+    directions = ["inbound", "outbound"] if conf.get("trunk") else []
+    for line in conf.get("lines", []):
+        if line in conf.get("no_notice", {}):
+            continue
+        missing = [d for d in directions if not notice_for(d, line)]
+        if missing:
+            problems.append(
+                (
+                    ["lines"],
+                    f"line {line} has no recording notice for {' and '.join(missing)} calls: add a "
+                    f"notice (notices: - platform: audio_file ...) or say why in "
+                    f'no_notice: {{"{line}": "reason"}}',
+                )
+            )
+    return problems
+
+
+def check_config(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[list[Any], str]]:
+    """Cross-block check for ``check-config``: every line needs a notice or a waiver.
+
+    ``conf`` is this validated source item, ``config`` the whole validated file.
+    """
+    notices = config.get("notices") or []
+
+    def notice_for(direction: str, line: str) -> bool:
+        for n in notices:
+            if direction not in n.get("directions", ["inbound", "outbound"]):
+                continue
+            lines = [normalize_number(x) for x in n.get("lines") or []]
+            if lines and line not in lines:
+                continue
+            return True
+        return False
+
+    return notice_problems(conf, notice_for)

@@ -1,0 +1,219 @@
+"""The ``sip_trunk`` call source: the component the hub sets up, stops and unloads.
+
+It owns one SIP listening address (UDP and TCP), one RTP relay, the phones' registrar,
+the trunk registration and the B2BUA.  Setup refuses a line that would be recorded with
+no notice unless ``no_notice`` says why; the trunk being unreachable is not a setup error
+(the phones' side keeps working and the registration keeps retrying).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from typing import Any
+
+from salvesti.core import bus as events
+from salvesti.core.call import Call, Direction
+from salvesti.core.errors import SalvestiError
+from salvesti.core.protocols.sip.digest import DigestServer
+from salvesti.integrations.sip.b2bua import B2BUA
+from salvesti.integrations.sip.call import CODECS
+from salvesti.integrations.sip.flows import Flows
+from salvesti.integrations.sip.media import MediaRelay
+from salvesti.integrations.sip.registrar import Registrar
+from salvesti.integrations.sip.routing import TrunkAddresses
+from salvesti.integrations.sip.schema import notice_problems, split_hostport
+from salvesti.integrations.sip.security import Authenticator, SecurityGuard
+from salvesti.integrations.sip.signalling import Signaller
+from salvesti.integrations.sip.transport import SipTransport
+from salvesti.integrations.sip.trunk import TrunkClient, resolve
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class SipTrunkSource:
+    """Implements ``core.components.CallSource`` for SIP phones and a SIP trunk."""
+
+    def __init__(self, hub: Any, conf: dict[str, Any]) -> None:
+        self.hub = hub
+        self.conf = conf
+        self.id: str = conf["id"]
+        self.label = f"sip_trunk({self.id})"
+        self.host, port = split_hostport(conf.get("listen", "0.0.0.0:5060"))
+        self.port: int = port or 5060
+        low, high = (int(p) for p in conf.get("rtp_ports", "10000-10999").split("-"))
+        self.rtp_range = (low, high)
+        self.lines: list[str] = list(conf.get("lines", []))
+        self.extensions: dict[str, dict[str, Any]] = {e["user"]: e for e in conf.get("extensions", [])}
+        self.inbound: dict[str, list[str]] = dict(conf.get("inbound", {}))
+        self.no_notice: dict[str, str] = dict(conf.get("no_notice", {}))
+        self.notice_mode: str = conf.get("notice_mode", "answer")
+        self.record_internal: bool = conf.get("record_internal", False)
+        self.no_answer_timeout: float = conf.get("no_answer_timeout", 45)
+        self.codecs = [CODECS[name] for name in conf.get("codecs", ["PCMU", "PCMA"])]
+        trunk_conf = conf.get("trunk")
+        self.line_header: str | None = (trunk_conf or {}).get("line_header")
+        self.advertise: str | None = conf.get("advertise")
+        self.external: str | None = conf.get("external_address")
+        sec = conf.get("security", {})
+        self.guard = SecurityGuard(sec.get("max_failures", 5), sec.get("window", 60), sec.get("lockout", 300))
+        realm = conf.get("realm") or f"salvesti-{self.id}"
+        self.digest = DigestServer(realm, conf.get("digest_algorithms", ["MD5", "SHA-256"]))
+        passwords = {user: e["password"] for user, e in self.extensions.items()}
+        self.auth = Authenticator(self.digest, passwords, self.guard, self.label)
+        self.registrar = Registrar(self.auth, self.label)
+        self.trunk_addresses = TrunkAddresses((trunk_conf or {}).get("inbound_from", []))
+        self.b2bua = B2BUA(self)
+        self.flows = Flows(self)
+        self.transport = SipTransport(self.host, self.port, self.b2bua.handle_event, label=self.label)
+        self.signaller = Signaller(self.transport)
+        self.relay = MediaRelay(self.host, low, high)
+        self.trunk: TrunkClient | None = None
+        if trunk_conf:
+            self.trunk = TrunkClient(
+                trunk_conf,
+                transport=self.transport,
+                contact_host=lambda: self.local_address(
+                    self.trunk.registrar_host if self.trunk else "", outside=True
+                ),
+                label=self.label,
+                on_status=self._trunk_status,
+            )
+        self._address_cache: dict[str, str] = {}
+
+    @classmethod
+    def from_config(cls, hub: Any, conf: dict[str, Any]) -> SipTrunkSource:
+        return cls(hub, conf)
+
+    def __repr__(self) -> str:
+        return self.label
+
+    # -- addresses -------------------------------------------------------------------------------
+    def local_address(self, peer: str, *, outside: bool = False) -> str:
+        """The address a peer can reach us at: ``advertise`` (``external_address`` towards the
+        trunk), else the listening address, else the interface the kernel would use to reach it."""
+        if outside and self.external:
+            return self.external
+        if self.advertise:
+            return self.advertise
+        if self.host not in ("0.0.0.0", "::", ""):
+            return self.host
+        cached = self._address_cache.get(peer)
+        if cached:
+            return cached
+        address = "127.0.0.1"
+        try:
+            ip = socket.gethostbyname(peer) if peer else "192.0.2.1"
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.connect((ip, 9))  # no packet is sent: this only picks a route
+                address = probe.getsockname()[0]
+        except OSError:
+            pass
+        self._address_cache[peer] = address
+        return address
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def check_notices(self) -> list[str]:
+        """Lines that would be recorded with no notice and no ``no_notice`` reason."""
+
+        def notice_for(direction: str, line: str) -> bool:
+            probe = Call(
+                id="probe",
+                source=self.id,
+                direction=Direction(direction),
+                line=line,
+                remote_number=None,
+                started_at=self.hub.now(),
+            )
+            return self.hub.notice_for(probe) is not None
+
+        return [msg for _, msg in notice_problems(self.conf, notice_for)]
+
+    async def async_setup(self) -> None:
+        problems = self.check_notices()
+        if problems:
+            raise SalvestiError(f"sources ({self.id}): " + "; ".join(problems))
+        await self.relay.start()
+        try:
+            await self.transport.start()
+        except OSError as err:
+            await self.relay.stop()
+            raise SalvestiError(f"cannot listen on {self.host}:{self.port}: {err}") from err
+        if self.trunk is not None:
+            await self._resolve_trunk()
+            self.trunk.start(self.hub.create_task)
+        _LOGGER.info(
+            "%s: listening on %s:%d (udp, tcp), rtp %d-%d",
+            self.label,
+            self.host,
+            self.transport.port,
+            *self.rtp_range,
+        )
+
+    async def _resolve_trunk(self) -> None:
+        """The trunk's addresses (an INVITE from elsewhere is not an inbound call)."""
+        assert self.trunk is not None
+        try:
+            addrs = await self.trunk.refresh_addresses()
+        except OSError as err:
+            _LOGGER.warning("%s: cannot resolve the trunk: %s (will retry)", self.label, err)
+            addrs = []
+        self.trunk_addresses.exact.update(addrs)
+        for name in self.trunk_addresses.names:
+            try:
+                for ip, port in await resolve(name):
+                    if ":" in name and not name.startswith("["):
+                        self.trunk_addresses.exact.add((ip, port))
+                    else:
+                        self.trunk_addresses.resolved.add(ip)
+            except (OSError, ValueError) as err:
+                _LOGGER.warning("%s: cannot resolve inbound_from %s: %s", self.label, name, err)
+
+    def _trunk_status(self, status: str, reason: str | None) -> None:
+        if self.trunk is not None:
+            self.trunk_addresses.exact.update(self.trunk.addresses)
+        self.hub.bus.publish(
+            events.SOURCE_STATUS,
+            {
+                "kind": "source",
+                "id": self.id,
+                "platform": "sip_trunk",
+                "state": "loaded",
+                "trunk": status,
+                "reason": reason,
+            },
+        )
+
+    def stop_intake(self) -> None:
+        self.b2bua.accepting = False
+
+    def active_calls(self) -> int:
+        return len(self.b2bua.calls)
+
+    async def hangup_all(self) -> None:
+        calls = list(self.b2bua.calls)
+        for call in calls:
+            call.post("hangup")
+        tasks = [c.task for c in calls if c.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+
+    async def async_unload(self) -> None:
+        self.stop_intake()
+        await self.hangup_all()
+        if self.trunk is not None:
+            await self.trunk.stop()
+        await self.transport.stop()
+        await self.relay.stop()
+
+    # -- status -----------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        import time
+
+        return {
+            "trunk": self.trunk.status if self.trunk else None,
+            "trunk_reason": self.trunk.reason if self.trunk else None,
+            "registered": self.registrar.registered(time.monotonic()),
+            "calls": self.active_calls(),
+        }

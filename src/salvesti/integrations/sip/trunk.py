@@ -1,0 +1,262 @@
+"""Registration to the carrier's SIP trunk: REGISTER with digest, refresh, backoff.
+
+The trunk is the line to the outside world, so a failure here must never stop the source:
+it keeps the phones' side running, reports the trunk's state (``source_status`` with a
+``trunk`` field) and retries with backoff (5 s doubling to 5 min) for as long as it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from salvesti.core.protocols.sip.digest import authorization_for, pick_challenge
+from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
+from salvesti.core.protocols.sip.headers import Headers
+from salvesti.core.protocols.sip.message import SipRequest, make_via, new_call_id, new_tag
+from salvesti.integrations.sip.schema import split_hostport
+
+_LOGGER = logging.getLogger(__name__)
+
+RETRY_FIRST = 5.0
+RETRY_MAX = 300.0
+
+Addr = tuple[str, int]
+
+
+async def resolve(hostport: str, transport: str = "udp") -> list[Addr]:
+    """All IPv4/IPv6 addresses of ``host[:port]`` (port 5060 when not given)."""
+    host, port = split_hostport(hostport)
+    loop = asyncio.get_running_loop()
+    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+    infos = await loop.getaddrinfo(host, port, type=kind)
+    out: list[Addr] = []
+    for info in infos:
+        addr = (info[4][0], info[4][1])
+        if addr not in out:
+            out.append(addr)
+    return out
+
+
+class TrunkClient:
+    """The trunk's settings as the B2BUA needs them, plus the registration loop."""
+
+    def __init__(
+        self,
+        conf: dict[str, Any],
+        *,
+        transport: Any,
+        contact_host: Callable[[], str],
+        label: str,
+        on_status: Callable[[str, str | None], None],
+    ) -> None:
+        self.conf = conf
+        self.transport = transport
+        self.contact_host = contact_host
+        self.label = label
+        self.on_status = on_status
+        self.registrar_host, self.registrar_port = split_hostport(conf["registrar"])
+        self.domain: str = conf.get("domain") or self.registrar_host
+        self.username: str = conf["username"]
+        self.auth_username: str = conf.get("auth_username") or self.username
+        self.password: str = conf["password"]
+        self.sip_transport: str = conf.get("transport", "udp")
+        self.expires: int = conf.get("expires", 300)
+        self.status = "not_registered"
+        self.reason: str | None = None
+        self.addresses: list[Addr] = []
+        self.registrations = 0
+        self._call_id = new_call_id(self.contact_host())
+        self._from_tag = new_tag()
+        self._cseq = 0
+        self._task: asyncio.Task[None] | None = None
+        self._retry = RETRY_FIRST
+
+    # -- where things go -----------------------------------------------------------------------
+    async def refresh_addresses(self) -> list[Addr]:
+        """Resolve the registrar (and outbound proxy): the trunk's own addresses."""
+        addrs = await resolve(self.conf["registrar"], self.sip_transport)
+        if self.conf.get("outbound_proxy"):
+            addrs += [
+                a for a in await resolve(self.conf["outbound_proxy"], self.sip_transport) if a not in addrs
+            ]
+        self.addresses = addrs
+        return addrs
+
+    async def next_hop(self) -> Addr:
+        """Where requests to the trunk are sent: the outbound proxy, else the registrar."""
+        target = self.conf.get("outbound_proxy") or self.conf["registrar"]
+        addrs = await resolve(target, self.sip_transport)
+        if not addrs:
+            raise OSError(f"{target} does not resolve")
+        return addrs[0]
+
+    def request_uri(self, user: str) -> str:
+        port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
+        return f"sip:{user}@{self.registrar_host}{port}"
+
+    def authorize(self, request: SipRequest, response: Any) -> bool:
+        """Add credentials for a 401/407 to ``request``; False when none can be made."""
+        name = "WWW-Authenticate" if response.status == 401 else "Proxy-Authenticate"
+        challenges = response.headers.get_all(name)
+        if not challenges:
+            return False
+        try:
+            challenge = pick_challenge(challenges)
+            value = authorization_for(
+                challenge,
+                method=request.method,
+                uri=request.uri,
+                username=self.auth_username,
+                password=self.password,
+                body=request.body,
+            )
+        except ValueError:
+            return False
+        header = "Authorization" if response.status == 401 else "Proxy-Authorization"
+        request.headers.remove(header)
+        request.headers.add(header, value)
+        return True
+
+    # -- registration loop ---------------------------------------------------------------------
+    def start(self, create_task: Callable[..., asyncio.Task[Any]]) -> None:
+        if self.conf.get("register", True):
+            self._task = create_task(self._run(), f"{self.label} trunk registration")
+        else:
+            self._set("not_registering", "register: false (the trunk authenticates by address)")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self.status == "registered":
+            try:
+                await asyncio.wait_for(self._register(0), 2.0)
+            except (TimeoutError, OSError, RuntimeError):
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                granted = await self._register(self.expires)
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:
+                self._set("failed", str(err))
+                _LOGGER.warning(
+                    "%s: trunk REGISTER failed: %s; retrying in %.0f s", self.label, err, self._retry
+                )
+                await asyncio.sleep(self._retry)
+                self._retry = min(self._retry * 2, RETRY_MAX)
+                continue
+            self._retry = RETRY_FIRST
+            await asyncio.sleep(max(min(granted * 0.8, granted - 10), 5))
+
+    def _set(self, status: str, reason: str | None) -> None:
+        changed = status != self.status or reason != self.reason
+        self.status, self.reason = status, reason
+        if changed:
+            self.on_status(status, reason)
+
+    def _build_register(self, expires: int, hop: Addr) -> SipRequest:
+        self._cseq += 1
+        contact_host = self.contact_host()
+        h = Headers()
+        h.add("Via", make_via(self.sip_transport, contact_host, self.transport.port))
+        h.add("Max-Forwards", "70")
+        h.add("From", f"<sip:{self.username}@{self.domain}>;tag={self._from_tag}")
+        h.add("To", f"<sip:{self.username}@{self.domain}>")
+        h.add("Call-ID", self._call_id)
+        h.add("CSeq", f"{self._cseq} REGISTER")
+        tp = ";transport=tcp" if self.sip_transport == "tcp" else ""
+        h.add("Contact", f"<sip:{self.username}@{contact_host}:{self.transport.port}{tp}>")
+        h.add("Expires", str(expires))
+        h.add("User-Agent", "Salvesti")
+        port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
+        return SipRequest("REGISTER", f"sip:{self.registrar_host}{port}", h)
+
+    async def _register(self, expires: int) -> int:
+        """One REGISTER exchange (with one digest round); returns the granted expiry."""
+        await self.refresh_addresses()
+        hop = await self.next_hop()
+        request = self._build_register(expires, hop)
+        for attempt in range(3):
+            response = await self._exchange(request, hop)
+            if response.status in (401, 407) and attempt < 2:
+                if not self.authorize(request, response) or (attempt == 1 and not _is_stale(response)):
+                    raise RuntimeError(f"{response.status} {response.reason}: credentials refused")
+                self._cseq += 1
+                request.headers.set("CSeq", f"{self._cseq} REGISTER")
+                request.headers.remove_first("Via")
+                request.headers.add(
+                    "Via", make_via(self.sip_transport, self.contact_host(), self.transport.port), first=True
+                )
+                continue
+            if response.status == 423 and attempt < 2:
+                min_expires = response.headers.get("Min-Expires") or ""
+                if min_expires.strip().isdigit():
+                    request.headers.set("Expires", min_expires.strip())
+                    expires = int(min_expires)
+                    self._cseq += 1
+                    request.headers.set("CSeq", f"{self._cseq} REGISTER")
+                    request.headers.remove_first("Via")
+                    request.headers.add(
+                        "Via",
+                        make_via(self.sip_transport, self.contact_host(), self.transport.port),
+                        first=True,
+                    )
+                    continue
+            if 200 <= response.status < 300:
+                granted = _granted(response, expires)
+                if expires:
+                    self.registrations += 1
+                    if self.status != "registered":
+                        _LOGGER.info("%s: registered to the trunk %s for %d s", self.label, hop[0], granted)
+                    self._set("registered", None)
+                else:
+                    self._set("not_registered", "unregistered")
+                return granted
+            raise RuntimeError(f"{response.status} {response.reason}")
+        raise RuntimeError("registration did not complete")
+
+    async def _exchange(self, request: SipRequest, hop: Addr) -> Any:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+
+        def on_event(event: Any) -> None:
+            if done.done():
+                return
+            if isinstance(event, ResponseReceived) and event.response.status >= 200:
+                done.set_result(event.response)
+            elif isinstance(event, TransactionTimeout):
+                done.set_exception(OSError(f"no answer from {hop[0]}:{hop[1]}"))
+
+        txn = self.transport.send_request(request, hop, self.sip_transport)
+        txn.user_data = on_event
+        return await done
+
+
+def _is_stale(response: Any) -> bool:
+    return any(
+        "stale=true" in v.lower().replace(" ", "") for v in response.headers.get_all("WWW-Authenticate")
+    )
+
+
+def _granted(response: Any, asked: int) -> int:
+    for value in response.headers.get_all("Contact"):
+        low = value.lower()
+        if "expires=" in low:
+            text = low.split("expires=", 1)[1].split(";")[0].split(",")[0].strip()
+            if text.isdigit():
+                return int(text)
+    header = response.headers.get("Expires")
+    if header and header.strip().isdigit():
+        return int(header)
+    return asked
