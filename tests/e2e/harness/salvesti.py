@@ -63,18 +63,23 @@ class Salvesti:
         inbound_extensions: tuple[str, ...] = ("101",),
         name: str = "salvesti",
         timeout_s: float = 120,
+        extensions: dict[str, tuple[str, str]] | None = None,
+        rtp_ports: int = 40,
+        wrapper: list[str] | None = None,
     ) -> None:
         self.name = name
         self.dir = Path(workdir) / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sip_port = PORTS.port()
-        self.rtp_min, self.rtp_max = PORTS.block(40)
+        self.rtp_min, self.rtp_max = PORTS.block(rtp_ports)
         self.http_port = PORTS.port()
         self.trunk_port = trunk_port
         self.notice = Path(notice)
         self.source_extra = source_extra or {}
         self.inbound_extensions = inbound_extensions
         self.timeout_s = timeout_s
+        self.extensions = extensions if extensions is not None else EXTENSIONS
+        self.wrapper = wrapper or []
         self.config_path = self.dir / "config.yaml"
         self.proc: ManagedProcess | None = None
         self.generation = 0
@@ -91,7 +96,7 @@ class Salvesti:
     def write_config(self) -> None:
         ext_lines = "\n".join(
             f'      - {{user: "{user}", password: "{pw}", name: "{name}"}}'
-            for user, (pw, name) in EXTENSIONS.items()
+            for user, (pw, name) in self.extensions.items()
         )
         trunk = ""
         if self.trunk_port is not None:
@@ -138,7 +143,7 @@ class Salvesti:
         self.generation += 1
         self.proc = ManagedProcess(
             f"{self.name}-{self.generation}",
-            [*salvesti_argv(), "run", "-c", str(self.config_path)],
+            [*self.wrapper, *salvesti_argv(), "run", "-c", str(self.config_path)],
             log_dir=self.dir,
             timeout_s=self.timeout_s,
             cwd=self.dir,

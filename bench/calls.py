@@ -1,0 +1,338 @@
+"""Benchmark: N concurrent recorded outbound calls through ``salvesti run``.
+
+    .venv/bin/python bench/calls.py --calls 50 --seconds 20
+    .venv/bin/python bench/calls.py --calls 200 --seconds 20 --rate 20 --json out.json
+
+What it does, all on 127.0.0.1:
+1. Starts Salvesti with a CONTRACT-shaped config (harness in tests/e2e/harness): one
+   sip_trunk source whose registrar is the bench's own carrier, N extensions, a local WAV
+   sink and the audio_file notice; pinned to the last core with ``taskset`` when the
+   machine has two or more cores (the load generator takes core 0).
+2. N phones register (digest), then place calls at ``--rate`` per second to distinct
+   numbers; the carrier answers each; both far ends send 50 PCMU packets/s from ordinary
+   bound UDP sockets (bench/rtpgen.py) for ``--seconds`` after the answer; the phone hangs up.
+3. Measures Salvesti's CPU (utime+stime of the process and its threads, plus waited-for
+   children, from /proc/<pid>/stat) from the first INVITE until every recording is
+   finalised, its peak RSS (VmHWM), loss by payload at both far ends, and checks the
+   recordings: one per call, length = answered time within 100 ms.
+
+Bounded: every wait has a deadline and the whole run has ``--timeout``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness.audio import make_audio_set  # noqa: E402
+from harness.ports import PORTS  # noqa: E402
+from harness.salvesti import Salvesti, calls_json  # noqa: E402
+from rtpgen import Stream, Ticker  # noqa: E402
+from sipua import Carrier, Msg, Phone  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_s(pid: int) -> float:
+    """utime + stime + cutime + cstime of a process (all its threads) in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLK_TCK
+
+
+def proc_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def machine() -> dict[str, Any]:
+    model = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = next(
+        int(ln.split()[1])
+        for ln in Path("/proc/meminfo").read_text().splitlines()
+        if ln.startswith("MemTotal:")
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def g711_filler(path: Path) -> bytes:
+    """µ-law bytes of the speech fixture with 0x7F (µ-law −0) removed, for packet filler."""
+    data = path.read_bytes()
+    idx = data.index(b"data")
+    return data[idx + 8 :].replace(b"\x7f", b"\x7e")
+
+
+class Load:
+    """The far ends of N calls: phones (UAC + RTP up) and the carrier (UAS + RTP down)."""
+
+    def __init__(self, n: int, filler: bytes) -> None:
+        self.n = n
+        self.filler = filler
+        self.ticker = Ticker()
+        self.carrier = Carrier()
+        self.up: list[Stream] = []
+        self.down: list[Stream] = []
+        self.index_of_call: dict[str, int] = {}
+        self.carrier.allocate_rtp = self._allocate
+        self.carrier.on_ack = self._answered
+        self.carrier.on_bye = self._ended
+
+    async def open(self) -> None:
+        await self.carrier.open()
+        up_ports, down_ports = PORTS.block(2 * self.n)[0], PORTS.block(2 * self.n)[0]
+        for i in range(self.n):
+            self.up.append(await self.ticker.open(Stream(1 + i, 1001 + i, self.filler), up_ports + 2 * i))
+            self.down.append(await self.ticker.open(Stream(1001 + i, 1 + i, self.filler), down_ports + 2 * i))
+
+    @staticmethod
+    def number(i: int) -> str:
+        return f"+3725{i:07d}"
+
+    def _allocate(self, call_id: str, msg: Msg) -> int:
+        """The carrier learns which call an INVITE is from the dialled number's last digits."""
+        user = msg.first.split()[1].split("@")[0]
+        digits = "".join(ch for ch in user if ch.isdigit())
+        i = int(digits[-7:]) if digits else -1
+        if not 0 <= i < self.n:
+            return 9  # discard port: a call we did not place
+        self.index_of_call[call_id] = i
+        return self.down[i].port
+
+    def _answered(self, call_id: str, media: tuple[str, int] | None) -> None:
+        i = self.index_of_call.get(call_id)
+        if i is not None and media is not None:
+            self.down[i].remote, self.down[i].sending = media, True
+
+    def _ended(self, call_id: str) -> None:
+        i = self.index_of_call.get(call_id)
+        if i is not None:
+            self.down[i].sending = False
+
+    async def close(self) -> None:
+        await self.ticker.stop()
+        self.carrier.close()
+
+
+async def run_calls(
+    load: Load, server: tuple[str, int], args: argparse.Namespace, *, pid: int | None, list_calls: Any
+) -> dict[str, Any]:
+    """Place every call, hold it, hang up; measure ``pid``'s CPU until recordings are final."""
+    n, secs = load.n, args.seconds
+    phones = [Phone(f"{2000 + i}", f"bench-pw-{2000 + i}", server) for i in range(n)]
+    for p in phones:
+        await p.open()
+    if pid is not None:
+        await asyncio.gather(*(p.register() for p in phones))
+
+    cpu0, t0, own0 = (proc_cpu_s(pid) if pid else 0.0), time.monotonic(), os.times()
+    load.ticker.start(n / args.rate + secs + 60)
+    results: list[dict[str, Any]] = [{} for _ in range(n)]
+
+    async def one(i: int) -> None:
+        await asyncio.sleep(i / args.rate)
+        up = load.up[i]
+        try:
+            dialog = await phones[i].invite(load.number(i), up.port)
+            answered = time.monotonic()
+            up.remote, up.sending = dialog.remote_media, True
+            await asyncio.sleep(secs)
+            up.sending = False
+            results[i] = {"ok": True, "held": time.monotonic() - answered, "bye": await dialog.bye()}
+        except Exception as exc:  # a failed call is a result, not a crash
+            results[i] = {"ok": False, "error": repr(exc)}
+            up.sending = False
+
+    await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), n / args.rate + secs + 60)
+    t_calls = time.monotonic()
+    await asyncio.sleep(0.5)  # let the last packets land
+
+    calls: list[dict[str, Any]] = []
+    if list_calls is not None:  # until every call is listed as ended with a finalised recording
+        deadline = time.monotonic() + args.finalise_timeout
+        want = sum(1 for r in results if r.get("ok"))
+        while time.monotonic() < deadline:
+            calls = await asyncio.to_thread(list_calls)
+            done = [c for c in calls if c.get("ended_at") and (c.get("recording") or {}).get("sha256")]
+            if len(done) >= want:
+                break
+            await asyncio.sleep(1.0)
+    cpu1, t1, own1 = (proc_cpu_s(pid) if pid else 0.0), time.monotonic(), os.times()
+    for p in phones:
+        p.close()
+    return {
+        "results": results,
+        "up": load.up,
+        "down": load.down,
+        "calls": calls,
+        "cpu_s": cpu1 - cpu0,
+        "wall_s": t1 - t0,
+        "calls_wall_s": t_calls - t0,
+        "hwm_mb": proc_hwm_mb(pid) if pid else 0.0,
+        "late_ticks": load.ticker.late_ticks,
+        "gen_cpu_s": (own1.user + own1.system) - (own0.user + own0.system),
+    }
+
+
+def summarise(out: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    ok = [r for r in out["results"] if r.get("ok")]
+    errors = sorted({r["error"] for r in out["results"] if not r.get("ok")})[:5]
+    up_lost = sum(s.lost for s in out["up"])
+    down_lost = sum(s.lost for s in out["down"])
+    up_rx = sum(s.received for s in out["up"])  # phone side: what the carrier sent
+    down_rx = sum(s.received for s in out["down"])  # carrier side: what the phone sent
+    calls = [c for c in out["calls"] if c.get("ended_at")]
+    recs = [c for c in calls if (c.get("recording") or {}).get("sha256")]
+    bad_len = [
+        c["id"]
+        for c in recs
+        if c.get("duration_s") is None or abs(c["recording"]["duration_s"] - c["duration_s"]) > 0.1
+    ]
+    files = [c for c in recs if Path(c["recording"]["path"]).exists()]
+    talk_min = sum(c["duration_s"] or 0 for c in calls) / 60 or len(ok) * args.seconds / 60
+    return {
+        "calls": args.calls,
+        "seconds": args.seconds,
+        "rate": args.rate,
+        "completed": len(ok),
+        "failed": args.calls - len(ok),
+        "errors": errors,
+        "rtp_lost_phone_to_carrier": down_lost,
+        "rtp_lost_carrier_to_phone": up_lost,
+        "rtp_received_phone_to_carrier": down_rx,
+        "rtp_received_carrier_to_phone": up_rx,
+        "crossed_packets": sum(s.crossed for s in out["up"] + out["down"]),
+        "duplicates": sum(s.duplicates for s in out["up"] + out["down"]),
+        "listed_calls": len(calls),
+        "recordings": len(recs),
+        "recording_files": len(files),
+        "recordings_length_off": len(bad_len),
+        "salvesti_cpu_s": round(out["cpu_s"], 2),
+        "talk_minutes": round(talk_min, 2),
+        "cpu_s_per_call_minute": round(out["cpu_s"] / talk_min, 4) if talk_min else None,
+        "peak_rss_mb": round(out["hwm_mb"], 1),
+        "wall_s": round(out["wall_s"], 1),
+        "generator_cpu_pct": round(100 * out["gen_cpu_s"] / out["calls_wall_s"], 1),
+        "generator_late_ticks": out["late_ticks"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=20.0, help="talk time per call after the answer")
+    ap.add_argument("--rate", type=float, default=20.0, help="new calls per second")
+    ap.add_argument("--timeout", type=float, default=0, help="whole-run bound (default: derived)")
+    ap.add_argument("--finalise-timeout", type=float, default=60.0)
+    ap.add_argument("--no-pin", action="store_true", help="do not pin Salvesti/generator to cores")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument(
+        "--direct", action="store_true", help="self-test: phones call the carrier without Salvesti"
+    )
+    ap.add_argument("--json", type=Path, help="also write the summary here")
+    args = ap.parse_args(argv)
+    if not 1 <= args.calls <= 2000:
+        ap.error("--calls must be 1..2000")
+    bound = args.timeout or args.calls / args.rate + args.seconds + args.finalise_timeout + 120
+
+    work = Path(tempfile.mkdtemp(prefix="salvesti-bench-"))
+    audio = make_audio_set(work / "audio")
+    filler = g711_filler(audio.dir / "outside_u-law.wav")
+    cores = os.cpu_count() or 1
+    pin = not args.no_pin and cores >= 2 and shutil.which("taskset")
+    wrapper = ["taskset", "-c", str(cores - 1)] if pin else []
+    if pin:
+        os.sched_setaffinity(0, {0})
+
+    async def go() -> dict[str, Any]:
+        load = Load(args.calls, filler)
+        await load.open()
+        if args.direct:  # the generator alone: phones call the carrier straight, no Salvesti
+            try:
+                out = await asyncio.wait_for(
+                    run_calls(load, ("127.0.0.1", load.carrier.port), args, pid=None, list_calls=None), bound
+                )
+                return {**summarise(out, args), "mode": "direct (no Salvesti)"}
+            finally:
+                await load.close()
+        exts = {str(2000 + i): (f"bench-pw-{2000 + i}", f"Bench {i}") for i in range(args.calls)}
+        salv = Salvesti(
+            work,
+            notice=audio.notice,
+            trunk_port=load.carrier.port,
+            extensions=exts,
+            rtp_ports=4 * args.calls + 40,
+            inbound_extensions=("2000",),
+            wrapper=wrapper,
+            timeout_s=bound + 30,
+        )
+        try:
+            await asyncio.to_thread(salv.start, ready_timeout=30)
+            for _ in range(100):  # the trunk registration, bounded
+                if load.carrier.registered:
+                    break
+                await asyncio.sleep(0.1)
+            out = await asyncio.wait_for(
+                run_calls(
+                    load,
+                    ("127.0.0.1", salv.sip_port),
+                    args,
+                    pid=salv.pid,
+                    list_calls=lambda: calls_json(salv.config_path, "--direction", "outbound"),
+                ),
+                bound,
+            )
+            return {**summarise(out, args), "mode": "salvesti", "salvesti_pinned": bool(pin)}
+        finally:
+            await asyncio.to_thread(salv.stop)
+            await load.close()
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+            else:
+                print(f"work folder kept: {work}", file=sys.stderr)
+
+    summary = {"machine": machine(), **asyncio.run(go())}
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        print(f"{key:<{width}}  {json.dumps(value, ensure_ascii=False)}")
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    if args.direct:
+        summary["recordings"] = summary["completed"]
+    clean = (
+        summary["failed"] == 0
+        and summary["rtp_lost_phone_to_carrier"] == 0
+        and summary["rtp_lost_carrier_to_phone"] == 0
+        and summary["recordings"] == summary["completed"]
+    )
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

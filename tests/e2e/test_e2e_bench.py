@@ -1,0 +1,35 @@
+"""The call benchmark stays runnable: its load generator alone, and a tiny run through Salvesti."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from harness.procs import run
+
+pytestmark = pytest.mark.e2e
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "calls.py"
+
+
+def _bench(tmp_path: Path, *args: str) -> dict:
+    out = tmp_path / "summary.json"
+    res = run([sys.executable, str(BENCH), *args, "--json", str(out)], timeout=90)
+    assert out.exists(), res.stderr.decode(errors="replace")[-3000:]
+    summary = json.loads(out.read_text())
+    assert res.returncode == 0, json.dumps(summary, indent=1) + res.stderr.decode(errors="replace")[-3000:]
+    return summary
+
+
+def test_bench_generator_alone_loses_nothing(tmp_path):
+    s = _bench(tmp_path, "--direct", "--calls", "4", "--seconds", "1.5", "--rate", "20")
+    assert s["completed"] == 4 and s["rtp_lost_phone_to_carrier"] == 0 and s["crossed_packets"] == 0
+    assert s["rtp_received_phone_to_carrier"] >= 4 * 70
+
+
+def test_bench_through_salvesti_small(tmp_path):
+    s = _bench(tmp_path, "--calls", "3", "--seconds", "4", "--rate", "10", "--finalise-timeout", "20")
+    assert s["completed"] == 3 and s["recordings"] == 3 and s["recordings_length_off"] == 0
+    assert s["salvesti_cpu_s"] > 0 and s["peak_rss_mb"] > 0
