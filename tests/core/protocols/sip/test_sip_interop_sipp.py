@@ -7,11 +7,12 @@ its own timing checks) succeeded. Missing sipp fails the test, by design.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from salvesti.core.protocols.sdp import PCMA, PCMU, SessionDescription, build_sdp, negotiate
@@ -21,11 +22,9 @@ from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import (
     SipRequest,
     build_response,
-    is_keepalive,
     make_via,
     new_call_id,
     new_tag,
-    parse_message,
 )
 from salvesti.core.protocols.sip.transaction import TransactionLayer
 
@@ -34,6 +33,13 @@ def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Kill the whole session (``timeout`` and the peer it runs) and reap it."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=5)
 
 
 def _sipp(args: list[str], cwd: Path) -> subprocess.Popen:
@@ -57,40 +63,11 @@ def _sipp(args: list[str], cwd: Path) -> subprocess.Popen:
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # so the finally block can end timeout AND its child
     )
 
 
-def _run(
-    sock: socket.socket,
-    layer: TransactionLayer,
-    on_event: Callable[[TransactionEvent, float], None],
-    done: Callable[[], bool],
-    limit: float = 15.0,
-) -> None:
-    """Bounded event loop: flush output, wait for a datagram or the next timer, repeat."""
-    start = time.monotonic()
-    while not done():
-        now = time.monotonic()
-        assert now - start < limit, "peer did not finish in time"
-        for data, addr, _transport in layer.datagrams_to_send():
-            sock.sendto(data, addr)
-        deadline = layer.next_timer()
-        sock.settimeout(max(0.001, min(0.2, (deadline - now) if deadline else 0.2)))
-        try:
-            data, addr = sock.recvfrom(65535)
-        except TimeoutError:
-            for event in layer.handle_timer(time.monotonic()):
-                on_event(event, time.monotonic())
-            continue
-        if is_keepalive(data):
-            continue
-        for event in layer.receive(parse_message(data), addr, "UDP", time.monotonic()):
-            on_event(event, time.monotonic())
-    for data, addr, _transport in layer.datagrams_to_send():
-        sock.sendto(data, addr)
-
-
-def test_sipp_uac_calls_our_uas(tmp_path: Path) -> None:
+def test_sipp_uac_calls_our_uas(tmp_path: Path, udp_loop) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -121,16 +98,15 @@ def test_sipp_uac_calls_our_uas(tmp_path: Path) -> None:
 
     proc = _sipp(["-sn", "uac", f"127.0.0.1:{port}", "-p", str(_free_udp_port())], tmp_path)
     try:
-        _run(sock, layer, on_event, lambda: "BYE" in seen)
+        udp_loop(sock, layer, on_event, lambda: "BYE" in seen)
         assert proc.wait(timeout=15) == 0, proc.stderr.read().decode(errors="replace")[-2000:]
     finally:
-        proc.kill()
-        proc.wait()
+        stop(proc)
         sock.close()
     assert seen == ["INVITE", "ACK", "BYE"]
 
 
-def test_our_uac_calls_sipp_uas(tmp_path: Path) -> None:
+def test_our_uac_calls_sipp_uas(tmp_path: Path, udp_loop) -> None:
     sipp_port = _free_udp_port()
     proc = _sipp(["-sn", "uas", "-p", str(sipp_port)], tmp_path)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -172,11 +148,10 @@ def test_our_uac_calls_sipp_uas(tmp_path: Path) -> None:
     try:
         time.sleep(0.3)  # let sipp bind
         layer.send_request(invite, peer, "UDP", time.monotonic())
-        _run(sock, layer, on_event, lambda: ("BYE", 200) in statuses)
+        udp_loop(sock, layer, on_event, lambda: ("BYE", 200) in statuses)
         assert proc.wait(timeout=15) == 0, proc.stderr.read().decode(errors="replace")[-2000:]
     finally:
-        proc.kill()
-        proc.wait()
+        stop(proc)
         sock.close()
     assert [s for s in statuses if s[0] == "INVITE"][-1] == ("INVITE", 200)
     assert ("BYE", 200) in statuses
