@@ -4,6 +4,7 @@ WAV recordings and users of every role, for the HTTP API, CLI and browser tests.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import wave
 from collections.abc import AsyncIterator, Iterator
@@ -20,7 +21,7 @@ import pytest
 from salvesti.core.call import Call, Direction, Disposition, NoticeInfo, RecordingInfo
 from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
-from salvesti.plugins.http import accounts
+from salvesti.plugins.http import accounts, auth, db
 
 TZ = ZoneInfo("Europe/Tallinn")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
@@ -31,6 +32,11 @@ ROLES = {
     "agent1": ("agent", "101"),
     "agent2": ("agent", "102"),
 }
+
+
+@functools.cache
+def password_hash() -> str:
+    return auth.hash_password(PASSWORD)
 
 
 def make_wav(path: Path, seconds: float = 4.0, rate: int = 8000) -> Path:
@@ -122,7 +128,8 @@ async def start_env(tmp: Path, **http: Any) -> Env:
     env = Env(hub, f"http://127.0.0.1:{server.bound_port}")
     now = hub.now().isoformat()
     for name, (role, ext) in ROLES.items():
-        await accounts.create_user(server.db, name, role, PASSWORD, ext, now)
+        # One real scrypt hash shared by the fixture users keeps each test's setup short.
+        await db.add_user(server.db, name, role, password_hash(), ext, now)
         env.tokens[name] = (await accounts.create_token(server.db, name, None, "test", now))[1]
     rec_dir = tmp / "data" / "recordings" / "2026" / "11" / "20"
     specs = [

@@ -143,6 +143,8 @@ async def revoke_token(request: web.Request) -> web.Response:
         token_id = int(request.match_info["token_id"])
     except ValueError:
         raise api_error(404, "no such token") from None
+    if not 0 < token_id < 2**63:
+        raise api_error(404, "no such token")
     if not await db.revoke_token(server.db, token_id, server.now_iso()):
         raise api_error(404, "no such token")
     await server.audit(request, "token_revoke", detail={"id": token_id})
@@ -163,6 +165,8 @@ async def get_audit(request: web.Request) -> web.Response:
         raise api_error(400, "limit and before must be numbers") from None
     if not 1 <= limit <= 1000:
         raise api_error(400, "limit must be 1-1000")
+    if before is not None and not 0 <= before < 2**63:
+        raise api_error(400, "before is out of range")
     entries = await audit.query(
         server.db,
         call_id=q.get("call_id") or None,
