@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "salvesti.integrations.sip",
     "salvesti.integrations.serial_at",
     "salvesti.plugins.http",
+    "salvesti.integrations.mqtt",
 )
 
 KINDS = ("source", "sink", "notice", "retention", "store", "integration")
