@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salvesti.core.protocols.sip.errors import SipParseError
 from salvesti.core.protocols.sip.message import StreamParser, parse_message
@@ -102,3 +105,34 @@ def test_endless_header_section_raises() -> None:
     with pytest.raises(SipParseError, match=r"^header section exceeds 65536 bytes$"):
         for _ in range(2000):  # bounded: 2000 * 40 bytes > 64 KiB
             parser.feed(b"X-Filler: " + b"a" * 28 + b"\r\n")
+
+
+def test_trickled_huge_header_costs_linear_time() -> None:
+    """A peer sending one byte at a time must not make each feed rescan the buffer."""
+    parser = StreamParser()
+    parser.feed(b"OPTIONS sip:a@b SIP/2.0\r\nX-Filler: ")
+    start = time.perf_counter()
+    with pytest.raises(SipParseError, match=r"^header section exceeds 65536 bytes$"):
+        for _ in range(70000):  # bounded: the limit is reached before the loop ends
+            parser.feed(b"a")
+    assert time.perf_counter() - start < 2.0
+
+
+def test_trickled_endless_start_line_is_refused() -> None:
+    parser = StreamParser()
+    with pytest.raises(SipParseError, match=r"^header section exceeds 65536 bytes$"):
+        for _ in range(70):  # bounded: 70 KiB > 64 KiB
+            parser.feed(b"A" * 1024)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 400), min_size=1, max_size=40))
+def test_any_chunking_gives_the_same_messages(sizes: list[int]) -> None:
+    data, expected = _stream()
+    parser = StreamParser()
+    out, pos = [], 0
+    for size in sizes:
+        out += parser.feed(data[pos : pos + size])
+        pos += size
+    out += parser.feed(data[pos:])
+    assert out == expected

@@ -302,13 +302,22 @@ def parse_message(data: bytes) -> SipRequest | SipResponse:
 class StreamParser:
     """Cut SIP messages out of a TCP/TLS byte stream by Content-Length (RFC 3261 §18.3).
 
-    CRLF keep-alives between messages are skipped. Once the stream is found to be
-    garbage, every later ``feed`` raises too: the only recovery is closing the connection.
+    CRLF keep-alives between messages are skipped. Work per ``feed`` is proportional to
+    the new bytes, not to what is buffered, so a peer trickling a huge header one byte
+    at a time cannot make us rescan it. Once the stream is found to be garbage, every
+    later ``feed`` raises too: the only recovery is closing the connection.
     """
 
     def __init__(self) -> None:
         self._buf = bytearray()
         self._error: SipParseError | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._in_message = False  # leading keep-alives of this message skipped
+        self._start_ok = False  # start line checked
+        self._search_from = 0  # where to look for the blank line next time
+        self._frame_end: int | None = None  # head + Content-Length, once known
 
     def feed(self, data: bytes) -> list[SipRequest | SipResponse]:
         if self._error is not None:
@@ -323,33 +332,50 @@ class StreamParser:
     def _drain(self) -> list[SipRequest | SipResponse]:
         out: list[SipRequest | SipResponse] = []
         while True:
-            # Skip keep-alives (CRLFCRLF ping, CRLF pong) between messages.
+            if self._frame_end is None and not self._find_frame():
+                return out
+            assert self._frame_end is not None
+            if len(self._buf) < self._frame_end:
+                return out
+            frame = bytes(self._buf[: self._frame_end])
+            del self._buf[: self._frame_end]
+            self._reset()
+            out.append(parse_message(frame))
+
+    def _find_frame(self) -> bool:
+        """Advance through keep-alives, start line and head; True once the frame's end is known."""
+        if not self._in_message:
             skip = 0
             while skip < len(self._buf) and self._buf[skip] in (0x0D, 0x0A):
                 skip += 1
             del self._buf[:skip]
             if not self._buf:
-                return out
-            first_end = self._buf.find(b"\n")
-            if first_end >= 0:
-                _parse_start_line(_decode_head(bytes(self._buf[:first_end])).strip())
-            m = _BLANK_LINE_RE.search(self._buf)
-            if m is None:
-                if len(self._buf) > MAX_HEADER_BYTES:
+                return False
+            self._in_message = True
+        if not self._start_ok:
+            first_end = self._buf.find(b"\n", self._search_from)
+            if first_end < 0:
+                self._search_from = len(self._buf)
+                if self._search_from >= MAX_HEADER_BYTES:
                     raise SipParseError(f"header section exceeds {MAX_HEADER_BYTES} bytes")
-                return out
-            head = bytes(self._buf[: m.start()])
-            headers = Headers()
-            _parse_header_lines(_LINE_END_RE.split(_decode_head(head))[1:], headers)
-            length = _content_length(headers) or 0
-            if length > MAX_BODY_BYTES:
-                raise SipParseError(f"Content-Length {length} exceeds limit {MAX_BODY_BYTES}")
-            end = m.end() + length
-            if len(self._buf) < end:
-                return out
-            frame = bytes(self._buf[:end])
-            del self._buf[:end]
-            out.append(parse_message(frame))
+                return False
+            _parse_start_line(_decode_head(bytes(self._buf[:first_end])).strip())
+            self._start_ok = True
+            self._search_from = max(0, first_end - 1)  # the blank line may begin at its CR
+        m = _BLANK_LINE_RE.search(self._buf, self._search_from)
+        if m is None:
+            # The blank line is at most 4 bytes: the next search may start 3 back.
+            self._search_from = max(0, len(self._buf) - 3)
+            if self._search_from >= MAX_HEADER_BYTES:
+                raise SipParseError(f"header section exceeds {MAX_HEADER_BYTES} bytes")
+            return False
+        headers = Headers()
+        _parse_header_lines(_LINE_END_RE.split(_decode_head(bytes(self._buf[: m.start()])))[1:], headers)
+        length = _content_length(headers) or 0
+        if length > MAX_BODY_BYTES:
+            raise SipParseError(f"Content-Length {length} exceeds limit {MAX_BODY_BYTES}")
+        self._frame_end = m.end() + length
+        return True
 
     @property
     def buffered(self) -> int:
