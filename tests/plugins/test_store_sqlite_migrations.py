@@ -98,3 +98,15 @@ async def test_a_second_connection_reads_while_the_first_writes(tmp_path):
             listed = await asyncio.wait_for(reader.list_calls(CallQuery()), 5)
             assert [c.id for c in listed] == ["c1"]
         await asyncio.wait_for(reader.save_call(call), 5)  # the lock is free again
+
+
+async def test_opening_an_up_to_date_file_does_not_wait_for_a_writer(tmp_path):
+    """``calls list`` opens the store while ``run`` may be inside a write transaction."""
+    path = tmp_path / "salvesti.db"
+    async with SqliteStore(path) as writer:
+        async with writer.write() as db:
+            await db.execute("UPDATE calls SET notes = '' WHERE 0")
+            start = asyncio.get_running_loop().time()
+            async with SqliteStore(path, busy_timeout=5) as reader:
+                assert await reader.list_calls(CallQuery()) == []
+            assert asyncio.get_running_loop().time() - start < 1.0
