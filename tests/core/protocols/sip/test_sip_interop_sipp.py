@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from salvesti.core.protocols.sdp import PCMA, PCMU, SessionDescription, build_sdp, negotiate
@@ -21,6 +22,7 @@ from salvesti.core.protocols.sip.events import RequestReceived, ResponseReceived
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import (
     SipRequest,
+    StreamParser,
     build_response,
     make_via,
     new_call_id,
@@ -67,35 +69,40 @@ def _sipp(args: list[str], cwd: Path) -> subprocess.Popen:
     )
 
 
-def test_sipp_uac_calls_our_uas(tmp_path: Path, udp_loop) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    layer = TransactionLayer()
-    seen: list[str] = []
+def uas_handler(
+    layer: TransactionLayer, contact: str, seen: list[str]
+) -> Callable[[TransactionEvent, float], None]:
+    """Answer INVITE with 180 and a negotiated 200, BYE with 200; log every method."""
 
     def on_event(event: TransactionEvent, now: float) -> None:
         assert isinstance(event, RequestReceived), event
         req = event.request
         seen.append(req.method)
         if req.method == "INVITE":
-            offer = SessionDescription.parse(req.body)
-            codecs, te = negotiate(offer, [PCMA, PCMU])
+            codecs, te = negotiate(SessionDescription.parse(req.body), [PCMA, PCMU])
             answer = build_sdp(
                 session_id=1, version=1, address="127.0.0.1", port=40000, codecs=codecs, telephone_event_pt=te
             )
             layer.send_response(event.txn, build_response(req, 180, to_tag="uas1"), now)
-            ok = build_response(
-                req,
-                200,
-                to_tag="uas1",
-                headers=[("Contact", f"<sip:uas@127.0.0.1:{port}>"), ("Content-Type", "application/sdp")],
-                body=answer.to_bytes(),
+            headers = [("Contact", contact), ("Content-Type", "application/sdp")]
+            layer.send_2xx(
+                event.txn,
+                build_response(req, 200, to_tag="uas1", headers=headers, body=answer.to_bytes()),
+                now,
             )
-            layer.send_2xx(event.txn, ok, now)
         elif req.method == "BYE":
             layer.send_response(event.txn, build_response(req, 200), now)
 
+    return on_event
+
+
+def test_sipp_uac_calls_our_uas(tmp_path: Path, udp_loop) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    layer = TransactionLayer()
+    seen: list[str] = []
+    on_event = uas_handler(layer, f"<sip:uas@127.0.0.1:{port}>", seen)
     proc = _sipp(["-sn", "uac", f"127.0.0.1:{port}", "-p", str(_free_udp_port())], tmp_path)
     try:
         udp_loop(sock, layer, on_event, lambda: "BYE" in seen)
@@ -104,6 +111,49 @@ def test_sipp_uac_calls_our_uas(tmp_path: Path, udp_loop) -> None:
         stop(proc)
         sock.close()
     assert seen == ["INVITE", "ACK", "BYE"]
+
+
+def test_sipp_uac_over_tcp(tmp_path: Path) -> None:
+    """TCP: StreamParser frames sipp's stream; nothing is ever retransmitted."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(10)
+    port = server.getsockname()[1]
+    layer = TransactionLayer()
+    seen: list[str] = []
+    on_event = uas_handler(layer, f"<sip:uas@127.0.0.1:{port};transport=tcp>", seen)
+    sent: list[bytes] = []
+    proc = _sipp(["-sn", "uac", f"127.0.0.1:{port}", "-t", "t1", "-p", str(_free_udp_port())], tmp_path)
+    try:
+        conn, addr = server.accept()
+        parser = StreamParser()
+        deadline = time.monotonic() + 15
+        while "BYE" not in seen:
+            assert time.monotonic() < deadline, "sipp did not finish in time"
+            conn.settimeout(0.2)
+            try:
+                chunk = conn.recv(65535)
+            except TimeoutError:
+                chunk = None
+            if chunk == b"":
+                break
+            events = layer.handle_timer(time.monotonic())
+            for msg in parser.feed(chunk or b""):
+                events += layer.receive(msg, addr, "TCP", time.monotonic())
+            for event in events:
+                on_event(event, time.monotonic())
+            for data, _addr, transport in layer.datagrams_to_send():
+                assert transport == "TCP"
+                conn.sendall(data)
+                sent.append(data.split(b" ", 2)[1])
+        assert proc.wait(timeout=15) == 0, proc.stderr.read().decode(errors="replace")[-2000:]
+        conn.close()
+    finally:
+        stop(proc)
+        server.close()
+    assert seen == ["INVITE", "ACK", "BYE"]
+    assert sent == [b"100", b"180", b"200", b"200"]  # one 200 for INVITE, one for BYE: no retransmits
 
 
 def test_our_uac_calls_sipp_uas(tmp_path: Path, udp_loop) -> None:
