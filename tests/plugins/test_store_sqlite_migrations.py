@@ -110,3 +110,13 @@ async def test_opening_an_up_to_date_file_does_not_wait_for_a_writer(tmp_path):
             async with SqliteStore(path, busy_timeout=5) as reader:
                 assert await reader.list_calls(CallQuery()) == []
             assert asyncio.get_running_loop().time() - start < 1.0
+
+
+async def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
+    from salvesti.plugins.store_sqlite import StoreError
+
+    path = tmp_path / "salvesti.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=r"cannot use the database .*salvesti.db: file is not a database"):
+        async with SqliteStore(path):
+            pass

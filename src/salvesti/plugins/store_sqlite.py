@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, tzinfo
@@ -34,7 +35,7 @@ from salvesti.plugins.store_sqlite_migrations import (
 )
 from salvesti.plugins.store_sqlite_query import build_where, digits, time_key
 
-__all__ = ["MigrationError", "SqliteStore", "open_store", "register_migration", "registered"]
+__all__ = ["MigrationError", "SqliteStore", "StoreError", "open_store", "register_migration", "registered"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ SCHEMA = vol.Schema(
         vol.Optional("busy_timeout", default=10.0): vol.All(vol.Coerce(float), vol.Range(min=0, max=600)),
     }
 )
+
+
+class StoreError(RuntimeError):
+    """The database file cannot be created, opened or read."""
 
 
 class _Unset:
@@ -95,14 +100,20 @@ class SqliteStore:
     # -- lifecycle ---------------------------------------------------------------------------
     async def async_setup(self) -> None:
         """Open the file (creating it and its folder), switch to WAL, apply migrations."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
+        except (OSError, sqlite3.Error) as err:
+            raise StoreError(f"cannot open the database {self.path}: {err}") from err
         try:
             await db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
             applied = await apply_migrations(db)
+        except sqlite3.DatabaseError as err:
+            await db.close()
+            raise StoreError(f"cannot use the database {self.path}: {err}") from err
         except BaseException:
             await db.close()
             raise
