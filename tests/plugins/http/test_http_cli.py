@@ -4,6 +4,8 @@ and erasure, audit verify (and that it notices tampering)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import sqlite3
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from conftest import PASSWORD, make_call
 
+from salvesti.cli import main
 from salvesti.plugins.store_sqlite import SqliteStore
 
 CONFIG = """\
@@ -27,7 +30,8 @@ sinks:
 """
 
 
-def cli(tmp: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def cli_process(tmp: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """The real console entry point in its own process."""
     return subprocess.run(
         [sys.executable, "-m", "salvesti", *args, "-c", str(tmp / "config.yaml")],
         input=stdin,
@@ -36,6 +40,19 @@ def cli(tmp: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[s
         timeout=60,
         cwd=tmp,
     )
+
+
+def cli(tmp: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``salvesti.cli.main`` in this process (about a second per command faster than a new process)."""
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([*args, "-c", str(tmp / "config.yaml")])
+    finally:
+        sys.stdin = old
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def setup_box(tmp: Path) -> list:
@@ -58,7 +75,7 @@ def setup_box(tmp: Path) -> list:
 
 def test_users_and_tokens(tmp_path):
     setup_box(tmp_path)
-    r = cli(tmp_path, "users", "add", "boss", "--role", "admin", stdin=PASSWORD + "\n")
+    r = cli_process(tmp_path, "users", "add", "boss", "--role", "admin", stdin=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
     r = cli(tmp_path, "users", "add", "boss", "--role", "admin", stdin=PASSWORD + "\n")
     assert r.returncode == 1 and "exists" in r.stderr
