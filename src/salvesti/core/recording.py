@@ -43,10 +43,11 @@ _MAX_AHEAD_S = 30.0
 class _Channel:
     """Silent s16le buffer for samples ``base`` .. ``base + len(buf) // 2``."""
 
-    __slots__ = ("buf", "late", "next")
+    __slots__ = ("buf", "late", "next", "shift")
 
     def __init__(self, samples: int) -> None:
         self.buf = bytearray(2 * samples)
+        self.shift = 0  # jitter correction (samples) applied to this channel's chunks
         self.next = 0  # sample index just after the latest chunk placed
         self.late = 0  # chunks (partly) dropped because their place was already written
 
@@ -133,9 +134,14 @@ class CallRecording:
         if t0 is None or self._closed:
             return
         ch = self._channels[channel]
-        idx = round((at - t0) * self.sample_rate)
+        idx = round((at - t0) * self.sample_rate) + ch.shift
         nxt = ch.next
-        if -self._jitter <= idx - nxt <= self._jitter:
+        d = idx - nxt
+        if d and -self._jitter <= d <= self._jitter:
+            # snap onto the previous chunk, and keep the correction for the chunks that
+            # follow (also reordered ones) so they stay contiguous with it
+            shift = ch.shift - d
+            ch.shift = shift if -self._jitter <= shift <= self._jitter else 0
             idx = nxt
         n = len(pcm) >> 1
         end = idx + n

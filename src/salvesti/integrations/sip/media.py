@@ -111,7 +111,11 @@ class MediaRelay:
         )
 
     def release(self, leg: MediaLeg) -> None:
-        """Close the leg's sockets and return its ports to the pool (idempotent)."""
+        """Close the leg's sockets and return its ports to the pool (idempotent).
+
+        asyncio closes the sockets on the next loop iteration, so the ports can be bound
+        again after one ``await``.
+        """
         leg.close()
         if self._legs.get(leg.local_port) is leg:
             del self._legs[leg.local_port]

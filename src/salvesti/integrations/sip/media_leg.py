@@ -33,11 +33,12 @@ _SEQ_TS_SSRC = struct.Struct("!HII")
 Header = tuple[int, int, int, int, int, int, int]
 PacketHandler = Callable[["MediaLeg", bytes, Header, float], None]
 
-#: A packet this much later than its timestamp predicts means a new talk spurt after a
-#: clock jump or a stalled sender: re-anchor timestamps to the arrival time.
-_REANCHOR_LATE = 0.5
-#: A packet this much earlier than its timestamp predicts: the first packet was delayed.
-_REANCHOR_EARLY = 0.02
+#: A packet this much later than its timestamp predicts means the sender's clock stalled
+#: or jumped: re-anchor timestamps to the arrival time.  About the recording's reorder
+#: window: a packet this late would be too late to place anyway.
+_REANCHOR_LATE = 0.25
+#: A packet this much earlier than its timestamp predicts: the anchor packet was delayed.
+_REANCHOR_EARLY = 0.04
 
 
 class CodecSpec(Protocol):

@@ -56,6 +56,8 @@ def parse_header(data: bytes) -> tuple[int, int, int, int, int, int, int] | None
         start += 4 + (_EXT_HEADER.unpack_from(data, start)[1] << 2)
     end = n
     if b0 & 0x20:
+        if not data[-1]:
+            return None
         end -= data[-1]
     if end < start:
         return None
