@@ -340,6 +340,25 @@ def test_via_received_and_rport_are_stamped() -> None:
     assert b"Via: SIP/2.0/UDP 10.9.9.9:5999;branch=z9hG4bKnat;rport=40000;received=192.0.2.1\r\n" in data
 
 
+def test_rport_request_always_gets_received_and_plain_via_only_when_needed() -> None:
+    layer = TransactionLayer()
+    same = request("OPTIONS")  # sent-by 127.0.0.1:5061 with rport
+    [got] = layer.receive(same, A_ADDR, "UDP", 0.0)
+    assert got.request.via.params == {"branch": same.via.branch, "rport": "5061", "received": "127.0.0.1"}
+    plain = request("OPTIONS", cseq=2)
+    plain.headers.set("Via", "SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bKplain")
+    [got] = layer.receive(plain, A_ADDR, "UDP", 0.0)
+    assert got.request.headers.get("Via") == "SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bKplain"
+
+
+def test_transport_error_ends_transaction_like_a_timeout() -> None:
+    layer = TransactionLayer()
+    txn = layer.send_request(request("INVITE", "TCP"), B_ADDR, "TCP", 0.0)
+    assert layer.transport_error(txn) == [TransactionTimeout(txn)]
+    assert txn.state == "terminated" and layer.next_timer() is None
+    assert layer.transport_error(txn) == []
+
+
 def test_ack_to_2xx_reusing_invite_branch_still_reaches_user() -> None:
     net = Net()
     txn, got = net.call("INVITE")

@@ -301,11 +301,13 @@ class TransactionLayer:
         """RFC 3261 §18.2.1 received=, RFC 3581 rport=: remember where it really came from."""
         via = msg.via
         changed = False
-        if via.host != addr[0]:
+        if "rport" in via.params and via.params["rport"] is None:
+            # RFC 3581 §4: with rport, received= is added even when it equals sent-by.
+            via.params["rport"] = str(addr[1])
             via.params["received"] = addr[0]
             changed = True
-        if "rport" in via.params and via.params["rport"] is None:
-            via.params["rport"] = str(addr[1])
+        elif via.host != addr[0]:
+            via.params["received"] = addr[0]
             changed = True
         if changed:
             msg.headers.remove_first("Via")
@@ -380,6 +382,15 @@ class TransactionLayer:
     def ack_received(self, call_id: str, cseq: int) -> bool:
         """Stop retransmitting the 2xx for this INVITE; True if one was pending."""
         return self._oks.pop((call_id.strip(), cseq), None) is not None
+
+    def transport_error(self, txn: _Transaction) -> list[TransactionEvent]:
+        """The transport could not deliver for ``txn`` (TCP connect refused, ICMP
+        unreachable): end it at once and report it like a timeout (RFC 3261 §17.1.4,
+        which the user treats as 503)."""
+        if txn.state == "terminated":
+            return []
+        self._terminate(txn)
+        return [TransactionTimeout(txn)]  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ timers
     def handle_timer(self, now: float) -> list[TransactionEvent]:
