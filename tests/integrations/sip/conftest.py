@@ -198,6 +198,31 @@ class Lab:
         self.procs.append(proc)
         return proc
 
+    def baresip(
+        self, user: str, *, answer: str = "auto", speech: Path | None = None, timeout_s: float = 40
+    ) -> Proc:
+        """A registered office phone (baresip) that answers calls automatically."""
+        folder = self.tmp / f"baresip-{user}"
+        (folder / "rec").mkdir(parents=True, exist_ok=True)
+        speech = speech or write_wav(self.tmp / f"speech-{user}.wav", tone(20.0, 600.0, amp=6000))
+        sip, rtp = PORTS.port(), PORTS.block(10)
+        (folder / "config").write_text(
+            f"poll_method epoll\nsip_listen 127.0.0.1:{sip}\nsip_transports udp\n"
+            "audio_player null\naudio_alert null\naudio_source aufile," + str(speech) + "\n"
+            f"rtp_ports {rtp[0]}-{rtp[1]}\nmodule_path /usr/lib/baresip/modules\n"
+            "module g711.so\nmodule aufile.so\nmodule_app account.so\n"
+        )
+        (folder / "accounts").write_text(
+            f"<sip:{user}@127.0.0.1:{self.sip_port};transport=udp>;auth_pass={EXT[user]};regint=300;"
+            f"answermode={answer};audio_codecs=PCMU\n"
+        )
+        require("baresip")
+        proc = Proc(
+            f"baresip-{user}", ["baresip", "-4", "-n", "127.0.0.1", "-f", str(folder)], self.tmp, timeout_s
+        )
+        self.procs.append(proc)
+        return proc
+
     def messages(self, name: str) -> str:
         path = self.tmp / f"{name}.msg"
         return path.read_text(errors="replace") if path.exists() else ""

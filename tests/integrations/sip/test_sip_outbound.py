@@ -1,0 +1,118 @@
+"""Outbound calls: sipp phone → Salvesti → sipp carrier, with digest on both sides."""
+
+from __future__ import annotations
+
+from conftest import EXT, LINE, Lab, read_stereo, rms
+
+
+async def start_carrier(lab: Lab, final: str = "answer", ring_ms: int = 300) -> object:
+    carrier = lab.sipp("carrier", "provider_uas.xml", timeout_s=30, RING_MS=ring_ms, FINAL=final)
+    await carrier.start()
+    return carrier
+
+
+async def test_outbound_call_recorded_with_notice(lab: Lab) -> None:
+    carrier = await start_carrier(lab)
+    await lab.start_hub(
+        {
+            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
+            "lines": [LINE],
+        }
+    )
+    await lab.wait_for(lambda: lab.source.trunk.status == "registered", 10, "trunk registration")
+    phone = lab.sipp(
+        "phone",
+        "phone_call.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "5551234",
+        "-au",
+        "101",
+        "-ap",
+        EXT["101"],
+        "-m",
+        "1",
+        EXT="101",
+        TALK_MS=3000,
+    )
+    await phone.start()
+    assert await phone.wait(25) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    call = lab.ended[0]
+    assert call["direction"] == "outbound"
+    assert call["line"] == LINE and call["remote_number"] == "+3725551234"
+    assert call["extension"] == "101" and call["disposition"] == "answered"
+    assert call["notice"]["played"] and call["notice"]["complete"]
+    assert call["recording"]["status"] == "saved", call["recording"]
+    left, right, rate = read_stereo(call["recording"]["path"])
+    assert rate == 8000
+    # the notice (1 s of 1 kHz) is at the start of what the outside party heard
+    assert rms(right[800:7200]) > 3000
+    # the carrier played speech (the A-law pcap) after answering
+    assert rms(left) > 100
+    invites = [m for m in lab.messages("carrier").split("\n\n") if "INVITE sip:5551234@" in m]
+    assert invites, lab.messages("carrier")
+    assert any("Proxy-Authorization: Digest" in m for m in lab.messages("carrier").split("-----")), (
+        "no digest"
+    )
+
+
+async def test_wrong_password_never_reaches_the_trunk(lab: Lab) -> None:
+    carrier = await start_carrier(lab)
+    await lab.start_hub(
+        {
+            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
+            "lines": [LINE],
+        }
+    )
+    phone = lab.sipp(
+        "phone",
+        "phone_call.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "5551234",
+        "-au",
+        "101",
+        "-ap",
+        "not-the-password",
+        "-m",
+        "1",
+        EXT="101",
+        TALK_MS=500,
+    )
+    await phone.start()
+    await phone.wait(20)
+    assert lab.messages("phone").count("407 Proxy Authentication Required") >= 2, lab.logs()
+    assert "INVITE sip:5551234" not in lab.messages("carrier")
+    assert not lab.ended
+
+
+async def test_outbound_busy(lab: Lab) -> None:
+    carrier = await start_carrier(lab, final="busy")
+    await lab.start_hub(
+        {
+            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
+            "lines": [LINE],
+        }
+    )
+    phone = lab.sipp(
+        "phone",
+        "phone_call.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "5551234",
+        "-au",
+        "101",
+        "-ap",
+        EXT["101"],
+        "-m",
+        "1",
+        EXT="101",
+        TALK_MS=500,
+    )
+    await phone.start()
+    assert await phone.wait(20) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    call = lab.ended[0]
+    assert call["disposition"] == "busy" and call["recording"] is None
+    assert "486 Busy Here" in lab.messages("phone")
