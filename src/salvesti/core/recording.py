@@ -55,6 +55,9 @@ class _Channel:
 class CallRecording:
     """Stereo recording of one call, aligned to the monotonic clock.
 
+    Not thread-safe: call ``start``/``put``/``close`` from the event loop's thread (a source
+    that reads audio in a thread hands chunks over with ``loop.call_soon_threadsafe``).
+
     ``reorder_window``: how long a chunk may arrive after its time and still be placed.
     ``jitter``: a chunk this close to the end of the previous one on its channel is
     snapped to it, so timer jitter in a source does not leave one-sample gaps.

@@ -459,3 +459,28 @@ async def test_sink_failing_mid_call_keeps_the_media_flowing(relay, far, recordi
     await media.close()
     info = await rec.close()
     assert info.status == "failed"
+
+
+async def test_g722_and_opus_legs_transcode_with_their_own_clocks(relay, far, recording_for):
+    """G.722 keeps an 8 kHz RTP clock for 16 kHz audio; Opus has a 48 kHz clock; the
+    recording gets both at its own 8 kHz."""
+    rec = recording_for()
+    a, b, out_leg, in_leg, media = await pair(
+        relay, far, (9, Codec("G722", 8000)), (111, Codec("opus", 48000, 2)), recording=rec
+    )
+    rec.start(asyncio.get_running_loop().time())
+    g722 = out_leg.encoder.__class__()
+    tone = (np.sin(2 * np.pi * 400 * np.arange(320 * 10) / 16000) * 6000).astype("<i2").tobytes()
+    frames = [g722.encode(tone[i * 640 : (i + 1) * 640]) for i in range(10)]
+    await send_paced(a, out_leg, frames, pt=9)
+    got = [p for p, _ in await b.recv(10)]
+    assert len(got) == 10 and all(p.payload_type == 111 for p in got)
+    assert [(p.timestamp - got[0].timestamp) & 0xFFFFFFFF for p in got] == [960 * i for i in range(10)]
+    opus = in_leg.encoder.__class__()
+    await send_paced(b, in_leg, [opus.encode(bytes(1920)) for _ in range(5)], pt=111)
+    back = [p for p, _ in await a.recv(5)]
+    assert len(back) == 5 and all(p.payload_type == 9 and len(p.payload) == 160 for p in back)
+    await media.close()
+    info = await rec.close()
+    left = np.frombuffer(read_wav(info.path).frames, "<i2")[0::2]
+    assert np.abs(left).max() > 3000  # the caller's G.722 audio, resampled to 8 kHz

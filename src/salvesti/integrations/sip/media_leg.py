@@ -233,7 +233,7 @@ class MediaLeg(asyncio.DatagramProtocol):
             return False
         if self._latch_any:
             self._expected_ip = addr[0]
-        self._send_addr = (addr[0], addr[1])
+        self._send_addr = addr  # as received (a 4-tuple for IPv6), so later packets compare equal
         self._update_sendable()
         return True
 
