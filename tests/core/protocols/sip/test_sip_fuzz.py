@@ -73,9 +73,23 @@ def test_stream_parser_only_raises_sip_parse_error(data: bytes, chunk: int) -> N
 def test_uri_address_via_only_raise_sip_parse_error(text: str) -> None:
     for parse in (parse_uri, Address.parse, Via.parse):
         try:
-            parse(text)
+            value = parse(text)
         except SipParseError:
-            pass
+            continue
+        assert parse(str(value)) == value  # what we print, we read back the same
+
+
+ADDRESS_ALPHABET = st.sampled_from([*list('"<>;=:@ \\,abcsip'), "sip:", "tag", "<sip:a@b>"])
+
+
+@FUZZ
+@given(st.lists(ADDRESS_ALPHABET, max_size=20).map("".join))
+def test_address_like_text_round_trips(text: str) -> None:
+    try:
+        addr = Address.parse(text)
+    except SipParseError:
+        return
+    assert Address.parse(str(addr)) == addr
 
 
 @FUZZ

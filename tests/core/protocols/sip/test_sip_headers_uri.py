@@ -178,8 +178,9 @@ def test_address_parse(text: str, display: str | None, uri: str, params: dict) -
     ("text", "message"),
     [
         ("", "empty address"),
-        ('"unterminated <sip:a@b>', "unterminated quoted string in address '\"unterminated <sip:a@b>'"),
+        ('"unterminated <sip:a@b>', "expected '<' after display name in address '\"unterminated <sip:a@b>'"),
         ('"x" sip:a@b', "expected '<' after display name in address '\"x\" sip:a@b'"),
+        ('"x" y <sip:a@b>', "expected '<' after display name in address '\"x\" y <sip:a@b>'"),
         ("<sip:a@b", "missing '>' in address '<sip:a@b'"),
         ("<sip:a@b> junk", "unexpected text after URI in address '<sip:a@b> junk'"),
         ('sip:a@b "x"', "bad addr-spec in address 'sip:a@b \"x\"'"),
@@ -214,3 +215,15 @@ def test_via_errors(text: str, message: str) -> None:
     with pytest.raises(SipParseError) as info:
         Via.parse(text)
     assert str(info.value) == message
+
+
+def test_broken_display_name_quoting_is_tolerated() -> None:
+    addr = Address.parse('"Mari "Boss" Maasikas" <sip:101@pbx>;tag=7')
+    assert (addr.display, str(addr.uri), addr.tag) == ('Mari "Boss" Maasikas', "sip:101@pbx", "7")
+    assert Address.parse(str(addr)) == addr  # re-serialised with proper escaping
+
+
+def test_get_tokens() -> None:
+    h = Headers([("Supported", "100rel, Timer"), ("k", "replaces"), ("Allow", "INVITE,ACK")])
+    assert h.get_tokens("supported") == ["100rel", "timer", "replaces"]
+    assert h.get_tokens("Allow") == ["invite", "ack"] and h.get_tokens("Require") == []

@@ -182,6 +182,11 @@ class Headers:
             return [part for v in values for part in split_list(v)]
         return values
 
+    def get_tokens(self, name: str) -> list[str]:
+        """Comma-separated tokens of every line of ``name``, lowercased (Supported,
+        Require, Allow, Allow-Events): ``"100rel" in h.get_tokens("Supported")``."""
+        return [t.strip().lower() for v in self.get_all(name) for t in split_list(v) if t.strip()]
+
     def set(self, name: str, value: str) -> None:
         """Replace every line of ``name`` with one line, at the first one's position."""
         canon = canonical_name(name)

@@ -208,10 +208,21 @@ class Address:
             raise SipParseError("empty address")
         display: str | None = None
         if s.startswith('"'):
-            display, end = _parse_quoted(s, 0, what)
-            s = s[end:].lstrip()
-            if not s.startswith("<"):
-                raise SipParseError(f"expected '<' after display name in {what}")
+            try:
+                display, end = _parse_quoted(s, 0, what)
+                rest = s[end:].lstrip()
+            except SipParseError:
+                rest = ""
+            if not rest.startswith("<"):
+                # Broken quoting seen from real phones ("Mari "Boss" M" <sip:...>): take
+                # everything up to the last '"' before '<' as the display name rather
+                # than dropping the call.
+                lt = s.find("<")
+                close = s.rfind('"', 0, lt) if lt > 0 else -1
+                if close <= 0 or s[close + 1 : lt].strip():
+                    raise SipParseError(f"expected '<' after display name in {what}")
+                display, rest = s[1:close], s[lt:]
+            s = rest
         lt = s.find("<")
         # A '<' after a ';' or '"' belongs to a parameter of an addr-spec, not a name-addr.
         if lt >= 0 and not any(c in s[:lt] for c in ';"'):
