@@ -56,6 +56,7 @@ def _fill(template: str) -> str:
         "mmdd": "1129",
         "hhmm": "0930",
         "pcm": "1",
+        "validity": "0",
     }
     return template.format(**values)
 

@@ -116,7 +116,7 @@ class ModemSimulator:
         self._pcm_armed = False
         self._inbuf = bytearray()
         self._timers: list[tuple[float, Callable[[], None]]] = []
-        self._number = ""
+        self._number: str | None = ""
         self._name: str | None = None
         self._rings = 0
         self._answered_at = 0.0
@@ -168,9 +168,10 @@ class ModemSimulator:
 
     # -- control API for tests ------------------------------------------------------
 
-    def incoming_call(self, number: str, name: str | None = None, *, rings: int | None = None) -> None:
-        """The line rings: RING every ``ring_period`` with caller ID in the profile's format;
-        after ``rings`` rings (default ``max_rings``) the caller gives up."""
+    def incoming_call(self, number: str | None, name: str | None = None, *, rings: int | None = None) -> None:
+        """The line rings: RING every ``ring_period`` with caller ID in the profile's format
+        (``number=None``: the caller withheld it); after ``rings`` rings (default
+        ``max_rings``) the caller gives up."""
         self._do(lambda: self._incoming(number, name, rings or self.max_rings))
 
     def remote_hangup(self) -> None:
@@ -299,9 +300,12 @@ class ModemSimulator:
     def _fill(self, template: str) -> str:
         now = time.localtime()
         duration = int(self._clock() - self._answered_at) if self._answered_at else 0
+        withheld = self._number is None
+        number = self._number or ("P" if self.profile.caller_id_method == "v253_block" else "")
         values = {
-            "number": self._number,
-            "type": "145" if self._number.startswith("+") else "129",
+            "number": number,
+            "type": "128" if withheld else "145" if number.startswith("+") else "129",
+            "validity": "1" if withheld else "0",
             "name": self._name or "",
             "duration": f"{duration // 3600:02d}{duration // 60 % 60:02d}{duration % 60:02d}",
             "time": time.strftime("%I:%M%p", now),
@@ -418,7 +422,7 @@ class ModemSimulator:
         else:
             self._lines([], "ERROR")
 
-    def _incoming(self, number: str, name: str | None, rings: int) -> None:
+    def _incoming(self, number: str | None, name: str | None, rings: int) -> None:
         self.state, self._number, self._name, self._rings = "ringing", number, name, 0
 
         def ring() -> None:

@@ -102,7 +102,7 @@ class PortMedia(_Media):
             device,
             source.baudrate,
             self.receiver.feed,
-            lambda reason: source.hangup_event.set(),
+            source.audio_lost,
             label=f"{source.label} audio",
         )
 

@@ -32,9 +32,9 @@ ITEM = vol.Schema(
 def _audio_device_when_needed(conf: dict[str, Any]) -> dict[str, Any]:
     profile = load_profile(conf["profile"])
     if profile.audio.transport == "separate_port" and "audio_device" not in conf:
-        hint = f" ({profile.audio.port_hint})" if profile.audio.port_hint else ""
+        hint = f": {profile.audio.port_hint}" if profile.audio.port_hint else ""
         raise vol.Invalid(
-            f"required with profile {conf['profile']!r}: its audio has its own serial port{hint}",
+            f"required with profile {conf['profile']!r}, whose audio has its own serial port{hint}",
             path=["audio_device"],
         )
     return conf

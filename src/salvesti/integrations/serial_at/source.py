@@ -196,6 +196,13 @@ class SerialAtSource:
         self._disconnect()
         self._events.put_nowait(_LOST)
 
+    def audio_lost(self, reason: str) -> None:
+        """The audio port went away (unplugged with the AT port, usually): end the call."""
+        if self.call is not None:
+            self.call.meta.setdefault("hangup", "device lost")
+            self.call.meta.setdefault("audio_error", reason)
+        self.hangup_event.set()
+
     def _dispatch(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, VoiceData):
