@@ -191,7 +191,7 @@ async def settled(hub: Hub, integration_id: str = "ha") -> None:
     """Wait until the integration is connected and has nothing left to send."""
     connection = hub.integrations[integration_id].connection
     deadline = time.monotonic() + WAIT
-    while not (connection.connected and connection.pending == 0):
+    while not (connection.synced and connection.pending == 0):
         assert time.monotonic() < deadline, "the integration did not connect and flush in time"
         await asyncio.sleep(0.02)
 
@@ -244,14 +244,15 @@ def private_broker(tmp_path: Path) -> Any:
 class TcpProxy:
     """A loopback TCP relay to the broker whose connections a test can cut abruptly."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.transports: list[asyncio.StreamWriter] = []
         self.server: asyncio.Server | None = None
-        self.port = 0
+        self.port = port
         self.accepted = 0
 
     async def start(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        """Listen (on ``port``, or a free one); until then connecting is refused like a down broker."""
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -80,6 +80,8 @@ class MqttConnection:
         self._client: aiomqtt.Client | None = None
         self._task: asyncio.Task[None] | None = None
         self.connected = False
+        #: True once the current connection has re-sent the snapshot (discovery and state).
+        self.synced = False
         #: Connection attempts that failed since the last success (for logs and tests).
         self.failures = 0
         self.connects = 0
@@ -152,23 +154,39 @@ class MqttConnection:
                 async with client:
                     self._connected(client)
                     delay = self.RECONNECT_MIN
-                    await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
-                    if self.birth_topic:
-                        await client.subscribe(self.birth_topic, qos=1)
-                    self.resync()
-                    async with asyncio.TaskGroup() as group:
-                        group.create_task(self._writer(client))
-                        group.create_task(self._reader(client))
-            except* aiomqtt.MqttError as errors:
-                self._lost(errors.exceptions[0], delay)
-            except* Exception as errors:
-                _LOGGER.error("%s: connection task failed", self.label, exc_info=errors.exceptions[0])
-                self._lost(errors.exceptions[0], delay)
+                    await self._serve(client)
+            except aiomqtt.MqttError as err:
+                self._lost(err, delay)
+            except Exception as err:
+                _LOGGER.error("%s: connection task failed", self.label, exc_info=err)
+                self._lost(err, delay)
             finally:
-                self.connected = False
+                self.connected = self.synced = False
                 self._client = None
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self.RECONNECT_MAX)
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        """Run the session and the reader until either ends, then stop the other.
+
+        The reader is what notices a dropped connection (aiomqtt's publish and subscribe wait
+        for their acknowledgement until a timeout, not for the disconnect), so it runs from
+        the first moment.  Plain tasks rather than a TaskGroup: on Python 3.11 a TaskGroup
+        whose child fails leaves a cancel request on the parent task.
+        """
+        tasks = [
+            asyncio.create_task(self._session(client), name=f"{self.label} writer"),
+            asyncio.create_task(self._reader(client), name=f"{self.label} reader"),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            task.result()  # re-raise the reason the connection ended
+        raise aiomqtt.MqttError("connection closed")
 
     def _connected(self, client: aiomqtt.Client) -> None:
         self._client = client
@@ -206,7 +224,13 @@ class MqttConnection:
         else:
             _LOGGER.debug("%s: attempt %d failed: %s", self.label, self.failures, err)
 
-    async def _writer(self, client: aiomqtt.Client) -> None:
+    async def _session(self, client: aiomqtt.Client) -> None:
+        """Announce ``online``, listen for Home Assistant's birth, re-send everything, then drain."""
+        await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
+        if self.birth_topic:
+            await client.subscribe(self.birth_topic, qos=1)
+        self.resync()
+        self.synced = True
         while True:
             while not self._queue:
                 self._wake.clear()

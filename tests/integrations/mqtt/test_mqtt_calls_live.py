@@ -1,0 +1,177 @@
+"""Calls driven through a real EventBus, observed on the real broker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conftest import running_hub, settled, watch
+
+from salvesti.core import bus as events
+from salvesti.core.call import Call, Direction, Disposition, RecordingInfo
+
+LINE = "+3726000000"
+KEY = "3726000000"
+
+
+def make_call(hub, call_id: str, *, direction=Direction.INBOUND, number="+3725551234", line=LINE) -> Call:
+    return Call(
+        id=call_id,
+        source="office",
+        direction=direction,
+        line=line,
+        remote_number=number,
+        started_at=hub.now(),
+    )
+
+
+def answer(hub, call: Call) -> Call:
+    call.answered_at = hub.now()
+    return call
+
+
+def end(hub, call: Call, disposition: Disposition) -> Call:
+    call.ended_at = (call.answered_at or call.started_at) + timedelta(seconds=42)
+    call.disposition = disposition
+    return call
+
+
+def line_state(**kw) -> dict:
+    base = {
+        "call_active": "OFF",
+        "active_calls": 0,
+        "call_state": "idle",
+        "calls_today": 0,
+        "missed_today": 0,
+    }
+    return {**base, **kw}
+
+
+async def test_parallel_calls_keep_the_line_busy_until_the_last_one_ends(tmp_path, prefixes):
+    p = prefixes
+    state_topic = f"{p.topics}/ha/line/{KEY}/state"
+    event_topic = f"{p.topics}/ha/line/{KEY}/event"
+    async with running_hub(tmp_path, p.conf()) as hub:
+        await settled(hub)
+        async with watch(f"{p.topics}/#") as ha:
+            mark = len(ha.messages)
+            first, second = make_call(hub, "c1"), make_call(hub, "c2", number="+3725559876")
+            hub.bus.publish(events.CALL_STARTED, first.to_json())
+            assert await ha.json_on(state_topic, after=mark, active_calls=1) == line_state(
+                call_active="ON", active_calls=1, call_state="ringing", calls_today=1
+            )
+            hub.bus.publish(events.CALL_STARTED, second.to_json())
+            hub.bus.publish(events.CALL_ANSWERED, answer(hub, first).to_json())
+            assert await ha.json_on(state_topic, after=mark, call_state="talking") == line_state(
+                call_active="ON", active_calls=2, call_state="talking", calls_today=2
+            )
+            mark = len(ha.messages)
+            hub.bus.publish(events.CALL_ENDED, end(hub, first, Disposition.ANSWERED).to_json())
+            assert await ha.json_on(
+                state_topic, after=mark, active_calls=1, call_state="ringing"
+            ) == line_state(call_active="ON", active_calls=1, call_state="ringing", calls_today=2)
+            mark = len(ha.messages)
+            hub.bus.publish(events.CALL_ENDED, end(hub, second, Disposition.NO_ANSWER).to_json())
+            assert await ha.json_on(state_topic, after=mark, active_calls=0) == line_state(
+                calls_today=2, missed_today=1
+            )
+            await ha.json_on(event_topic, call_id="c2", event_type="ended")
+            kinds = [(m.json()["call_id"], m.json()["event_type"]) for m in ha.on(event_topic)]
+            assert kinds == [
+                ("c1", "incoming"),
+                ("c2", "incoming"),
+                ("c1", "answered"),
+                ("c1", "ended"),
+                ("c2", "missed"),
+                ("c2", "ended"),
+            ]
+            missed = next(m for m in ha.on(event_topic) if m.json()["event_type"] == "missed")
+            assert not missed.retain
+            data = missed.json()
+            assert data.pop("at").startswith(str(hub.now().year))
+            assert data == {
+                "event_type": "missed",
+                "call_id": "c2",
+                "line": LINE,
+                "direction": "inbound",
+                "number": "+3725****76",
+                "disposition": "no_answer",
+                "duration_s": None,
+            }
+
+
+async def test_last_call_is_masked_by_default_and_never_retained(tmp_path, prefixes):
+    p = prefixes
+    last_topic = f"{p.topics}/ha/line/{KEY}/last_call"
+    async with running_hub(tmp_path, p.conf()) as hub:
+        await settled(hub)
+        async with watch(f"{p.topics}/#") as ha:
+            call = answer(hub, make_call(hub, "c1", direction=Direction.OUTBOUND, number="+37255512345"))
+            hub.bus.publish(events.CALL_STARTED, call.to_json())
+            end(hub, call, Disposition.ANSWERED)
+            call.recording = RecordingInfo(path="/x.wav", duration_s=42.0, status="saved")
+            hub.bus.publish(events.CALL_ENDED, call.to_json())
+            hub.bus.publish(events.RECORDING_SAVED, call.to_json())
+            last = await ha.wait(last_topic, lambda m: m.json()["ended_at"] is not None)
+            assert not last.retain
+            assert last.json() == {
+                "display": "+3725*****45",
+                "number": "+3725*****45",
+                "call_id": "c1",
+                "line": LINE,
+                "direction": "outbound",
+                "started_at": call.started_at.isoformat(),
+                "answered_at": call.answered_at.isoformat(),
+                "ended_at": call.ended_at.isoformat(),
+                "duration_s": 42.0,
+                "disposition": "answered",
+                "missed": False,
+            }
+            saved = await ha.json_on(f"{p.topics}/ha/line/{KEY}/event", event_type="recording_saved")
+            assert saved["recording_duration_s"] == 42.0
+            assert "/x.wav" not in str(saved)
+            assert all("55512345" not in m.payload.decode() for m in ha.messages)
+            await settled(hub)
+        async with watch(f"{p.topics}/#") as late:
+            await late.wait(f"{p.topics}/ha/line/{KEY}/state")
+            assert late.on(last_topic) == []  # the broker kept no number
+            assert late.on(f"{p.topics}/ha/line/{KEY}/event") == []
+
+
+async def test_expose_numbers_none_and_full(tmp_path, prefixes):
+    p = prefixes
+    async with running_hub(tmp_path / "a", p.conf(expose_numbers="none")) as hub:
+        await settled(hub)
+        async with watch(f"{p.topics}/#") as ha:
+            hub.bus.publish(events.CALL_STARTED, make_call(hub, "c1").to_json())
+            last = (await ha.wait(f"{p.topics}/ha/line/{KEY}/last_call")).json()
+            assert last["display"] == "inbound"
+            assert "number" not in last
+            event = await ha.json_on(f"{p.topics}/ha/line/{KEY}/event", event_type="incoming")
+            assert "number" not in event
+            assert all(b"5551234" not in m.payload for m in ha.messages)
+    async with running_hub(tmp_path / "b", p.conf(id="full", expose_numbers="full")) as hub:
+        await settled(hub, "full")
+        async with watch(f"{p.topics}/#") as ha:
+            hub.bus.publish(events.CALL_STARTED, make_call(hub, "c2").to_json())
+            last = (await ha.wait(f"{p.topics}/full/line/{KEY}/last_call")).json()
+            assert last["display"] == last["number"] == "+3725551234"
+
+
+async def test_counters_survive_a_restart_and_hub_diagnostics_follow_events(tmp_path, prefixes):
+    p = prefixes
+    async with running_hub(tmp_path, p.conf()) as hub:
+        call = make_call(hub, "c1")
+        await hub.call_started(call)  # through the hub: saved in the store, then published
+        await hub.call_ended(end(hub, call, Disposition.CANCELLED))
+        async with watch(f"{p.topics}/#") as ha:
+            await ha.json_on(f"{p.topics}/ha/line/{KEY}/state", missed_today=1)
+            hub.bus.publish(events.RECORDING_DELETED, {**call.to_json(), "reason": "kept until ..."})
+            purge = await ha.wait(
+                f"{p.topics}/ha/hub", lambda m: m.json()["last_retention_purge"] is not None
+            )
+            assert purge.json()["last_retention_purge"].startswith(str(hub.now().year))
+    async with running_hub(tmp_path, p.conf()) as hub:  # same data folder: a restart
+        await settled(hub)
+        async with watch(f"{p.topics}/#") as ha:
+            state = await ha.wait(f"{p.topics}/ha/line/{KEY}/state")
+            assert state.json() == line_state(calls_today=1, missed_today=1)
