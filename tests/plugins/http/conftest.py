@@ -57,6 +57,17 @@ def make_wav(path: Path, seconds: float = 4.0, rate: int = 8000) -> Path:
     return path
 
 
+def make_notice(path: Path, seconds: float = 1.0, rate: int = 8000) -> Path:
+    """A mono notice of ``seconds`` (the recording notice the outside party hears first)."""
+    t = np.arange(int(seconds * rate)) / rate
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.sin(2 * np.pi * 500 * t) * 8000).astype("<i2").tobytes())
+    return path
+
+
 def make_call(
     rec_dir: Path,
     n: int,
@@ -82,7 +93,7 @@ def make_call(
         recording=RecordingInfo(
             path=str(wav), duration_s=4.0, bytes=wav.stat().st_size, status="saved", sample_rate=8000
         ),
-        notice=NoticeInfo(played=True, name="et", played_at=started + timedelta(seconds=4), complete=True),
+        notice=NoticeInfo(played=True, name="et", played_at=started + timedelta(seconds=3), complete=True),
     )
     if ext:
         call.add_extension(ext)
@@ -113,6 +124,7 @@ def hub_config(tmp: Path, **http: Any) -> dict[str, Any]:
         "sinks": [
             {"platform": "local", "id": "disk", "path": str(tmp / "data" / "recordings"), "format": "wav"}
         ],
+        "notices": [{"platform": "audio_file", "id": "et", "file": str(make_notice(tmp / "notice-et.wav"))}],
         "http": {"listen": "127.0.0.1:0", **http},
     }
 

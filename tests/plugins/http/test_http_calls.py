@@ -218,3 +218,11 @@ async def test_missing_file_is_404_not_500(env, http):
     for suffix in ("audio", "waveform"):
         async with http.get(f"/api/calls/{call.id}/{suffix}", headers=env.bearer("admin")) as r:
             assert r.status == 404
+
+
+async def test_call_says_where_the_notice_ends(env, http):
+    call = env.calls["a1_in"]
+    async with http.get(f"/api/calls/{call.id}", headers=env.bearer("manager")) as r:
+        body = await r.json()
+    # The notice started as the recording started and lasts 1 s (the configured file).
+    assert body["notice_end_s"] == pytest.approx(1.0)

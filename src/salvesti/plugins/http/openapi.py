@@ -112,6 +112,10 @@ CALL_SCHEMA: dict[str, Any] = {
         "tags": {"type": "array", "items": {"type": "string"}},
         "notes": {"type": "string"},
         "meta": {"type": "object"},
+        "notice_end_s": {
+            "type": ["number", "null"],
+            "description": "GET /api/calls/{id} only: where the notice ends in the recording (s)",
+        },
     },
 }
 

@@ -149,7 +149,7 @@ async def get_call(request: web.Request) -> web.Response:
     server = server_of(request)
     call = await server.get_visible_call(request, request.match_info["call_id"])
     await server.audit(request, "view", call_id=call.id)
-    return web.json_response(call.to_json())
+    return web.json_response({**call.to_json(), "notice_end_s": await server.notice_end_s(call)})
 
 
 def _recording_file(call: Call) -> Path:

@@ -212,6 +212,34 @@ class HttpServer:
             raise api_error(404, "call not found")
         return call
 
+    async def notice_end_s(self, call: Call) -> float | None:
+        """Where the notice ends in the recording, for the player's "skip notice".
+
+        The recording starts when the outside party's audio opens and the notice plays first;
+        sources record when it started (``played_at``), its length comes from the notice player.
+        """
+        notice = call.notice
+        if not notice.played or notice.played_at is None:
+            return None
+        player = next(
+            (
+                p
+                for key, p in getattr(self.hub, "notices", {}).items()
+                if notice.name in (key, getattr(p, "name", None))
+            ),
+            None,
+        )
+        if player is None:
+            return None
+        loop = asyncio.get_running_loop()
+        try:
+            pcm = await loop.run_in_executor(None, player.pcm, 8000)
+        except Exception:  # a notice file removed since: no skip button, not an error page
+            return None
+        start = call.answered_at or call.started_at
+        offset = max(0.0, (notice.played_at - start).total_seconds())
+        return round(offset + len(pcm) / 2 / 8000, 2)
+
     def _on_event(self, event: Any) -> None:
         for q in list(self.sse_queues):
             if q.qsize() < 200:  # a stalled client loses events rather than memory

@@ -8,8 +8,7 @@ import { Player } from "./player.js";
 
 function noticeEnd(call) {
   // The recording starts when the outside party's audio opens; the notice plays first.
-  const meta = call.meta || {};
-  if (typeof meta.notice_duration_s === "number") return meta.notice_duration_s;
+  if (typeof call.notice_end_s === "number") return call.notice_end_s;
   const start = call.answered_at || call.started_at;
   if (!call.notice || !call.notice.played_at || !start) return 0;
   const offset = (new Date(call.notice.played_at) - new Date(start)) / 1000;
