@@ -65,3 +65,24 @@ async def test_inbound_call_recorded_with_notice(tmp_path, profile):
     if profile != "v253_voice_modem":  # full duplex: the caller is recorded during the notice too
         assert rms(left[int(0.1 * rate) * 2 : int(0.4 * rate) * 2]) > 3000
     assert rms(left[int(0.8 * rate) * 2 : int(1.2 * rate) * 2]) > 3000
+
+
+async def test_v253_full_duplex_option_records_the_caller_during_the_notice(tmp_path):
+    sim = ModemSimulator("v253_voice_modem", tmp_path / "ttyACM0", ring_period=0.2)
+    sim.set_far_audio(tone(3.0, 440.0))
+    sim.start()
+    try:
+        async with Rig(tmp_path, sim, "    answer_after_rings: 2\n    full_duplex: true\n") as rig:
+            sim.incoming_call("55512345")
+            await wait_until(lambda: sim.voice == "duplex", what="AT+VTR")
+            await asyncio.sleep(1.2)
+            sim.remote_hangup()
+            await wait_until(lambda: rig.ended, what="call_ended")
+            call = rig.ended[0]
+    finally:
+        sim.stop()
+    assert "> AT+VTR" in sim.format_log() and "> AT+VRX" not in sim.format_log()
+    left, right, rate = read_stereo(call["recording"]["path"])
+    assert rms(right[: int(0.4 * rate) * 2]) > 3000  # the notice
+    assert rms(left[int(0.1 * rate) * 2 : int(0.4 * rate) * 2]) > 3000  # the caller, meanwhile
+    assert rms(sim.received_audio()) > 3000

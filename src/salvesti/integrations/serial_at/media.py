@@ -132,7 +132,11 @@ class PortMedia(_Media):
 
 
 class DleMedia(_Media):
-    """Half-duplex V.253 voice data on the AT port (``+VTX`` then ``+VRX``)."""
+    """V.253 voice data on the AT port: half duplex (``+VTX`` then ``+VRX``), or full
+    duplex with ``+VTR`` when the source's ``full_duplex`` option asks for it and the modem
+    accepts it (it falls back to half duplex on ERROR)."""
+
+    duplex = False
 
     def on_voice(self, data: bytes) -> None:
         self.receiver.feed(data)
@@ -148,17 +152,27 @@ class DleMedia(_Media):
                 return False
         return True
 
-    async def play(self, pcm: bytes, hangup: asyncio.Event) -> bool:
-        if not await self._enter(self.source.profile.audio.transmit):
+    async def _full_duplex(self) -> bool:
+        commands = self.source.profile.audio.full_duplex
+        if not self.source.full_duplex or not commands:
             return False
+        self.duplex = await self._enter(commands)
+        return self.duplex
+
+    async def play(self, pcm: bytes, hangup: asyncio.Event) -> bool:
         src = self.source
+        if not self.duplex and not await self._full_duplex():
+            if not await self._enter(src.profile.audio.transmit):
+                return False
         done = await self._paced(pcm, src.send_voice, hangup)
-        await src.end_voice()
+        if not self.duplex:
+            await src.end_voice()
         return done
 
     async def record_until(self, hangup: asyncio.Event) -> None:
-        if hangup.is_set() or not await self._enter(self.source.profile.audio.receive):
-            return
+        if not self.duplex and not hangup.is_set() and not await self._full_duplex():
+            if not await self._enter(self.source.profile.audio.receive):
+                return
         await hangup.wait()
         await self.source.end_voice()
 

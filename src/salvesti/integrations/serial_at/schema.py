@@ -21,6 +21,9 @@ ITEM = vol.Schema(
         # this version answers, plays the notice and records (see docs/serial-devices.md).
         vol.Optional("extensions", default=[]): [str],
         vol.Optional("sink"): str,
+        # V.253 modems: try AT+VTR (both directions at once) before the half-duplex
+        # +VTX / +VRX sequence; many chipsets refuse it, then half duplex is used.
+        vol.Optional("full_duplex", default=False): bool,
         vol.Optional("baudrate"): vol.All(int, vol.Range(min=1200)),
         # Seconds without RING after which an unanswered call counts as given up
         # (analogue lines do not say that the caller hung up before the answer).

@@ -65,6 +65,7 @@ class SerialAtSource:
         self.ring_timeout: float = conf.get("ring_timeout", 10.0)
         self.baudrate: int = conf.get("baudrate") or self.profile.baudrate
         self.sink_id: str | None = conf.get("sink")
+        self.full_duplex: bool = conf.get("full_duplex", False)
         self.label = f"serial_at({self.id})"
         self._link: SerialLink | None = None
         self._cmdr = ATCommander()
