@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from serial_at_rig import Rig, tone, wait_until
 
+from salvesti.core.bus import SOURCE_STATUS
 from salvesti.core.config import load_config
 from salvesti.core.errors import ConfigError
 from salvesti.core.plugins import PluginManager
@@ -71,6 +72,8 @@ async def test_unplug_mid_call_keeps_the_recording_and_replug_reconnects(tmp_pat
     sim = sim_factory("simcom_sim7600")
     sim.set_far_audio(tone(5.0, 440.0))
     async with Rig(tmp_path, sim, "    answer_after_rings: 1\n") as rig:
+        states: list[str] = []
+        rig.hub.bus.subscribe(SOURCE_STATUS, lambda e: states.append(e.data["state"]))
         sim.incoming_call("+3725551234")
         await wait_until(lambda: sim.state == "active", what="answer")
         await asyncio.sleep(1.0)
@@ -85,6 +88,7 @@ async def test_unplug_mid_call_keeps_the_recording_and_replug_reconnects(tmp_pat
         sim.replug()
         await wait_until(lambda: rig.source.connected, seconds=8, what="reconnect")
         assert sim.wait_for(lambda s: not s.echo, 2)  # the init commands ran again
+        assert states == ["disconnected", "loaded"]
         sim.incoming_call("+3725559999")
         await wait_until(lambda: sim.state == "active", what="answer after replug")
         sim.remote_hangup()

@@ -21,6 +21,7 @@ from typing import Any
 
 import serial
 
+from salvesti.core.bus import SOURCE_STATUS
 from salvesti.core.call import Call, Direction, Disposition, new_call_id
 from salvesti.core.errors import NotReady, SalvestiError
 from salvesti.core.protocols.at import (
@@ -380,9 +381,16 @@ class SerialAtSource:
         _LOGGER.info("%s: call %s ended (%s)", self.label, call.id, call.meta.get("hangup", disposition))
         await self.hub.call_ended(call, recording)
 
+    def _status(self, state: str, reason: str | None = None) -> None:
+        """Tell integrations (MQTT, the UI) that the device left or came back; the hub's
+        own entry state stays ``loaded`` because the source keeps running meanwhile."""
+        data = {"kind": "source", "id": self.id, "platform": "serial_at", "state": state, "reason": reason}
+        self.hub.bus.publish(SOURCE_STATUS, data)
+
     async def _reconnect(self) -> None:
         """The device went away: end the call, then reopen with backoff until it is back."""
         _LOGGER.warning("%s: %s is gone; reconnecting", self.label, self.device)
+        self._status("disconnected", f"{self.device} is gone")
         if self.call is not None:
             self.call.meta.setdefault("hangup", "device lost")
             self.hangup_event.set()
@@ -395,6 +403,7 @@ class SerialAtSource:
             await asyncio.sleep(delay)
             try:
                 await self._connect()
+                self._status("loaded")
                 return
             except SalvestiError as err:
                 _LOGGER.info("%s: still not back: %s", self.label, err)
