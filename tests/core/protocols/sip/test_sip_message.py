@@ -19,6 +19,7 @@ from salvesti.core.protocols.sip.message import (
     new_tag,
     parse_message,
 )
+from salvesti.core.protocols.sip.uri import Address
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 GOLDEN = sorted(p.name for p in GOLDEN_DIR.glob("*.sip"))
@@ -280,3 +281,30 @@ def test_identifiers() -> None:
     assert new_call_id("example.ee").endswith("@example.ee")
     via = make_via("udp", "::1", 5060, branch="z9hG4bKx")
     assert via == "SIP/2.0/UDP [::1]:5060;branch=z9hG4bKx;rport"
+
+
+def test_unregister_all_contact_star(golden) -> None:
+    msg = parse_message(golden("yealink_register_unregister_all.sip"))
+    assert msg.headers.get("Contact") == "*" and msg.contact is None
+    assert msg.headers.get("Expires") == "0"
+
+
+def test_cancel_and_options_from_vendors(golden) -> None:
+    cancel = parse_message(golden("grandstream_cancel.sip"))
+    assert cancel.method == "CANCEL" and cancel.cseq == (21, "CANCEL")
+    assert cancel.headers.get("Reason") == 'SIP;cause=487;text="Request Terminated"'
+    options = parse_message(golden("asterisk_options_qualify.sip"))
+    assert options.via.params == {"rport": None, "branch": "z9hG4bKPjq1w2e3r4t5"}
+    assert options.to_addr.uri.params == {"line": "xyz"}
+
+
+def test_registrar_answer_with_several_contacts(golden) -> None:
+    resp = parse_message(golden("multi_contact_register_200.sip"))
+    contacts = [Address.parse(c) for c in resp.headers.get_all("Contact")]
+    assert [(c.uri.host, c.params.get("expires")) for c in contacts] == [
+        ("198.51.100.7", "120"),
+        ("10.1.1.2", "3600"),
+        ("2001:db8::7", "60"),
+    ]
+    assert contacts[1].display == "Desk, 2" and contacts[1].params["q"] == "0.5"
+    assert resp.via.received == "198.51.100.7" and resp.via.rport == 5060
