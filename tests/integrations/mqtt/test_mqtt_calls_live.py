@@ -93,7 +93,7 @@ async def test_parallel_calls_keep_the_line_busy_until_the_last_one_ends(tmp_pat
                 "call_id": "c2",
                 "line": LINE,
                 "direction": "inbound",
-                "number": "+3725****76",
+                "number": "+372*****76",
                 "disposition": "no_answer",
                 "duration_s": None,
             }
@@ -114,8 +114,8 @@ async def test_last_call_is_masked_by_default_and_never_retained(tmp_path, prefi
             last = await ha.wait(last_topic, lambda m: m.json()["ended_at"] is not None)
             assert not last.retain
             assert last.json() == {
-                "display": "+3725*****45",
-                "number": "+3725*****45",
+                "display": "+372******45",
+                "number": "+372******45",
                 "call_id": "c1",
                 "line": LINE,
                 "direction": "outbound",

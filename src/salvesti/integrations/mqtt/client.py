@@ -214,7 +214,7 @@ class MqttConnection:
             )
         elif self.failures == 1:
             _LOGGER.warning(
-                "%s: cannot reach the broker %s:%d: %s; retrying in %.0f s (calls are not affected)",
+                "%s: cannot reach the broker %s:%d: %s; retrying in %.1f s (calls are not affected)",
                 self.label,
                 self.host,
                 self.port,
@@ -246,11 +246,13 @@ class MqttConnection:
             if (
                 self.birth_topic
                 and message.topic.matches(self.birth_topic)
-                and message.payload
-                in (
-                    ONLINE,
-                    ONLINE.encode(),
-                )
+                and _text(message.payload) == ONLINE
             ):
                 _LOGGER.debug("%s: Home Assistant came online, re-sending discovery", self.label)
                 self.resync()
+
+
+def _text(payload: Any) -> str:
+    if isinstance(payload, bytes | bytearray):
+        return payload.decode("utf-8", "replace")
+    return str(payload)

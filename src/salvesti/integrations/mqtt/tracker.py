@@ -18,11 +18,11 @@ _CONNECTED = {"loaded"}
 
 
 def mask_number(number: str | None) -> str:
-    """``+3725551234`` → ``+3725****34``: enough to recognise a caller, too little to dial.
+    """``+3725551234`` → ``+372*****34``: enough to recognise a caller, too little to dial.
 
-    At most the first four digits (country code and a prefix digit) and the last two stay
-    visible and at least half of the digits are hidden; short internal extensions (up to
-    four digits) are not personal numbers and stay as they are; SIP names keep one letter.
+    The last two digits and at most the first four (the country code, roughly) stay visible,
+    and at least half of the digits are always hidden.  Short internal extensions (up to four
+    digits) are not personal numbers and stay as they are; SIP names keep one letter.
     """
     if not number:
         return "unknown"
@@ -33,7 +33,7 @@ def mask_number(number: str | None) -> str:
     n = len(digits)
     if n <= 4:
         return number
-    head = min(4, max(0, n - 6))
+    head = min(4, max(0, n // 2 - 2))
     masked = digits[:head] + "*" * (n - head - 2) + digits[-2:]
     return ("+" if plus else "") + masked
 
