@@ -241,7 +241,7 @@ class Address:
             uri = parse_uri(uri_text)
         if rest and not rest.startswith(";"):
             raise SipParseError(f"unexpected text after URI in {what}")
-        return cls(display, uri, parse_params(rest[1:], what))
+        return cls(display or None, uri, parse_params(rest[1:], what))  # "" is no display name
 
     def __str__(self) -> str:
         disp = ""
