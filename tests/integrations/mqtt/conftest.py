@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import json
 import shutil
 import socket
@@ -80,8 +81,10 @@ class Watcher:
 
 
 @contextlib.asynccontextmanager
-async def watch(*filters: str, host: str = BROKER[0], port: int = BROKER[1]) -> AsyncIterator[Watcher]:
-    async with aiomqtt.Client(host, port, identifier=f"watch-{uuid.uuid4().hex[:8]}") as client:
+async def watch(
+    *filters: str, host: str = BROKER[0], port: int = BROKER[1], **login: str
+) -> AsyncIterator[Watcher]:
+    async with aiomqtt.Client(host, port, identifier=f"watch-{uuid.uuid4().hex[:8]}", **login) as client:
         watcher = Watcher(client)
         for topic in filters:
             await client.subscribe(topic, qos=1)
@@ -207,9 +210,24 @@ class Mosquitto:
 
     def __init__(self, tmp_path: Path, port: int) -> None:
         self.port = port
+        self.tmp_path = tmp_path
         self.conf = tmp_path / "mosquitto.conf"
         self.conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def require_password(self, username: str, password: str) -> None:
+        """Only ``username``/``password`` may connect (takes effect at the next start)."""
+        binary = shutil.which("mosquitto_passwd")
+        assert binary, "mosquitto_passwd is not installed (apt install mosquitto)"
+        passwords = self.tmp_path / "passwords"
+        subprocess.run([binary, "-b", "-c", str(passwords), username, password], check=True, timeout=10)
+        passwords.chmod(0o600)
+        # Run as whoever runs the tests: as root, mosquitto would otherwise switch to its own
+        # user, which cannot read a password file in pytest's private temporary folder.
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\n"
+            f"persistence false\nuser {getpass.getuser()}\n"
+        )
 
     def launch(self) -> None:
         binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
 
 from salvesti.integrations.mqtt.discovery import OFFLINE, ONLINE
 
@@ -131,9 +132,7 @@ class MqttConnection:
                         await asyncio.sleep(0.01)
                     await client.publish(self.status_topic, OFFLINE, qos=1, retain=True)
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await finish(self._task)
             self._task = None
 
     # -- the connection task ----------------------------------------------------------------------
@@ -213,11 +212,15 @@ class MqttConnection:
                 "%s: lost the broker %s:%d: %s; reconnecting", self.label, self.host, self.port, err
             )
         elif self.failures == 1:
+            # A refused login (wrong password, ACL) is retried too: fixing the broker's side
+            # should not need a Salvesti restart.
+            problem = "refused the login" if isinstance(err, MqttConnectError) else "is unreachable"
             _LOGGER.warning(
-                "%s: cannot reach the broker %s:%d: %s; retrying in %.1f s (calls are not affected)",
+                "%s: broker %s:%d %s: %s; retrying in %.1f s, then less often (calls are not affected)",
                 self.label,
                 self.host,
                 self.port,
+                problem,
                 err,
                 delay,
             )
@@ -250,6 +253,14 @@ class MqttConnection:
             ):
                 _LOGGER.debug("%s: Home Assistant came online, re-sending discovery", self.label)
                 self.resync()
+
+
+async def finish(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait for it, without swallowing a cancellation of the caller."""
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled() and task.exception() is not None:
+        _LOGGER.error("task %s had failed", task.get_name(), exc_info=task.exception())
 
 
 def _text(payload: Any) -> str:

@@ -19,7 +19,7 @@ from salvesti.core import bus as events
 from salvesti.core.bus import Event
 from salvesti.core.components import CallQuery
 from salvesti.integrations.mqtt import discovery
-from salvesti.integrations.mqtt.client import MqttConnection, Outgoing
+from salvesti.integrations.mqtt.client import MqttConnection, Outgoing, finish
 from salvesti.integrations.mqtt.schema import SCHEMA, parse_broker
 from salvesti.integrations.mqtt.tracker import CallTracker, Update
 
@@ -101,11 +101,7 @@ class MqttIntegration:
             unsubscribe()
         self._unsubscribe = []
         if self._midnight is not None:
-            self._midnight.cancel()
-            try:
-                await self._midnight
-            except asyncio.CancelledError:
-                pass
+            await finish(self._midnight)
             self._midnight = None
         await self.connection.stop()
 
