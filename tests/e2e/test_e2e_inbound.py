@@ -50,7 +50,10 @@ def test_inbound_caller_hears_notice_first(lab: Lab, audio):
     salv = lab.salvesti(trunk=carrier)
     lab.phone("101", salv, audio=audio.phone_a, auto_answer=True)
     caller = lab.baresip(
-        "outside-caller", aor=Baresip.account("+3725557777", "127.0.0.1"), audio=audio.outside
+        "outside-caller",
+        aor=Baresip.account("+3725557777", "127.0.0.1"),
+        audio=audio.outside,
+        sip_port=lab.carrier_ua_port,
     )
     caller.dial(f"sip:{LINE}@{salv.address}")
     caller.wait_event("CALL_ESTABLISHED", 10)

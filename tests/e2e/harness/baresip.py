@@ -11,6 +11,7 @@ Always started with ``-4 -n 127.0.0.1`` so its SDP never names another interface
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -58,11 +59,20 @@ class Baresip:
     :meth:`account` to build it.  ``audio`` is the WAV the phone "says".
     """
 
-    def __init__(self, name: str, workdir: Path, *, aor: str, audio: Path, timeout_s: float = 60) -> None:
+    def __init__(
+        self,
+        name: str,
+        workdir: Path,
+        *,
+        aor: str,
+        audio: Path,
+        timeout_s: float = 60,
+        sip_port: int | None = None,
+    ) -> None:
         require_tool("baresip")
         self.name = name
         self.dir = Path(workdir) / name
-        self.sip_port = PORTS.block(3)[0]  # baresip also binds sip_port + 1 (TLS)
+        self.sip_port = sip_port or PORTS.block(3)[0]  # baresip also binds sip_port + 1 (TLS)
         self.ctrl_port = PORTS.port()
         self.rtp_min, self.rtp_max = PORTS.block(16)
         self.snd_path = self.dir / "snd"
@@ -226,6 +236,25 @@ class Baresip:
                     seen = [e.get("type") for e in self.events]
                     raise TimeoutError(f"baresip {self.name}: no {kind} within {timeout} s; events: {seen}")
                 self._cond.wait(left)
+
+    def wait_registered(self, timeout: float) -> None:
+        """Wait for the account's registration, read from baresip's console output.
+
+        The REGISTER_OK event fires before a ctrl_tcp client can connect, so it is never
+        seen there; baresip prints ``{0/UDP/v4} 200 OK`` (success) or ``Register: <why>``.
+        """
+        assert self.proc is not None
+
+        def done() -> bool:
+            text = self.proc.stdout_path.read_text(errors="replace") if self.proc.stdout_path.exists() else ""
+            failed = re.search(r"reg: .*?Register: (.*)", text)
+            if failed:
+                raise RuntimeError(f"baresip {self.name}: registration failed: {failed.group(1).strip()}")
+            if not self.proc.running():
+                raise RuntimeError(f"baresip {self.name} exited:\n{self.logs()}")
+            return re.search(r"\{\d+/UDP/v4\} 200 OK", text) is not None
+
+        wait_for(done, timeout, interval=0.1, what=f"baresip {self.name} registration")
 
     def event_types(self) -> list[str]:
         with self._cond:

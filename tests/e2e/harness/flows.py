@@ -72,6 +72,7 @@ def inbound_from_carrier(
         remote=contact.host_port,
         service=contact.user,
         calls=1,
+        port=lab.carrier_uac_port or None,
         timeout_s=talk_ms / 1000 + 25,
         params={**g711_params(law), "PCAP": pcap, "TALK_MS": talk_ms, "LINE": LINE, "CALLER": caller},
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.audio import AudioSet
 from harness.baresip import Baresip
+from harness.ports import PORTS
 from harness.procs import wait_for
 from harness.salvesti import EXTENSIONS, Salvesti
 from harness.sipp import Sipp, g711_params
@@ -29,6 +30,8 @@ class Lab:
         self.dir = Path(workdir)
         self.audio = audio
         self._items: list[Any] = []
+        self.carrier_uac_port = 0
+        self.carrier_ua_port = 0
 
     # -- peers ---------------------------------------------------------------------------
     def provider(
@@ -60,8 +63,22 @@ class Lab:
         return sipp
 
     def salvesti(self, *, trunk: Sipp | None = None, start: bool = True, **kwargs: Any) -> Salvesti:
+        """Salvesti with ``trunk`` as its registrar.
+
+        On loopback the carrier and the phones share 127.0.0.1, and Salvesti tells them apart
+        by port (the registrar's exact address); the carrier's other senders (the sipp that
+        places inbound calls, a baresip "outside caller") get ports reserved here and listed
+        in ``trunk.inbound_from``, as a real carrier's proxies would be.
+        """
+        self.carrier_uac_port = PORTS.port()
+        self.carrier_ua_port = PORTS.block(3)[0]
+        inbound_from = [f"127.0.0.1:{self.carrier_uac_port}", f"127.0.0.1:{self.carrier_ua_port}"]
         salv = Salvesti(
-            self.dir, notice=self.audio.notice, trunk_port=trunk.port if trunk else None, **kwargs
+            self.dir,
+            notice=self.audio.notice,
+            trunk_port=trunk.port if trunk else None,
+            inbound_from=inbound_from,
+            **kwargs,
         )
         self._items.append(salv)
         return salv.start() if start else salv
@@ -83,11 +100,11 @@ class Lab:
         self._items.append(phone)
         phone.start()
         if register:
-            phone.wait_event("REGISTER_OK", 8)
+            phone.wait_registered(8)
         return phone
 
-    def baresip(self, name: str, *, aor: str, audio: Path) -> Baresip:
-        b = Baresip(name, self.dir, aor=aor, audio=audio)
+    def baresip(self, name: str, *, aor: str, audio: Path, sip_port: int | None = None) -> Baresip:
+        b = Baresip(name, self.dir, aor=aor, audio=audio, sip_port=sip_port)
         self._items.append(b)
         return b.start()
 

@@ -124,6 +124,11 @@ class ManagedProcess:
         if self.running():
             os.kill(self.pid, sig)
 
+    def signal_child(self, sig: int) -> None:
+        """Signal the command itself.  (Signalling ``timeout`` would forward it, but also
+        arm ``--kill-after``, which SIGKILLs a command that takes longer to shut down.)"""
+        os.kill(self.child_pid, sig)
+
     def kill_child(self) -> None:
         """SIGKILL the command itself (not just ``timeout``), as a crash or power cut would."""
         os.kill(self.child_pid, signal.SIGKILL)

@@ -66,6 +66,7 @@ class Salvesti:
         extensions: dict[str, tuple[str, str]] | None = None,
         rtp_ports: int = 40,
         wrapper: list[str] | None = None,
+        inbound_from: list[str] | None = None,
     ) -> None:
         self.name = name
         self.dir = Path(workdir) / name
@@ -75,11 +76,14 @@ class Salvesti:
         self.http_port = PORTS.port()
         self.trunk_port = trunk_port
         self.notice = Path(notice)
-        self.source_extra = source_extra or {}
+        # E2E_SOURCE_EXTRA='{"digest_algorithms": ["MD5"]}' adds keys to every test's source
+        # block: a switch for isolating one product problem while reproducing the others.
+        self.source_extra = {**json.loads(os.environ.get("E2E_SOURCE_EXTRA") or "{}"), **(source_extra or {})}
         self.inbound_extensions = inbound_extensions
         self.timeout_s = timeout_s
         self.extensions = extensions if extensions is not None else EXTENSIONS
         self.wrapper = wrapper or []
+        self.inbound_from = inbound_from or []
         self.config_path = self.dir / "config.yaml"
         self.proc: ManagedProcess | None = None
         self.generation = 0
@@ -102,7 +106,7 @@ class Salvesti:
         if self.trunk_port is not None:
             trunk = (
                 f'    trunk: {{registrar: "127.0.0.1:{self.trunk_port}", username: "{TRUNK_USER}", '
-                "password: !secret trunk_password}\n"
+                f"password: !secret trunk_password, inbound_from: {json.dumps(self.inbound_from)}}}\n"
                 f'    lines: ["{LINE}"]\n'
                 f'    inbound: {{"{LINE}": {json.dumps(list(self.inbound_extensions))}}}\n'
             )
@@ -170,9 +174,9 @@ class Salvesti:
         return self.proc.child_pid
 
     def terminate(self, timeout: float = 20) -> int:
-        """SIGTERM (forwarded by ``timeout`` to Salvesti) and wait for the exit code."""
+        """SIGTERM to Salvesti itself, then its exit code (``timeout`` passes it on)."""
         assert self.proc is not None
-        self.proc.signal(signal.SIGTERM)
+        self.proc.signal_child(signal.SIGTERM)
         return self.proc.wait(timeout)
 
     def kill9(self) -> None:

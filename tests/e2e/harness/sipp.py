@@ -34,12 +34,13 @@ class Sipp:
         calls: int | None = None,
         timeout_s: float = 40,
         extra: list[str] | None = None,
+        port: int | None = None,
     ) -> None:
         require_tool("sipp")
         self.name = name
         self.dir = Path(workdir) / name
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = PORTS.port()
+        self.port = port or PORTS.port()
         self.media_port = PORTS.block(4)[0]
         text = (SCENARIOS / scenario).read_text()
         for key, value in (params or {}).items():
