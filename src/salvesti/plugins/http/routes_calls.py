@@ -20,6 +20,7 @@ from aiohttp import web
 from salvesti.core import bus as events
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
+from salvesti.plugins.http import fastlist
 from salvesti.plugins.http.server import (
     api_error,
     can_see,
@@ -136,7 +137,7 @@ async def list_calls(request: web.Request) -> web.Response:
     p = principal(request)
     calls: list[Call] = []
     if query.extension != "\x00none" and server.hub.store is not None:
-        calls = await server.hub.store.list_calls(query)
+        calls = await fastlist.list_calls(server.conn, server.hub.store, query)
     visible = [c for c in calls if can_see(p, c)]
     filters = {k: request.query[k] for k in _FILTERS if request.query.get(k)}
     if filters:
