@@ -148,9 +148,11 @@ class Proc:
 
 def sipp_scenario(workdir: Path, name: str, **params: Any) -> Path:
     text = (SCENARIOS / name).read_text()
+    for part in ("FINAL", "MID"):  # @FINAL_BLOCK@ ← final_<value>.part, @MID_BLOCK@ ← mid_<value>.part
+        value = params.pop(part, None)
+        block = (SCENARIOS / f"{part.lower()}_{value}.part").read_text() if value else ""
+        text = text.replace(f"@{part}_BLOCK@", block)
     for key, value in params.items():
-        if key == "FINAL":
-            text = text.replace("@FINAL_BLOCK@", (SCENARIOS / f"final_{value}.part").read_text())
         text = text.replace(f"@{key}@", str(value))
     path = workdir / f"{name}.{os.getpid()}.xml"
     path.write_text(text)

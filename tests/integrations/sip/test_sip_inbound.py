@@ -64,3 +64,82 @@ async def test_inbound_call_notice_then_phone(lab: Lab) -> None:
     assert rms(left) > 100, "the caller's audio is recorded"
     # after the notice and the ringing, the phone's 600 Hz tone reaches the caller
     assert rms(right[-16000:-8000]) > 1000
+
+
+async def carrier_call(lab: Lab, carrier_port: int, talk_ms: int, limit: float = 25) -> object:
+    carrier = lab.sipp(
+        "carrier",
+        "provider_uac.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-m",
+        "1",
+        port=carrier_port,
+        LINE=LINE,
+        CALLER="+3725551234",
+        TALK_MS=talk_ms,
+    )
+    await carrier.start()
+    assert await carrier.wait(limit) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    return lab.ended[0]
+
+
+async def test_caller_hangs_up_during_the_notice(lab: Lab) -> None:
+    carrier_port = await setup_inbound(lab)
+    await register_phone(lab)
+    call = await carrier_call(lab, carrier_port, talk_ms=400)
+    assert call["disposition"] == "answered" and call["extension"] is None
+    assert call["notice"]["played"] and not call["notice"]["complete"]
+    assert call["recording"]["status"] == "saved"
+    assert call["recording"]["duration_s"] < 0.9
+    assert not lab.source.b2bua.calls
+
+
+async def test_no_answer_ends_the_call(lab: Lab) -> None:
+    carrier_port = await setup_inbound(lab, no_answer_timeout=1.5)
+    await register_phone(lab, answer="manual")
+    call = await carrier_call(lab, carrier_port, talk_ms=15000)
+    assert call["disposition"] == "no_answer" and call["extension"] is None
+    assert call["notice"]["complete"] and call["recording"]["status"] == "saved"
+    assert "BYE sip:carrier@" in lab.messages("carrier")
+
+
+async def test_early_media_notice_then_answer(lab: Lab) -> None:
+    carrier_port = await setup_inbound(lab, notice_mode="early_media")
+    await register_phone(lab)
+    call = await carrier_call(lab, carrier_port, talk_ms=4000)
+    assert call["disposition"] == "answered" and call["extension"] == "101"
+    msgs = lab.messages("carrier")
+    assert msgs.index("183 Session Progress") < msgs.index("SIP/2.0 200 OK")
+    assert call["notice"]["complete"]
+    _left, right, _ = read_stereo(call["recording"]["path"])
+    assert rms(right[800:7200]) > 3000, "the notice opens the recording in early media too"
+    assert call["answered_at"] > call["started_at"]
+
+
+async def test_internal_call_recorded_when_asked(lab: Lab) -> None:
+    await lab.start_hub({"record_internal": True, "digest_algorithms": ["MD5"]})
+    await register_phone(lab, "102")
+    phone = lab.sipp(
+        "phone",
+        "phone_call.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "102",
+        "-au",
+        "101",
+        "-ap",
+        "secret-101",
+        "-m",
+        "1",
+        EXT="101",
+        TALK_MS=2000,
+    )
+    await phone.start()
+    assert await phone.wait(20) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    call = lab.ended[0]
+    assert call["direction"] == "internal" and call["extensions"] == ["101", "102"]
+    assert call["notice"]["played"] is False
+    left, right, _ = read_stereo(call["recording"]["path"])
+    assert rms(left) > 100 and rms(right) > 100, "caller left, callee right"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from conftest import EXT, LINE, Lab, read_stereo, rms
 
 
@@ -116,3 +119,117 @@ async def test_outbound_busy(lab: Lab) -> None:
     call = lab.ended[0]
     assert call["disposition"] == "busy" and call["recording"] is None
     assert "486 Busy Here" in lab.messages("phone")
+
+
+async def test_outbound_cancel_while_ringing(lab: Lab) -> None:
+    carrier = await start_carrier(lab, final="cancel", ring_ms=0)
+    await lab.start_hub(
+        {
+            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
+            "lines": [LINE],
+        }
+    )
+    phone = lab.sipp(
+        "phone",
+        "phone_cancel.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "5551234",
+        "-au",
+        "101",
+        "-ap",
+        EXT["101"],
+        "-m",
+        "1",
+        EXT="101",
+        CANCEL_MS=500,
+    )
+    await phone.start()
+    assert await phone.wait(20) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    call = lab.ended[0]
+    assert call["disposition"] == "cancelled" and call["answered_at"] is None
+    assert call["recording"] is None
+    assert "CANCEL sip:5551234@" in lab.messages("carrier")
+
+
+async def test_outbound_hold_is_relayed_with_our_address(lab: Lab) -> None:
+    carrier = await start_carrier(lab)
+    await lab.start_hub(
+        {
+            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
+            "lines": [LINE],
+        }
+    )
+    phone = lab.sipp(
+        "phone",
+        "phone_call.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "5551234",
+        "-au",
+        "101",
+        "-ap",
+        EXT["101"],
+        "-m",
+        "1",
+        EXT="101",
+        TALK_MS=1500,
+        MID="hold",
+    )
+    await phone.start()
+    assert await phone.wait(25) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    assert lab.ended[0]["meta"]["sip"]["held"] is True
+    reinvites = [
+        m for m in lab.messages("carrier").split("-----") if "INVITE sip:callee@" in m and "a=sendonly" in m
+    ]
+    assert reinvites, lab.messages("carrier")
+    assert "o=salvesti" in reinvites[0] and "c=IN IP4 127.0.0.1" in reinvites[0]
+
+
+async def test_blind_transfer_to_another_extension(lab: Lab) -> None:
+    carrier = await start_carrier(lab)
+    await lab.start_hub(
+        {
+            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
+            "lines": [LINE],
+            "digest_algorithms": ["MD5"],
+        }
+    )
+    target = lab.baresip("102")
+    await target.start()
+    await lab.wait_for(
+        lambda: lab.source.registrar.registered(time.monotonic()).get("102"), 10, "102 REGISTER"
+    )
+    phone = lab.sipp(
+        "phone",
+        "phone_call.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "5551234",
+        "-au",
+        "101",
+        "-ap",
+        EXT["101"],
+        "-m",
+        "1",
+        EXT="101",
+        TALK_MS=500,
+        MID="refer",
+        TARGET="102",
+    )
+    await phone.start()
+    assert await phone.wait(25) == 0, lab.logs()
+    msgs = lab.messages("phone")
+    assert "SIP/2.0 200 OK\r\n" in msgs.split("NOTIFY sip:")[-1] or "SIP/2.0 200 OK" in msgs
+    await asyncio.sleep(1.5)
+    assert not lab.ended, "the call goes on with 102 after the transfer"
+    call = lab.source.b2bua.calls and next(iter(lab.source.b2bua.calls)).record
+    assert call and call.extensions == ["101", "102"]
+    await lab.source.hangup_all()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    ended = lab.ended[0]
+    assert ended["extensions"] == ["101", "102"] and ended["disposition"] == "answered"
+    assert ended["meta"]["sip"]["transfers"] == [{"from": "101", "to": "102"}]
+    assert ended["recording"]["status"] == "saved"

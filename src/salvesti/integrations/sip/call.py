@@ -76,6 +76,7 @@ class Leg:
     sdp_session: int = field(default_factory=lambda: secrets.randbelow(2**31))
     sdp_version: int = 0
     auth_tries: int = 0
+    held: bool = False
 
     @property
     def live(self) -> bool:
@@ -205,6 +206,8 @@ class B2BCall:
         self.task: asyncio.Task[Any] | None = None
         self.allocated: list[MediaLeg] = []
         self.cancelled = False
+        #: A blind transfer in progress (see ``midcall.py``).
+        self.transfer: Any = None
 
     def post(self, kind: str, leg: Leg | None = None, data: Any = None) -> None:
         self.events.put_nowait(CallEvent(kind, leg, data))

@@ -15,10 +15,11 @@ import logging
 from typing import Any
 
 from salvesti.core.call import Call, Direction, Disposition, new_call_id
-from salvesti.core.protocols.sip.events import RequestReceived, ResponseReceived
+from salvesti.core.protocols.sip.events import RequestReceived
 from salvesti.core.protocols.sip.message import new_tag
 from salvesti.integrations.sip import routing
 from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
+from salvesti.integrations.sip.midcall import MidCall
 from salvesti.integrations.sip.phases import CallOver, CallPhases
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ _LOGGER = logging.getLogger(__name__)
 _RELAYED = {404, 480, 484, 486, 487, 488, 600, 603, 408, 503, 403}
 
 
-class Flows(CallPhases):
+class Flows(MidCall, CallPhases):
     """Starts and runs calls for one ``sip_trunk`` source."""
 
     # -- starting ----------------------------------------------------------------------------------
@@ -266,45 +267,3 @@ class Flows(CallPhases):
         self._connect(call, phone)
         await self.hub.call_answered(rec)
         await self.talk(call)
-
-    # -- mid-call ------------------------------------------------------------------------------
-    def reinvite(self, call: B2BCall, leg: Leg, ev: RequestReceived) -> None:
-        """Hold/resume: answer the leg with our own address, tell the other leg the same."""
-        req = ev.request
-        if not req.body:
-            self.sig.answer_request(ev.txn, req, 488)
-            return
-        try:
-            answer, hold = leg.remote_update(req.body)
-        except NoCommonCodec:
-            self.sig.answer_request(ev.txn, req, 488)
-            return
-        if leg.dialog is not None:
-            leg.dialog.update_target(req)
-        headers = [("Contact", self.sig.contact(leg)), ("Content-Type", "application/sdp")]
-        self.sig.answer_request(ev.txn, req, 200, headers=headers, body=answer)
-        call.record.meta.setdefault("sip", {})["held"] = hold
-        for other in call.legs:
-            if other is leg or other.state != "confirmed" or other.media is None:
-                continue
-            if call.media is not None and other.media not in (call.media.outside, call.media.inside):
-                continue
-            sdp = other.local_sdp(direction="sendonly" if hold else "sendrecv")
-            other.offered = [other.codec] if other.codec else other.offered
-
-            def on_event(event: Any, target: Leg = other) -> None:
-                if isinstance(event, ResponseReceived) and 200 <= event.response.status < 300:
-                    if target.dialog is not None:
-                        ack = target.dialog.create_ack(event.response.cseq[0], via=self.sig.via(target))
-                        self.src.transport.send_stateless(ack, target.addr, target.transport)
-                    if event.response.body:
-                        try:
-                            target.take_answer(event.response.body)
-                        except NoCommonCodec:
-                            pass
-
-            self.sig.request(other, "INVITE", body=sdp, on_event=on_event)
-
-    def refer(self, call: B2BCall, leg: Leg, ev: RequestReceived) -> None:
-        """Blind transfer is handled by ``transfer.py`` (not yet): refuse politely."""
-        self.sig.answer_request(ev.txn, ev.request, 501)

@@ -233,6 +233,8 @@ class CallPhases:
     def common(self, call: B2BCall, ev: CallEvent) -> None:
         """Events every phase treats alike; raises CallOver when the call ends."""
         leg = ev.leg
+        if self.transfer_event(call, ev):
+            return
         if ev.kind == "bye" and leg is not None:
             answered = call.record.answered_at is not None
             raise CallOver(None if answered else Disposition.CANCELLED, "bye", leg.role)
@@ -245,15 +247,25 @@ class CallPhases:
         if ev.kind == "ack_timeout":
             raise CallOver(None, "no ACK", leg.role if leg else "salvesti")
         if ev.kind == "reinvite" and leg is not None:
-            self.src.flows.reinvite(call, leg, ev.data)
+            self.reinvite(call, leg, ev.data)
         elif ev.kind == "refer" and leg is not None:
-            self.src.flows.refer(call, leg, ev.data)
+            self.refer(call, leg, ev.data)
         elif ev.kind == "response" and leg is not None:
             resp = ev.data
             if 200 <= resp.status < 300 and leg.ack is None and leg.invite is not None:
                 self.sig.ack(leg, resp)  # a fork that answered after we chose another
                 leg.state = "confirmed"
                 self.sig.bye(leg)
+
+    # -- mid-call (implemented in midcall.MidCall) --------------------------------------------
+    def transfer_event(self, call: B2BCall, ev: CallEvent) -> bool:
+        return False
+
+    def reinvite(self, call: B2BCall, leg: Leg, ev: Any) -> None:
+        self.sig.answer_request(ev.txn, ev.request, 488)
+
+    def refer(self, call: B2BCall, leg: Leg, ev: Any) -> None:
+        self.sig.answer_request(ev.txn, ev.request, 501)
 
     # -- the end -------------------------------------------------------------------------------
     async def finish(self, call: B2BCall, over: CallOver) -> None:
