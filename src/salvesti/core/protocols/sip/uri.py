@@ -141,6 +141,8 @@ def parse_uri(text: str) -> SipUri:
     userinfo = ( user / telephone-subscriber ) [ ":" password ] "@"
     """
     text = text.strip()
+    if any(c in text for c in '<>" \t\r\n'):
+        raise SipParseError(f"bad character in URI {text!r}")
     scheme, sep, rest = text.partition(":")
     scheme = scheme.lower()
     if not sep or scheme not in ("sip", "sips", "tel"):
@@ -157,7 +159,7 @@ def parse_uri(text: str) -> SipUri:
         userinfo, rest = rest[:at], rest[at + 1 :]
         user, psep, pw = userinfo.partition(":")
         password = pw if psep else None
-        if not user or any(c in user for c in ' \t<>"') or any(c in pw for c in ' \t<>"'):
+        if not user:
             raise SipParseError(f"bad user part in URI {text!r}")
     hdr_text = ""
     if "?" in rest:
