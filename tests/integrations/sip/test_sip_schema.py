@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import voluptuous as vol
-
 from conftest import LINE, Lab
+
 from salvesti.core.errors import ConfigError, SalvestiError
 from salvesti.core.protocols.sip.message import parse_message
 from salvesti.integrations.sip.routing import TrunkAddresses, caller_number, inbound_line
@@ -111,7 +111,8 @@ def _invite(to: str, ruri: str, extra: str = "") -> object:
     return parse_message(
         (
             f"INVITE {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx\r\n"
-            f'From: "Mari" <sip:0037255512345@192.0.2.1>;tag=a\r\nTo: {to}\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n'
+            f'From: "Mari" <sip:0037255512345@192.0.2.1>;tag=a\r\nTo: {to}\r\n'
+            "Call-ID: c\r\nCSeq: 1 INVITE\r\n"
             f"{extra}Content-Length: 0\r\n\r\n"
         ).encode()
     )

@@ -10,6 +10,7 @@ import asyncio
 import time
 
 from conftest import EXT, LINE, PORTS, Lab
+
 from salvesti.core.protocols.sip.digest import authorization_for
 from salvesti.core.protocols.sip.message import SipRequest, SipResponse, build_response, parse_message
 
