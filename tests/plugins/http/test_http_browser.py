@@ -44,7 +44,7 @@ def log_in(page: Page, url: str, who: str, password: str) -> None:
 
 
 def test_manager_listens_and_learns(browser, live, tmp_path):
-    from conftest import PASSWORD
+    from http_env import PASSWORD
 
     server, env = live
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -124,7 +124,7 @@ def test_manager_listens_and_learns(browser, live, tmp_path):
 
 
 def test_agent_sees_only_own_calls(browser, live, tmp_path):
-    from conftest import PASSWORD
+    from http_env import PASSWORD
 
     _server, env = live
     page = browser.new_page()

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PASSWORD, make_call
+from http_env import PASSWORD, make_call
 
 from salvesti.cli import main
 from salvesti.plugins.store_sqlite import SqliteStore

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 import schemathesis
-from conftest import LiveServer
+from http_env import LiveServer
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error

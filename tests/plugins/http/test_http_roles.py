@@ -81,7 +81,7 @@ async def test_agent_lists_only_own_calls(env, http):
 
 async def test_agent_without_extension_sees_nothing(env, http):
     server = env.server
-    from conftest import PASSWORD
+    from http_env import PASSWORD
 
     from salvesti.plugins.http import accounts
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
-from conftest import PASSWORD, login
+from http_env import PASSWORD, login
 
 from salvesti.plugins.http import accounts, auth
 from salvesti.plugins.http.server import CSRF_HEADER, SESSION_COOKIE
