@@ -80,6 +80,10 @@ class Watcher:
         return [m for m in self.messages if m.topic == topic]
 
 
+#: Watchers currently connected (their tasks are not the hub's).
+OPEN_WATCHERS: list[Watcher] = []
+
+
 @contextlib.asynccontextmanager
 async def watch(
     *filters: str, host: str = BROKER[0], port: int = BROKER[1], **login: str
@@ -98,9 +102,11 @@ async def watch(
                 watcher.changed.set()
 
         task = asyncio.create_task(collect())
+        OPEN_WATCHERS.append(watcher)
         try:
             yield watcher
         finally:
+            OPEN_WATCHERS.remove(watcher)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
                 await task
@@ -183,11 +189,23 @@ async def running_hub(tmp_path: Path, integration: dict[str, Any], **sections: A
     plugins = PluginManager()
     plugins.load(entry_points_too=False, extra=[_TestPlugin()])
     hub = Hub(config, config_path=tmp_path / "config.yaml", plugins=plugins)
+    before = asyncio.all_tasks()
     await hub.async_start()
     try:
         yield hub
     finally:
         await asyncio.wait_for(hub.async_stop(call_timeout=1.0), 10)
+        left: list[asyncio.Task[Any]] = []
+        for _ in range(5):  # a cancelled task needs a loop turn or two to finish
+            await asyncio.sleep(0)
+            left = [
+                t for t in asyncio.all_tasks() - before if t is not asyncio.current_task() and not t.done()
+            ]
+            if not left:
+                break
+        if OPEN_WATCHERS:  # a watcher's own tasks come and go; judge ours by their names
+            left = [t for t in left if "mqtt(" in t.get_name()]
+        assert left == [], f"the hub left tasks behind: {left}"
 
 
 async def settled(hub: Hub, integration_id: str = "ha") -> None:
