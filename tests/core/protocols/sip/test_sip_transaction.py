@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salvesti.core.protocols.sip.events import (
     AckTimeout,
@@ -52,12 +54,15 @@ class Net:
                     msg = parse_message(data)
                     kind = msg.method if isinstance(msg, SipRequest) else str(msg.status)
                     self.sent.append((self.now, side, kind))
-                    if f"{side}:{kind}" in self.drop or f"{side}:*" in self.drop:
+                    if self.is_lost(side, kind):
                         continue
                     events += peer.receive(msg, src, transport, self.now)
             if not moved:
                 return
         raise AssertionError("network did not settle")
+
+    def is_lost(self, side: str, kind: str) -> bool:
+        return f"{side}:{kind}" in self.drop or f"{side}:*" in self.drop
 
     def run_until(self, t: float) -> None:
         """Fire every timer of both layers up to ``t``, in time order."""
@@ -409,3 +414,62 @@ def test_user_data_slot_and_custom_timers() -> None:
     assert net.times("a", "OPTIONS")[:6] == pytest.approx([0.0, 0.1, 0.3, 0.7, 1.1, 1.5])
     assert net.events_a[0].txn.user_data == {"leg": "trunk"}
     assert net.events_a[0].txn is txn and txn.addr == B_ADDR and txn.transport == "UDP"
+
+
+@dataclass
+class LossyNet(Net):
+    """Drops datagrams according to a fixed pattern (True = lost), cycling through it."""
+
+    pattern: list[bool] = field(default_factory=lambda: [False])
+    count: int = 0
+
+    def is_lost(self, side: str, kind: str) -> bool:
+        self.count += 1
+        return self.pattern[(self.count - 1) % len(self.pattern)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pattern=st.lists(st.booleans(), min_size=1, max_size=12),
+    final=st.sampled_from([200, 486]),
+    answer_at=st.sampled_from([0.0, 0.7, 5.0]),
+)
+def test_invite_under_any_loss_pattern_ends_cleanly(
+    pattern: list[bool], final: int, answer_at: float
+) -> None:
+    """Whatever is lost, both layers end with no transactions and no timers, the UAS user
+    sees the INVITE at most once, and the UAC user learns one outcome."""
+    net = LossyNet(pattern=pattern)
+    txn = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
+    net.pump()
+    net.run_until(answer_at)
+    handled: set[int] = set()
+    for _ in range(400):  # bounded: each round fires at least one timer
+        for event in [*net.events_a, *net.events_b]:
+            if id(event) in handled:
+                continue
+            handled.add(id(event))
+            if isinstance(event, RequestReceived) and event.request.method == "INVITE":  # B's user
+                net.b.send_response(event.txn, build_response(event.request, final, to_tag="b"), net.now)
+            elif isinstance(event, ResponseReceived) and event.response.status == 200:  # A's user
+                ack = request("ACK")
+                ack.headers.set("To", event.response.headers.get("To"))
+                net.a.send_stateless(ack, B_ADDR, "UDP")
+        net.pump()
+        nxt = [d for d in (net.a.next_timer(), net.b.next_timer()) if d is not None]
+        if not nxt:
+            break
+        net.run_until(min(nxt))
+    assert net.now < 100  # 64*T1 timeouts plus timer D/I/K tails at most
+    assert net.a.transactions == [] and net.b.transactions == []
+    assert net.a.next_timer() is None and net.b.next_timer() is None
+    invites = [e for e in only(net.events_b, RequestReceived) if e.request.method == "INVITE"]
+    assert len(invites) <= 1  # retransmissions never reach the user twice
+    finals = {e.response.status for e in only(net.events_a, ResponseReceived) if e.response.status >= 200}
+    assert finals <= {final}
+    # Either the outcome arrived or the transaction timed out, and the UAS agrees.
+    timed_out = only(net.events_a, TransactionTimeout) == [TransactionTimeout(txn)]
+    assert bool(finals) != timed_out or (final == 200 and finals == {200})
+    if final == 486 and invites and not timed_out:
+        acked = not only(net.events_b, TransactionTimeout)
+        assert acked or net.times("a", "ACK")  # timer H only fires when every ACK was lost
