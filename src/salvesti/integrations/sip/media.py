@@ -98,6 +98,7 @@ class MediaRelay:
                 if err.errno in (errno.EADDRINUSE, errno.EACCES):
                     continue
                 raise
+            leg.sock = rtp_sock
             await loop.create_datagram_endpoint(lambda leg=leg: leg, sock=rtp_sock)
             transport, _ = await loop.create_datagram_endpoint(
                 lambda leg=leg: _RtcpSink(leg.stats), sock=rtcp_sock

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 import struct
 import time
 from collections.abc import Callable
@@ -61,6 +62,8 @@ class LegStats:
     unknown_pt: int = 0
     #: RTCP received (absorbed; we do not relay or answer it).
     rtcp: int = 0
+    #: Packets we could not send (socket buffer full, network down): dropped, never queued.
+    send_errors: int = 0
     #: Monotonic time of the last valid RTP packet, None before the first.
     last_rx: float | None = None
 
@@ -104,6 +107,8 @@ class MediaLeg(asyncio.DatagramProtocol):
         self._latch_any = False
         self._send_addr: tuple[str, int] | None = None
         self._transport: asyncio.DatagramTransport | None = None
+        #: The bound RTP socket; sends go straight to it (see :meth:`_send`).
+        self.sock: socket.socket | None = None
         self._rtcp_transport: asyncio.DatagramTransport | None = None
         # receive-side timestamp anchor
         self._rx_ssrc = -1
@@ -279,8 +284,7 @@ class MediaLeg(asyncio.DatagramProtocol):
         header = RTP_HEADER.pack(
             0x80, (0x80 if marker else 0) | payload_type, self._out_seq, self._out_ts, self._out_ssrc
         )
-        self._transport.sendto(header + payload, self._send_addr)  # type: ignore[union-attr]
-        self.stats.packets_out += 1
+        self._send(header + payload)
 
     def forward(
         self,
@@ -328,8 +332,21 @@ class MediaLeg(asyncio.DatagramProtocol):
             _SEQ_TS_SSRC.pack_into(buf, 2, out_seq, out_ts, self._out_ssrc)
         else:
             buf = RTP_HEADER.pack(0x80, b1, out_seq, out_ts, self._out_ssrc) + payload  # type: ignore[assignment]
-        self._transport.sendto(buf, self._send_addr)  # type: ignore[union-attr]
-        self.stats.packets_out += 1
+        self._send(buf)
+
+    def _send(self, data: bytes | bytearray) -> None:
+        """Send on the socket directly, skipping the transport's write buffer.
+
+        A late RTP packet is worth nothing, so when the socket buffer is full the packet
+        is dropped and counted instead of queued; and the per-packet Python wrapper of
+        ``DatagramTransport.sendto`` is skipped (the transport still does the reading).
+        """
+        try:
+            self.sock.sendto(data, self._send_addr)  # type: ignore[union-attr]
+        except OSError:
+            self.stats.send_errors += 1
+        else:
+            self.stats.packets_out += 1
 
     # -- teardown ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -342,3 +359,4 @@ class MediaLeg(asyncio.DatagramProtocol):
                 transport.close()
         self._transport = None
         self._rtcp_transport = None
+        self.sock = None
