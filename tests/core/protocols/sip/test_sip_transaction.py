@@ -433,14 +433,15 @@ class LossyNet(Net):
     pattern=st.lists(st.booleans(), min_size=1, max_size=12),
     final=st.sampled_from([200, 486]),
     answer_at=st.sampled_from([0.0, 0.7, 5.0]),
+    method=st.sampled_from(["INVITE", "BYE"]),
 )
-def test_invite_under_any_loss_pattern_ends_cleanly(
-    pattern: list[bool], final: int, answer_at: float
+def test_any_loss_pattern_ends_cleanly(
+    pattern: list[bool], final: int, answer_at: float, method: str
 ) -> None:
     """Whatever is lost, both layers end with no transactions and no timers, the UAS user
-    sees the INVITE at most once, and the UAC user learns one outcome."""
+    sees the request at most once, and the UAC user learns one outcome."""
     net = LossyNet(pattern=pattern)
-    txn = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
+    txn = net.a.send_request(request(method), B_ADDR, "UDP", 0.0)
     net.pump()
     net.run_until(answer_at)
     handled: set[int] = set()
@@ -449,9 +450,9 @@ def test_invite_under_any_loss_pattern_ends_cleanly(
             if id(event) in handled:
                 continue
             handled.add(id(event))
-            if isinstance(event, RequestReceived) and event.request.method == "INVITE":  # B's user
+            if isinstance(event, RequestReceived) and event.request.method == method:  # B's user
                 net.b.send_response(event.txn, build_response(event.request, final, to_tag="b"), net.now)
-            elif isinstance(event, ResponseReceived) and event.response.status == 200:  # A's user
+            elif isinstance(event, ResponseReceived) and event.response.status == 200 and method == "INVITE":
                 ack = request("ACK")
                 ack.headers.set("To", event.response.headers.get("To"))
                 net.a.send_stateless(ack, B_ADDR, "UDP")
@@ -463,13 +464,13 @@ def test_invite_under_any_loss_pattern_ends_cleanly(
     assert net.now < 100  # 64*T1 timeouts plus timer D/I/K tails at most
     assert net.a.transactions == [] and net.b.transactions == []
     assert net.a.next_timer() is None and net.b.next_timer() is None
-    invites = [e for e in only(net.events_b, RequestReceived) if e.request.method == "INVITE"]
+    invites = [e for e in only(net.events_b, RequestReceived) if e.request.method == method]
     assert len(invites) <= 1  # retransmissions never reach the user twice
     finals = {e.response.status for e in only(net.events_a, ResponseReceived) if e.response.status >= 200}
     assert finals <= {final}
     # Either the outcome arrived or the transaction timed out, and the UAS agrees.
     timed_out = only(net.events_a, TransactionTimeout) == [TransactionTimeout(txn)]
     assert bool(finals) != timed_out or (final == 200 and finals == {200})
-    if final == 486 and invites and not timed_out:
+    if method == "INVITE" and final == 486 and invites and not timed_out:
         acked = not only(net.events_b, TransactionTimeout)
         assert acked or net.times("a", "ACK")  # timer H only fires when every ACK was lost
