@@ -9,11 +9,13 @@ shared/research/benchmarking.md) that sends 50 packets/s of 160-byte PCMU and co
 comes back by payload.  So each call moves 100 packets/s into the system under test and
 100 out of it, and Salvesti decodes and records both directions to stereo WAV files.
 
-The same run measures a reference: a bare asyncio UDP relay (one ``DatagramProtocol`` per
-socket, ``sendto`` to the other far end, no parsing, decoding or recording) under the same
-load, and prints the ratio.  CPU is the process's user+system time (all threads) from
-``resource.getrusage`` over the sending window.  With two or more cores the system under
-test is pinned to core 1 and the generator to core 0.  Compare figures only within one run.
+Three modes run interleaved under the same load: ``bare`` is the reference, a bare asyncio
+UDP relay (one ``DatagramProtocol`` per socket, ``sendto`` to the other far end, no parsing,
+decoding or recording); ``relay-only`` is Salvesti's MediaRelay/CallMedia without a
+recording; ``salvesti`` relays and records.  The ratio relay+record / bare is printed.  CPU
+is the process's user+system time (all threads) from ``resource.getrusage`` over the sending
+window.  With two or more cores the system under test is pinned to core 1 and the generator
+to core 0.  Compare figures only within one run: on a shared VM they move by tens of percent.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import resource
 import shutil
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -262,31 +265,43 @@ async def run_once(mode: str, n: int, seconds: float, folder: Path) -> dict[str,
     }
 
 
-async def main(calls: list[int], seconds: float) -> None:
+def _print_row(row: dict[str, Any]) -> None:
+    print(
+        f"  {row['mode']:10s} N={row['calls']:5d}  sent {row['sent']:8d}  relayed {row['relayed']:8d}  "
+        f"lost {row['lost']:6d} ({row['loss_pct']:.2f} %)  "
+        f"CPU {row['cpu_s']:6.2f} s = {row['cpu_per_call_minute']:.3f} s per call-minute, "
+        f"{row['us_per_packet']:.1f} us per relayed packet  "
+        f"(generator {row['generator_cpu_pct']:.0f} % CPU, late ticks {row['generator_late_ticks']})",
+        flush=True,
+    )
+
+
+async def main(calls: list[int], seconds: float, repeat: int) -> None:
     if (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {1})
-    print(f"RTP path benchmark: {seconds:.0f} s per run, PCMU 20 ms, 50 packets/s per direction")
+    loop_name = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    print(
+        f"RTP path benchmark ({loop_name} loop): {seconds:.0f} s per run, {repeat} run(s) per mode, "
+        "PCMU 20 ms, 50 packets/s per direction, modes interleaved"
+    )
     folder = Path(tempfile.mkdtemp(prefix="salvesti-bench-"))
     try:
         for n in calls:
-            rows = []
+            rows: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+            for _ in range(repeat):
+                for mode in MODES:
+                    row = await run_once(mode, n, seconds, folder)
+                    rows[mode].append(row)
+                    _print_row(row)
+                    shutil.rmtree(folder / "recordings", ignore_errors=True)
+            med = {mode: statistics.median(r["cpu_per_call_minute"] for r in rs) for mode, rs in rows.items()}
+            loss = {mode: statistics.median(r["loss_pct"] for r in rs) for mode, rs in rows.items()}
+            print(f"  N={n} medians:", flush=True)
             for mode in MODES:
-                row = await run_once(mode, n, seconds, folder)
-                rows.append(row)
-                print(
-                    f"  {mode:9s} N={n:5d}  sent {row['sent']:8d}  relayed {row['relayed']:8d}  "
-                    f"lost {row['lost']:6d} ({row['loss_pct']:.2f} %)  "
-                    f"CPU {row['cpu_s']:6.2f} s = {row['cpu_per_call_minute']:.3f} s per call-minute, "
-                    f"{row['us_per_packet']:.1f} us per relayed packet  "
-                    f"(generator {row['generator_cpu_pct']:.0f} % CPU, "
-                    f"late ticks {row['generator_late_ticks']})",
-                    flush=True,
-                )
-                shutil.rmtree(folder / "recordings", ignore_errors=True)
-            bare, ours = rows[0], rows[-1]
+                print(f"    {mode:10s} {med[mode]:.3f} s per call-minute, loss {loss[mode]:.2f} %")
             print(
-                f"  N={n}: salvesti / bare asyncio relay CPU per call-minute = "
-                f"{ours['cpu_per_call_minute'] / bare['cpu_per_call_minute']:.2f}",
+                f"    relay+record / bare relay = {med['salvesti'] / med['bare']:.2f}, "
+                f"relay-only / bare relay = {med['relay-only'] / med['bare']:.2f}",
                 flush=True,
             )
     finally:
@@ -297,6 +312,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per mode (medians are printed)")
     parser.add_argument("--uvloop", action="store_true", help="run the system under test on uvloop")
     parser.add_argument("--generator", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -305,6 +321,6 @@ if __name__ == "__main__":
     elif args.uvloop:
         import uvloop
 
-        uvloop.run(main(args.calls, args.seconds))
+        uvloop.run(main(args.calls, args.seconds, args.repeat))
     else:
-        asyncio.run(main(args.calls, args.seconds))
+        asyncio.run(main(args.calls, args.seconds, args.repeat))
