@@ -125,6 +125,7 @@ def test_hold_detection(sdp: str, hold: bool) -> None:
         ("v=0\r\nhello\r\n", "line 2: not a <type>=<value> line: 'hello'"),
         ("v=0\r\no=- x 1 IN IP4 h\r\n", "bad o= line: '- x 1 IN IP4 h'"),
         ("v=0\r\nc=IN IP4\r\n", "bad c= line: 'IN IP4'"),
+        ("v=0\r\nc=IN IP4 /127\r\n", "bad c= line: 'IN IP4 /127'"),
         ("v=0\r\nm=audio\r\n", "line 2: bad m= line: 'audio'"),
         ("v=0\r\nm=audio x RTP/AVP 0\r\n", "line 2: bad port in m= line: 'audio x RTP/AVP 0'"),
         ("v=0\r\nm=audio 99999 RTP/AVP 0\r\n", "line 2: bad port in m= line: 'audio 99999 RTP/AVP 0'"),

@@ -29,9 +29,9 @@ class Connection:
     @classmethod
     def parse(cls, value: str) -> Connection:
         parts = value.split()
-        if len(parts) != 3:
-            raise SdpParseError(f"bad c= line: {value!r}")
         # A multicast address may carry /ttl; the address is what we need.
+        if len(parts) != 3 or not parts[2].split("/")[0]:
+            raise SdpParseError(f"bad c= line: {value!r}")
         return cls(parts[2].split("/")[0], parts[1].upper(), parts[0].upper())
 
     def __str__(self) -> str:
