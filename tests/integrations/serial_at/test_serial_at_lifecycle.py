@@ -124,3 +124,51 @@ def test_audio_device_required_for_separate_port_profiles(tmp_path):
         "audio has its own serial port: USB interface 4 (Linux: the 5th ttyUSB of the module, "
         "/dev/serial/by-id/...-if04-port0)"
     ]
+
+
+def _config_errors(tmp_path, extra: str) -> list[str]:
+    (tmp_path / "config.yaml").write_text(
+        "salvesti: {purpose: test}\n"
+        "sources:\n"
+        "  - platform: serial_at\n"
+        "    id: line1\n"
+        "    device: /dev/ttyACM0\n"
+        "    profile: v253_voice_modem\n"
+        '    line: "6000000"\n' + extra
+    )
+    plugins = PluginManager()
+    plugins.load(entry_points_too=False)
+    try:
+        load_config(tmp_path / "config.yaml", plugins)
+    except ConfigError as err:
+        return err.errors
+    return []
+
+
+def test_a_line_needs_a_notice_or_a_reason(tmp_path):
+    assert _config_errors(tmp_path, "") == [
+        "config.yaml:7: sources[0].line: line 6000000 has no recording notice for inbound calls: "
+        'add a notice (notices: - platform: audio_file ...) or say why in no_notice: "reason"'
+    ]
+    assert _config_errors(tmp_path, '    no_notice: "the carrier announces it"\n') == []
+    notice_for_other_line = (
+        "notices:\n  - {platform: audio_file, id: n, file: n.wav, lines: ['+3726000001']}\n"
+    )
+    assert len(_config_errors(tmp_path, notice_for_other_line)) == 1
+    notice_for_this_line = (
+        "notices:\n  - {platform: audio_file, id: n, file: n.wav, lines: ['+3726000000']}\n"
+    )
+    assert _config_errors(tmp_path, notice_for_this_line) == []
+
+
+async def test_waived_notice_is_recorded_on_the_call(tmp_path, sim_factory):
+    sim = sim_factory("quectel_ec2x")
+    rig = Rig(tmp_path, sim, '    answer_after_rings: 1\n    no_notice: "carrier announcement"\n')
+    rig.hub.config["notices"] = []
+    async with rig:
+        sim.incoming_call("+3725551234")
+        await wait_until(lambda: sim.state == "active", what="answer")
+        sim.remote_hangup()
+        await wait_until(lambda: rig.ended, what="call_ended")
+    notice = rig.ended[0]["notice"]
+    assert notice["played"] is False and notice["waived_reason"] == "carrier announcement"

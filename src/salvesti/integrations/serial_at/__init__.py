@@ -11,7 +11,7 @@ from typing import Any
 
 from salvesti.core.plugins import Platform, hookimpl
 
-from .schema import SCHEMA
+from .schema import SCHEMA, check_config
 from .source import SerialAtSource
 
 
@@ -24,5 +24,6 @@ def register_call_sources(register: Any) -> None:
             schema=SCHEMA,
             factory=SerialAtSource.from_config,
             description="Analogue or GSM line through a USB AT device (V.253 modem, SIMCom, Quectel)",
+            extra={"check": check_config},
         )
     )

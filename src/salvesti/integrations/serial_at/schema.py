@@ -6,6 +6,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from salvesti.core.numbers import normalize_number
 from salvesti.hardware import available_profiles, load_profile
 
 ITEM = vol.Schema(
@@ -24,6 +25,9 @@ ITEM = vol.Schema(
         # V.253 modems: try AT+VTR (both directions at once) before the half-duplex
         # +VTX / +VRX sequence; many chipsets refuse it, then half duplex is used.
         vol.Optional("full_duplex", default=False): bool,
+        # Why this line may be recorded without a notice (e.g. the caller is told by an
+        # announcement of the carrier); without it a notice must match the line.
+        vol.Optional("no_notice"): vol.All(str, vol.Length(min=3)),
         vol.Optional("baudrate"): vol.All(int, vol.Range(min=1200)),
         # Seconds without RING after which an unanswered call counts as given up
         # (analogue lines do not say that the caller hung up before the answer).
@@ -44,3 +48,28 @@ def _audio_device_when_needed(conf: dict[str, Any]) -> dict[str, Any]:
 
 
 SCHEMA = vol.All(ITEM, _audio_device_when_needed)
+
+
+def notice_problem(conf: dict[str, Any], has_notice: bool) -> str | None:
+    """The message when inbound calls on this line would be recorded without a notice."""
+    if has_notice or conf.get("no_notice"):
+        return None
+    return (
+        f"line {conf['line']} has no recording notice for inbound calls: add a notice "
+        f'(notices: - platform: audio_file ...) or say why in no_notice: "reason"'
+    )
+
+
+def check_config(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[list[Any], str]]:
+    """Cross-block check for ``check-config``: the line needs a notice or a waiver."""
+    country = (config.get("salvesti") or {}).get("default_country", "EE")
+    line = normalize_number(conf["line"], country)
+    has_notice = False
+    for notice in config.get("notices") or []:
+        if "inbound" not in notice.get("directions", ["inbound", "outbound"]):
+            continue
+        lines = [normalize_number(x, country) for x in notice.get("lines") or []]
+        if not lines or line in lines:
+            has_notice = True
+    problem = notice_problem(conf, has_notice)
+    return [(["line"], problem)] if problem else []

@@ -42,6 +42,7 @@ from salvesti.hardware import Command, load_profile
 
 from .link import SerialLink
 from .media import DleMedia, PortMedia
+from .schema import notice_problem
 
 _LOGGER = logging.getLogger(__name__)
 _LOST = object()
@@ -56,6 +57,7 @@ class SerialAtSource:
 
     def __init__(self, hub: Any, conf: dict[str, Any]) -> None:
         self.hub = hub
+        self.conf = conf
         self.id: str = conf["id"]
         self.profile = load_profile(conf["profile"])
         self.device: str = str(hub.path(conf["device"])) if conf["device"].startswith(".") else conf["device"]
@@ -92,6 +94,10 @@ class SerialAtSource:
 
     # -- component ----------------------------------------------------------------------
     async def async_setup(self) -> None:
+        probe = Call("probe", self.id, Direction.INBOUND, self.line, None, self.hub.now())
+        problem = notice_problem(self.conf, self.hub.notice_for(probe) is not None)
+        if problem:
+            raise SalvestiError(f"sources ({self.id}): {problem}")
         await self._connect()
         self._task = self.hub.create_task(self._run(), name=f"{self.label} events")
 
@@ -337,8 +343,12 @@ class SerialAtSource:
                 await self._end(call, Disposition.ANSWERED, None, hangup=True, recording=recording)
 
     async def _notice(self, call: Call, media: PortMedia | DleMedia) -> None:
+        if self.conf.get("no_notice"):
+            call.notice.waived_reason = self.conf["no_notice"]
         notice = self.hub.notice_for(call)
         if notice is None:
+            if not call.notice.waived_reason:
+                _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, call.id, call.line)
             return
         pcm = notice.pcm(self.profile.audio.sample_rate)
         call.notice.name = getattr(notice, "name", notice.id)
