@@ -66,10 +66,12 @@ async def test_inbound_call_notice_then_phone(lab: Lab) -> None:
     assert rms(right[-16000:-8000]) > 1000
 
 
-async def carrier_call(lab: Lab, carrier_port: int, talk_ms: int, limit: float = 25) -> object:
+async def carrier_call(
+    lab: Lab, carrier_port: int, talk_ms: int, limit: float = 25, scenario: str = "provider_uac.xml"
+) -> object:
     carrier = lab.sipp(
         "carrier",
-        "provider_uac.xml",
+        scenario,
         f"127.0.0.1:{lab.sip_port}",
         "-m",
         "1",
@@ -143,3 +145,13 @@ async def test_internal_call_recorded_when_asked(lab: Lab) -> None:
     assert call["notice"]["played"] is False
     left, right, _ = read_stereo(call["recording"]["path"])
     assert rms(left) > 100 and rms(right) > 100, "caller left, callee right"
+
+
+async def test_inbound_delayed_offer(lab: Lab) -> None:
+    carrier_port = await setup_inbound(lab)
+    await register_phone(lab)
+    call = await carrier_call(lab, carrier_port, talk_ms=4000, scenario="provider_uac_late.xml")
+    assert call["disposition"] == "answered" and call["extension"] == "101"
+    assert call["meta"]["sip"]["outside_codec"] == "PCMA"
+    left, right, _ = read_stereo(call["recording"]["path"])
+    assert rms(right[800:7200]) > 3000 and rms(left) > 100

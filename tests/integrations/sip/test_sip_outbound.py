@@ -47,6 +47,7 @@ async def test_outbound_call_recorded_with_notice(lab: Lab) -> None:
     assert call["extension"] == "101" and call["disposition"] == "answered"
     assert call["notice"]["played"] and call["notice"]["complete"]
     assert call["recording"]["status"] == "saved", call["recording"]
+    assert abs(call["recording"]["duration_s"] - call["duration_s"]) < 0.1, "recording length = talk time"
     left, right, rate = read_stereo(call["recording"]["path"])
     assert rate == 8000
     # the notice (1 s of 1 kHz) is at the start of what the outside party heard

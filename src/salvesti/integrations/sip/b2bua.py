@@ -80,9 +80,14 @@ class B2BUA:
 
     def _request(self, ev: RequestReceived) -> None:
         req = ev.request
-        if req.method == "ACK":
-            return  # the transaction layer stopped the 2xx retransmission already
         to_tag = req.to_addr.tag
+        if req.method == "ACK":
+            # The transaction layer stopped the 2xx retransmission already; an ACK only
+            # matters when it carries the answer to the offer in our 2xx (delayed offer).
+            found = self.dialogs.get((req.call_id, to_tag)) if to_tag else None
+            if found is not None and req.body:
+                found[0].post("ack", found[1], req)
+            return
         if to_tag:
             found = self.dialogs.get((req.call_id, to_tag))
             if found is None:

@@ -206,6 +206,7 @@ class B2BCall:
         self.task: asyncio.Task[Any] | None = None
         self.allocated: list[MediaLeg] = []
         self.cancelled = False
+        self.finished = False
         #: A blind transfer in progress (see ``midcall.py``).
         self.transfer: Any = None
 

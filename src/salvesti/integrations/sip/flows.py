@@ -191,18 +191,22 @@ class Flows(MidCall, CallPhases):
         assert caller.invite is not None
         rec.meta["sip"] = {"outside_call_id": caller.call_id}
         await self.allocate(call, caller)
-        try:
-            answer = caller.answer_offer(caller.invite.body, src.codecs)
-        except NoCommonCodec:
-            self.sig.respond(caller, 488)
-            raise CallOver(Disposition.FAILED, "no common codec with the trunk", "outside") from None
         await self.hub.call_started(rec)
-        early = src.notice_mode == "early_media"
-        if early:
-            self.sig.respond(caller, 183, sdp=answer)
+        if not caller.invite.body:
+            answer = await self._delayed_offer(call, caller)
+            early = False
         else:
-            self.sig.respond(caller, 200, sdp=answer)
-            rec.answered_at = self.hub.now()
+            try:
+                answer = caller.answer_offer(caller.invite.body, src.codecs)
+            except NoCommonCodec:
+                self.sig.respond(caller, 488)
+                raise CallOver(Disposition.FAILED, "no common codec with the trunk", "outside") from None
+            early = src.notice_mode == "early_media"
+            if early:
+                self.sig.respond(caller, 183, sdp=answer)
+            else:
+                self.sig.respond(caller, 200, sdp=answer)
+                rec.answered_at = self.hub.now()
         self.start_recording(call, caller)
         if not early:
             await self.hub.call_answered(rec)
@@ -224,6 +228,27 @@ class Flows(MidCall, CallPhases):
         else:
             await self.hub.call_updated(rec)
         await self.talk(call)
+
+    async def _delayed_offer(self, call: B2BCall, caller: Leg) -> bytes:
+        """An INVITE without SDP: we offer in the 200 and the answer comes in the ACK.
+
+        Early media needs an offer before the answer, so such calls always use the
+        ``answer`` notice mode.
+        """
+        offer = caller.make_offer(self.src.codecs)
+        self.sig.respond(caller, 200, sdp=offer)
+        call.record.answered_at = self.hub.now()
+        while True:
+            ev = await call.next(32.0)
+            if ev is None:
+                raise CallOver(None, "no ACK with an SDP answer", "outside")
+            if ev.kind == "ack" and ev.leg is caller:
+                try:
+                    caller.take_answer(ev.data.body)
+                except NoCommonCodec:
+                    raise CallOver(Disposition.FAILED, "no common codec with the trunk", "outside") from None
+                return offer
+            self.common(call, ev)
 
     def _connect(self, call: B2BCall, phone: Leg) -> None:
         assert call.media is not None and phone.media is not None

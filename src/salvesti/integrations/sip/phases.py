@@ -74,6 +74,11 @@ class CallPhases:
                 if 200 <= resp.status < 300 and leg.ack is not None:
                     self.sig.reack(leg)  # a retransmitted 2xx: our ACK was lost
                     return
+                if 200 <= resp.status < 300 and call.finished:
+                    self.sig.ack(leg, resp)  # a phone that answered after the call ended
+                    leg.state = "confirmed"
+                    self.sig.bye(leg)
+                    return
                 call.post("response", leg, resp)
             elif isinstance(event, TransactionTimeout):
                 call.post("timeout", leg)
@@ -277,6 +282,7 @@ class CallPhases:
                 self.sig.respond(leg, over.status)
             else:
                 self.sig.bye(leg)
+        call.finished = True
         rec.ended_at = self.hub.now()
         if over.disposition is not None:
             rec.disposition = over.disposition
