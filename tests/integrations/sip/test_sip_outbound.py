@@ -234,3 +234,40 @@ async def test_blind_transfer_to_another_extension(lab: Lab) -> None:
     assert ended["extensions"] == ["101", "102"] and ended["disposition"] == "answered"
     assert ended["meta"]["sip"]["transfers"] == [{"from": "101", "to": "102"}]
     assert ended["recording"]["status"] == "saved"
+
+
+async def test_outbound_over_a_tcp_trunk(lab: Lab) -> None:
+    carrier = lab.sipp("carrier", "provider_uas.xml", "-t", "t1", timeout_s=30, RING_MS=200, FINAL="answer")
+    await carrier.start()
+    await lab.start_hub(
+        {
+            "trunk": {
+                "registrar": f"127.0.0.1:{carrier.port}",
+                "username": "3726000000",
+                "password": "tp",
+                "transport": "tcp",
+            },
+            "lines": [LINE],
+        }
+    )
+    await lab.wait_for(lambda: lab.source.trunk.status == "registered", 10, "trunk registration over tcp")
+    phone = lab.sipp(
+        "phone",
+        "phone_call.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "5551234",
+        "-au",
+        "101",
+        "-ap",
+        EXT["101"],
+        "-m",
+        "1",
+        EXT="101",
+        TALK_MS=1500,
+    )
+    await phone.start()
+    assert await phone.wait(25) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    assert lab.ended[0]["disposition"] == "answered"
+    assert "Via: SIP/2.0/TCP" in lab.messages("carrier")
