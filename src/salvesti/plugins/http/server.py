@@ -102,6 +102,7 @@ class HttpServer:
         self.sse_queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._playback_seen: dict[tuple[str, str, str], float] = {}
+        self._token_touched: dict[int, float] = {}
         self.bound_port: int | None = None
 
     @classmethod
@@ -191,6 +192,14 @@ class HttpServer:
             source_addr=addr,
             detail=detail,
         )
+
+    def token_touch_due(self, token_id: int) -> bool:
+        """``last_used_at`` to the minute is enough; a write per API request is not worth it."""
+        now = time.monotonic()
+        if now - self._token_touched.get(token_id, -1e9) < 60:
+            return False
+        self._token_touched[token_id] = now
+        return True
 
     def playback_is_new(self, user: str, call_id: str, action: str) -> bool:
         """One audit entry per listening session, not per Range request the player makes."""
@@ -328,7 +337,8 @@ async def resolve_principal(request: web.Request) -> auth.Principal | None:
         if found is None or found[0].disabled:
             return None
         user, token_role, token_id = found
-        await db.touch_token(server.db, token_id, server.now_iso())
+        if server.token_touch_due(token_id):
+            await db.touch_token(server.db, token_id, server.now_iso())
         role = auth.lower_role(user.role, token_role)
         return auth.Principal(user.id, user.name, role, user.extension, "token")
     cookie = request.cookies.get(SESSION_COOKIE)
