@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from conftest import running_hub, settled, watch
+from mqtt_harness import running_hub, settled, watch
 
 
 async def test_wrong_password_keeps_retrying_and_the_right_one_connects(

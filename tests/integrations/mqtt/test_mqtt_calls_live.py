@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import running_hub, settled, watch
+from mqtt_harness import running_hub, settled, watch
 
 from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction, Disposition, RecordingInfo

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import running_hub, settled, watch
+from mqtt_harness import running_hub, settled, watch
 
 from salvesti import __version__
 

@@ -10,7 +10,7 @@ import asyncio
 import time
 from datetime import timedelta
 
-from conftest import BROKER, TcpProxy, free_port, running_hub, settled, watch
+from mqtt_harness import BROKER, TcpProxy, free_port, running_hub, settled, watch
 
 from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction, Disposition
