@@ -86,9 +86,9 @@ async def test_unplug_mid_call_keeps_the_recording_and_replug_reconnects(tmp_pat
         assert call["recording"]["duration_s"] > 0.8
         assert rig.source.active_calls() == 0
         sim.replug()
-        await wait_until(lambda: rig.source.connected, seconds=8, what="reconnect")
-        assert sim.wait_for(lambda s: not s.echo, 2)  # the init commands ran again
+        await wait_until(lambda: "loaded" in states, seconds=8, what="reconnect")
         assert states == ["disconnected", "loaded"]
+        assert rig.source.connected and not sim.echo  # the init commands ran again
         sim.incoming_call("+3725559999")
         await wait_until(lambda: sim.state == "active", what="answer after replug")
         sim.remote_hangup()
