@@ -100,6 +100,7 @@ class Load:
         self.up: list[Stream] = []
         self.down: list[Stream] = []
         self.index_of_call: dict[str, int] = {}
+        self.t_carrier_answered: dict[int, float] = {}
         self.carrier.allocate_rtp = self._allocate
         self.carrier.on_ack = self._answered
         self.carrier.on_bye = self._ended
@@ -129,6 +130,7 @@ class Load:
         i = self.index_of_call.get(call_id)
         if i is not None and media is not None:
             self.down[i].remote, self.down[i].sending = media, True
+            self.t_carrier_answered.setdefault(i, time.monotonic())
 
     def _ended(self, call_id: str) -> None:
         i = self.index_of_call.get(call_id)
@@ -158,15 +160,18 @@ async def run_calls(
     async def one(i: int) -> None:
         await asyncio.sleep(i / args.rate)
         up = load.up[i]
+        t_invite = time.monotonic()
         try:
             dialog = await phones[i].invite(load.number(i), up.port)
             answered = time.monotonic()
+            results[i]["setup_s"] = answered - t_invite
             up.remote, up.sending = dialog.remote_media, True
             await asyncio.sleep(secs)
             up.sending = False
-            results[i] = {"ok": True, "held": time.monotonic() - answered, "bye": await dialog.bye()}
+            results[i].update(ok=True, held=time.monotonic() - answered, answered=answered)
+            results[i]["bye"] = await dialog.bye()
         except Exception as exc:  # a failed call is a result, not a crash
-            results[i] = {"ok": False, "error": repr(exc)}
+            results[i].update(ok=False, error=repr(exc))
             up.sending = False
 
     await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), n / args.rate + secs + 60)
@@ -187,6 +192,7 @@ async def run_calls(
     for p in phones:
         p.close()
     return {
+        "carrier_answered": load.t_carrier_answered,
         "results": results,
         "up": load.up,
         "down": load.down,
@@ -197,6 +203,35 @@ async def run_calls(
         "hwm_mb": proc_hwm_mb(pid) if pid else 0.0,
         "late_ticks": load.ticker.late_ticks,
         "gen_cpu_s": (own1.user + own1.system) - (own0.user + own0.system),
+    }
+
+
+def _stats(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    v = sorted(values)
+    p95 = v[max(0, int(len(v) * 0.95) - 1)]
+    return {"p50": round(v[len(v) // 2], 3), "p95": round(p95, 3), "max": round(v[-1], 3)}
+
+
+def timings(out: dict[str, Any]) -> dict[str, Any]:
+    """Call setup and notice/bridge timing, per call, summarised."""
+    setup, notice_wait, gap_at_carrier, silent = [], [], [], 0
+    for i, r in enumerate(out["results"]):
+        if "setup_s" in r:
+            setup.append(r["setup_s"])
+        if r.get("ok") and i in out["carrier_answered"]:
+            notice_wait.append(r["answered"] - out["carrier_answered"][i])
+        down = out["down"][i]
+        if down.t_first_own is not None and down.t_last_foreign is not None:
+            gap_at_carrier.append(down.t_first_own - down.t_last_foreign)
+        if r.get("ok") and (down.received == 0 or out["up"][i].received == 0):
+            silent += 1
+    return {
+        "setup_s": _stats(setup),  # phone INVITE -> 200 at the phone
+        "carrier_answer_to_phone_answer_s": _stats(notice_wait),  # ~ the notice when idle
+        "notice_end_to_agent_audio_at_carrier_s": _stats(gap_at_carrier),
+        "calls_with_a_silent_direction": silent,
     }
 
 
@@ -233,6 +268,9 @@ def summarise(out: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "recordings": len(recs),
         "recording_files": len(files),
         "recordings_length_off": len(bad_len),
+        "recording_length_max_off_s": round(
+            max((abs(c["recording"]["duration_s"] - (c["duration_s"] or 0)) for c in recs), default=0.0), 3
+        ),
         "salvesti_cpu_s": round(out["cpu_s"], 2),
         "talk_minutes": round(talk_min, 2),
         "cpu_s_per_call_minute": round(out["cpu_s"] / talk_min, 4) if talk_min else None,
@@ -240,6 +278,7 @@ def summarise(out: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "wall_s": round(out["wall_s"], 1),
         "generator_cpu_pct": round(100 * out["gen_cpu_s"] / out["calls_wall_s"], 1),
         "generator_late_ticks": out["late_ticks"],
+        **timings(out),
     }
 
 
@@ -317,7 +356,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"work folder kept: {work}", file=sys.stderr)
 
+    load_before = os.getloadavg()
     summary = {"machine": machine(), **asyncio.run(go())}
+    # Other processes on the machine distort every figure: print the load around the run.
+    summary["loadavg_1min_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
     width = max(len(k) for k in summary)
     for key, value in summary.items():
         print(f"{key:<{width}}  {json.dumps(value, ensure_ascii=False)}")

@@ -49,6 +49,10 @@ class Stream(asyncio.DatagramProtocol):
     foreign: int = 0
     crossed: int = 0
     first_counter: int | None = None
+    #: Monotonic times: first/last packet without our magic (the notice, ringback), first with it.
+    t_first_foreign: float | None = None
+    t_last_foreign: float | None = None
+    t_first_own: float | None = None
     last_counter: int = -1
     transport: asyncio.DatagramTransport | None = None
     _ssrc: int = 0
@@ -58,12 +62,17 @@ class Stream(asyncio.DatagramProtocol):
         self._ssrc = (self.stream_id * 2654435761) & 0xFFFFFFFF
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if len(data) < 20 or data[0] >> 6 != 2:
-            self.foreign += 1
-            return
         body = data[12 + 4 * (data[0] & 0x0F) :]
-        if len(body) < 8 or body[0] != MAGIC or not all(0x20 <= b < 0x60 for b in body[1:8]):
+        if (
+            data[0] >> 6 != 2
+            or len(body) < 8
+            or body[0] != MAGIC
+            or not all(0x20 <= b < 0x60 for b in body[1:8])
+        ):
             self.foreign += 1
+            self.t_last_foreign = time.monotonic()
+            if self.t_first_foreign is None:
+                self.t_first_foreign = self.t_last_foreign
             return
         sender, counter = _undigits(body[1:4]), _undigits(body[4:8])
         if sender != self.expect_from:
@@ -75,6 +84,8 @@ class Stream(asyncio.DatagramProtocol):
             self.duplicates += 1
             return
         self.seen[counter] = 1
+        if self.t_first_own is None:
+            self.t_first_own = time.monotonic()
         self.received += 1
         if self.first_counter is None or counter < self.first_counter:
             self.first_counter = counter

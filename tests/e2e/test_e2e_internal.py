@@ -42,7 +42,7 @@ def test_blind_transfer_keeps_one_recording_with_both_extensions(lab: Lab, audio
     first = lab.phone("101", salv, audio=audio.phone_a, auto_answer=True)
     second = lab.phone("102", salv, audio=audio.phone_b, auto_answer=True)
 
-    uac = inbound_from_carrier(lab, salv, carrier, talk_ms=12000)
+    uac = inbound_from_carrier(lab, salv, carrier, talk_ms=10000)
     first.wait_event("CALL_ESTABLISHED", 12)
     time.sleep(2.0)
     first.transfer(f"sip:102@{salv.address}")
