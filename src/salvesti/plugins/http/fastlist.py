@@ -54,20 +54,31 @@ async def list_calls(conn: Any, store: Any, query: CallQuery) -> list[Call]:
 
     limit = query.limit if query.limit and query.limit > 0 else -1
     if query.tag or query.extension:
+        # Walk one key table newest first; with both a tag and an extension, check the
+        # extension by a seek in its key table (no call row is read until both match).
         table, col, key = (
             ("http_tag_keys", "k_tag", query.tag)
             if query.tag
             else ("http_ext_keys", "k_ext", query.extension)
         )
+        both = bool(query.tag and query.extension)
         rest = dataclasses.replace(
-            query, cursor=None, **({"tag": None} if query.tag else {"extension": None})
+            query,
+            cursor=None,
+            tag=None,
+            extension=None if (both or not query.tag) else query.extension,
         )
         clause, params = where(rest)
-        sql = (
-            f"SELECT calls.data FROM {table} CROSS JOIN calls ON calls.id = {table}.k_call"
-            f" WHERE {table}.{col} = ?"
-        )
-        args: list[Any] = [key]
+        sql = f"SELECT calls.data FROM {table}"
+        args: list[Any] = []
+        if both:
+            sql += (
+                " CROSS JOIN http_ext_keys AS e ON e.k_ext = ? AND e.k_started = http_tag_keys.k_started"
+                " AND e.k_call = http_tag_keys.k_call"
+            )
+            args.append(query.extension)
+        sql += f" CROSS JOIN calls ON calls.id = {table}.k_call WHERE {table}.{col} = ?"
+        args.append(key)
         if query.cursor is not None:
             sql += f" AND ({table}.k_started, {table}.k_call) < (?, ?)"
             args += [time_key(query.cursor[0], store.tz), query.cursor[1]]
