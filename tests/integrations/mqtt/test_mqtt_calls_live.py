@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from mqtt_harness import running_hub, settled, watch
 
 from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction, Disposition, RecordingInfo
+from salvesti.core.hub import Hub
 
 LINE = "+3726000000"
 KEY = "3726000000"
@@ -175,3 +178,21 @@ async def test_counters_survive_a_restart_and_hub_diagnostics_follow_events(tmp_
         async with watch(f"{p.topics}/#") as ha:
             state = await ha.wait(f"{p.topics}/ha/line/{KEY}/state")
             assert state.json() == line_state(calls_today=1, missed_today=1)
+
+
+async def test_counters_go_back_to_zero_at_local_midnight(tmp_path, prefixes, monkeypatch):
+    p = prefixes
+    tz = ZoneInfo("Europe/Tallinn")
+    start = datetime(2026, 11, 29, 23, 59, 58, 800000, tzinfo=tz)
+    began = time.monotonic()
+    monkeypatch.setattr(Hub, "now", lambda self: start + timedelta(seconds=time.monotonic() - began))
+    async with running_hub(tmp_path, p.conf()) as hub:
+        await settled(hub)
+        async with watch(f"{p.topics}/#") as ha:
+            call = make_call(hub, "c1")
+            hub.bus.publish(events.CALL_STARTED, call.to_json())
+            hub.bus.publish(events.CALL_ENDED, end(hub, call, Disposition.BUSY).to_json())
+            await ha.json_on(f"{p.topics}/ha/line/{KEY}/state", calls_today=1, missed_today=1)
+            reset = await ha.json_on(f"{p.topics}/ha/line/{KEY}/state", calls_today=0)
+            assert reset == line_state()
+            assert hub.now().date().isoformat() == "2026-11-30"

@@ -53,7 +53,8 @@ class MqttIntegration:
         self.id: str = conf["id"]
         self.label = f"mqtt({self.id})"
         self.topics = discovery.Topics(conf["discovery_prefix"], conf["topic_prefix"], self.id)
-        self.tracker = CallTracker(conf["expose_numbers"], hub.now().date(), discovery.line_key)
+        self.expose: str = conf["expose_numbers"]
+        self.tracker = CallTracker(self.expose, hub.now().date(), discovery.line_key)
         host, port = parse_broker(conf["broker"])
         self.connection = MqttConnection(
             label=self.label,
@@ -75,6 +76,8 @@ class MqttIntegration:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def async_setup(self) -> None:
+        # A fresh tracker each time, so a reload does not count today's calls twice.
+        self.tracker = CallTracker(self.expose, self.hub.now().date(), discovery.line_key)
         for line in configured_lines(self.hub):
             self.tracker.add_line(line)
         for entry in getattr(self.hub, "entries", []):
