@@ -156,8 +156,9 @@ class CallMedia:
         """Play mono s16le into the outside leg, paced at 20 ms, and into recording channel 1.
 
         Frames are timed from the start instant (not from the previous sleep), so timer
-        jitter does not accumulate.  Returns True when played to the end, False when
-        :meth:`stop_playback` was called or the leg closed first.
+        jitter does not accumulate.  Returns True when played to the end (20 ms after the
+        last frame left, when the far end has heard it), False when :meth:`stop_playback`
+        was called or the leg closed first.
         """
         leg = self.outside
         codec = leg.encoder
@@ -177,7 +178,7 @@ class CallMedia:
         n_frames = (len(audio) + per_frame - 1) // per_frame
         start = time.monotonic()
         try:
-            for i in range(n_frames):
+            for i in range(n_frames + 1):
                 due = start + i * PTIME_MS / 1000
                 delay = due - time.monotonic()
                 if delay > 0:
@@ -187,6 +188,8 @@ class CallMedia:
                         pass
                 if stop.is_set() or leg.closed:
                     return False
+                if i == n_frames:  # the last frame has been heard to its end
+                    break
                 frame = audio[i * per_frame : (i + 1) * per_frame]
                 if len(frame) < per_frame:
                     frame += bytes(per_frame - len(frame))

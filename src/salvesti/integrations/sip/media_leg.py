@@ -105,6 +105,7 @@ class MediaLeg(asyncio.DatagramProtocol):
         self.remote: tuple[str, int] | None = None
         self._expected_ip: str | None = None
         self._latch_any = False
+        self._latched = False
         self._send_addr: tuple[str, int] | None = None
         self._transport: asyncio.DatagramTransport | None = None
         #: The bound RTP socket; sends go straight to it (see :meth:`_send`).
@@ -162,6 +163,7 @@ class MediaLeg(asyncio.DatagramProtocol):
             self.remote = addr
             self._expected_ip = addr[0]
             self._send_addr = addr
+            self._latched = False
         self._update_sendable()
 
     @property
@@ -230,14 +232,16 @@ class MediaLeg(asyncio.DatagramProtocol):
             handler(self, data, hdr, now)
 
     def _accept_source(self, addr: Any) -> bool:
-        """Symmetric RTP: follow the source port of the negotiated IP (or the first source)."""
-        if self._expected_ip is None:
-            if not self._latch_any or self.payload_type is None:
+        """Symmetric RTP: follow the source port of the negotiated IP.
+
+        With ``latch_any`` the first valid packet from any IP is accepted once (the SDP
+        held a private address behind NAT); from then on only that IP passes.
+        """
+        if addr[0] != self._expected_ip:
+            if not self._latch_any or self._latched or self.payload_type is None:
                 return False
-        elif addr[0] != self._expected_ip:
-            return False
-        if self._latch_any:
             self._expected_ip = addr[0]
+        self._latched = True
         self._send_addr = addr  # as received (a 4-tuple for IPv6), so later packets compare equal
         self._update_sendable()
         return True
