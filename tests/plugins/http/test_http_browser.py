@@ -58,11 +58,24 @@ def test_manager_listens_and_learns(browser, live, tmp_path):
     expect(page.locator("#live")).to_contain_text("●")
     shot(page, tmp_path, "list")
 
+    # Live refresh: a call that ends now appears without reloading the page.
+    async def new_call_ends() -> str:
+        from http_env import make_call
+
+        call = make_call(Path(env.hub.data_dir) / "recordings" / "live", 9, ext="101", number="+3725559999")
+        await env.hub.call_ended(call)
+        return call.id
+
+    new_id = server.run(new_call_ends())
+    expect(page.locator("#calls li").first).to_have_attribute("data-id", new_id)
+    expect(page.locator("#calls li")).to_have_count(5)
+
     # Filter by direction, then free-text search over notes.
     page.select_option("#f-direction", "outbound")
     page.click(".filter-actions button[type=submit]")
     expect(page.locator("#calls li")).to_have_count(1)
     page.goto(env.url + "/#/")
+    expect(page.locator("#calls li")).to_have_count(5)
     page.fill("#f-q", "invoice")
     page.press("#f-q", "Enter")
     expect(page.locator("#calls li")).to_have_count(1)
@@ -86,8 +99,16 @@ def test_manager_listens_and_learns(browser, live, tmp_path):
     expect(page.locator("#ch-left")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("0")
     expect(page.locator("#ch-both")).to_have_attribute("aria-pressed", "true")
-    page.click("#skip-notice")
     page.evaluate("document.querySelector('#audio').pause()")
+    page.click("#skip-notice")  # the notice is the recording's first second (the test notice file)
+    t = page.evaluate("document.querySelector('#audio').currentTime")
+    assert 0.95 <= t <= 1.2, t
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.querySelector('#audio').currentTime") == 0
+    page.keyboard.press("2")
+    expect(page.locator("#ch-right")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("-")
+    assert page.evaluate("document.querySelector('#audio').playbackRate") == 1.75
     shot(page, tmp_path, "call")
 
     # Outcome, tags and notes.
@@ -133,6 +154,11 @@ def test_agent_sees_only_own_calls(browser, live, tmp_path):
     assert sorted(ids) == sorted([env.calls["a1_in"].id, env.calls["a1_out"].id])
     page.goto(f"{env.url}/#/calls/{env.calls['a2_in'].id}")
     expect(page.locator("main")).to_contain_text("Kõnet ei leitud")
+    page.click("#nav button[lang=en]")  # the language switch re-renders in English
+    expect(page.locator("main")).to_contain_text("Call not found")
+    page.goto(f"{env.url}/#/")
+    expect(page.locator("#f-q")).to_have_attribute("placeholder", "Search notes, tags, numbers…")
+    shot(page, tmp_path, "agent-list-en")
     status = page.evaluate(
         "id => fetch('/api/calls/' + id + '/audio').then(r => r.status)", env.calls["a2_in"].id
     )
