@@ -105,8 +105,7 @@ class SerialAtSource:
         await self.hangup_all()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task])  # our own cancellation still propagates
             self._task = None
         self._disconnect()
 
@@ -256,18 +255,26 @@ class SerialAtSource:
                 if self.call is not None and self._call_task is None:
                     await self._end(self.call, Disposition.CANCELLED, "rings stopped")
                 continue
-            if event is _LOST:
-                await self._reconnect()
-            elif isinstance(event, Ring):
-                await self._on_ring()
-            elif isinstance(event, CallerId):
-                self._on_caller_id(event)
-            elif isinstance(event, HangupDetected):
-                await self._on_hangup(event.reason)
-            elif isinstance(event, ProtocolError):
-                _LOGGER.debug("%s: %s: %r", self.label, event.reason, event.data[:64])
-            else:
-                _LOGGER.debug("%s: %s", self.label, event)
+            try:
+                await self._handle(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad event must not stop the line from answering
+                _LOGGER.exception("%s: handling %s failed", self.label, event)
+
+    async def _handle(self, event: Any) -> None:
+        if event is _LOST:
+            await self._reconnect()
+        elif isinstance(event, Ring):
+            await self._on_ring()
+        elif isinstance(event, CallerId):
+            self._on_caller_id(event)
+        elif isinstance(event, HangupDetected):
+            await self._on_hangup(event.reason)
+        elif isinstance(event, ProtocolError):
+            _LOGGER.debug("%s: %s: %r", self.label, event.reason, event.data[:64])
+        else:
+            _LOGGER.debug("%s: %s", self.label, event)
 
     async def _on_ring(self) -> None:
         if self.call is None:
