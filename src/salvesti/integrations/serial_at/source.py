@@ -98,6 +98,13 @@ class SerialAtSource:
         problem = notice_problem(self.conf, self.hub.notice_for(probe) is not None)
         if problem:
             raise SalvestiError(f"sources ({self.id}): {problem}")
+        if self.conf.get("extensions"):
+            _LOGGER.warning(
+                "%s: bridging to extensions %s is not implemented yet: calls are answered, "
+                "told they are recorded and recorded as messages",
+                self.label,
+                ", ".join(self.conf["extensions"]),
+            )
         await self._connect()
         self._task = self.hub.create_task(self._run(), name=f"{self.label} events")
 
