@@ -164,3 +164,40 @@ def test_agent_sees_only_own_calls(browser, live, tmp_path):
     )
     assert status == 404
     shot(page, tmp_path, "agent-refused")
+
+
+def test_admin_manages_users_and_tokens(browser, live, tmp_path):
+    import requests
+    from http_env import PASSWORD
+
+    _server, env = live
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, env.url, "admin", PASSWORD)
+    page.click("#nav-users")
+    expect(page.locator("#user-rows tr")).to_have_count(4)
+    page.fill("#add-user input[name=name]", "kati")
+    page.select_option("#add-user select[name=role]", "agent")
+    page.fill("#add-user input[name=extension]", "103")
+    page.fill("#add-user input[name=password]", "another long pass")
+    page.click("#add-user button[type=submit]")
+    expect(page.locator("#user-rows tr")).to_have_count(5)
+    page.select_option("#token-user", "kati")
+    page.fill("#add-token input[name=name]", "crm")
+    page.click("#add-token button[type=submit]")
+    token = page.locator("#token-value").text_content()
+    assert token and token.startswith("slv_")
+    shot(page, tmp_path, "users")
+    r = requests.get(f"{env.url}/api/calls", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert r.status_code == 200 and r.json()["calls"] == []  # agent 103 took no calls
+    # Disabling the user stops the token at once.
+    page.locator("#user-rows tr[data-name=kati] input[type=checkbox]").check()
+    page.wait_for_timeout(300)
+    r = requests.get(f"{env.url}/api/calls", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert r.status_code == 401
+    assert not errors, errors
+    # A manager has no users page.
+    other = browser.new_page()
+    log_in(other, env.url, "manager", PASSWORD)
+    expect(other.locator("#nav-users")).to_have_count(0)

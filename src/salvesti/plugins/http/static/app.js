@@ -4,6 +4,7 @@ import { h, clear } from "./dom.js";
 import { t, language, setLanguage, setTimeZone } from "./i18n.js";
 import { renderList } from "./list.js";
 import { renderCall } from "./call.js";
+import { renderUsers } from "./users.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -16,6 +17,7 @@ function renderNav() {
     h("button", { class: "link", type: "button", lang: other, onclick: () => { setLanguage(other); route(); } }, t("language")),
   );
   if (state.me) {
+    if (state.me.user.role === "admin") nav.append(h("a", { class: "link", href: "#/users", id: "nav-users" }, t("users")));
     nav.append(
       h("span", { class: "who", title: state.me.user.role }, `${state.me.user.name} · ${state.me.user.role}`),
       h("button", { class: "link", type: "button", id: "logout", onclick: logout }, t("logout")),
@@ -85,7 +87,8 @@ async function route() {
   const hash = location.hash || "#/";
   const match = hash.match(/^#\/calls\/([^?]+)/);
   const ctx = { main, me: state.me };
-  state.cleanup = match ? await renderCall(ctx, decodeURIComponent(match[1])) : await renderList(ctx, hash);
+  if (hash.startsWith("#/users") && state.me.user.role === "admin") state.cleanup = await renderUsers(ctx);
+  else state.cleanup = match ? await renderCall(ctx, decodeURIComponent(match[1])) : await renderList(ctx, hash);
 }
 
 window.addEventListener("hashchange", route);

@@ -22,6 +22,9 @@ const STRINGS = {
     shortcuts_text: "Tühik esita/paus · ←/→ 5 s · Shift+←/→ 15 s · −/+ kiirus · 0 mõlemad · 1 vasak · 2 parem · S jäta teade vahele",
     filters: "Filtrid", tags_hint: "komadega eraldatud", not_found: "Kõnet ei leitud", language: "English", unknown: "tundmatu",
     in_progress: "käib", saving: "Salvestan…", error: "Viga",
+    users: "Kasutajad", role: "Roll", disabled: "Keelatud", delete: "Kustuta", add: "Lisa", add_user: "Lisa kasutaja",
+    tokens: "API-võtmed", revoke: "Tühista", revoked: "tühistatud", label: "Nimetus", last_used: "Viimati kasutatud",
+    create_token: "Loo võti", same_role: "kasutaja roll", token_once: "Kopeeri võti kohe: seda ei näidata enam.",
   },
   en: {
     app: "Salvesti", login: "Log in", logout: "Log out", username: "User name",
@@ -44,6 +47,9 @@ const STRINGS = {
     shortcuts_text: "Space play/pause · ←/→ 5 s · Shift+←/→ 15 s · −/+ speed · 0 both · 1 left · 2 right · S skip notice",
     filters: "Filters", tags_hint: "comma separated", not_found: "Call not found", language: "Eesti", unknown: "unknown",
     in_progress: "in progress", saving: "Saving…", error: "Error",
+    users: "Users", role: "Role", disabled: "Disabled", delete: "Delete", add: "Add", add_user: "Add a user",
+    tokens: "API tokens", revoke: "Revoke", revoked: "revoked", label: "Label", last_used: "Last used",
+    create_token: "Create token", same_role: "the user's role", token_once: "Copy the token now: it is not shown again.",
   },
 };
 
