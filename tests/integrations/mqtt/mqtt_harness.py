@@ -263,6 +263,7 @@ class TcpProxy:
         self.port = port
         self.accepted = 0
         self._pipes: set[asyncio.Task[None]] = set()
+        self.frozen = False
 
     async def start(self) -> None:
         """Listen (on ``port``, or a free one); until then connecting is refused like a down broker."""
@@ -278,13 +279,18 @@ class TcpProxy:
             self._pipes.add(task)
             task.add_done_callback(self._pipes.discard)
 
-    @staticmethod
-    async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, ConnectionError):
             while data := await src.read(65536):
+                if self.frozen:
+                    continue  # swallowed: the peer hears nothing, the socket stays open
                 dst.write(data)
                 await dst.drain()
         dst.close()
+
+    def freeze(self) -> None:
+        """From now on relay nothing, but keep the sockets open: a broker that hangs."""
+        self.frozen = True
 
     def cut(self) -> None:
         """Drop every relayed connection without an MQTT DISCONNECT (as a crash or cable pull)."""

@@ -119,3 +119,52 @@ async def test_broker_restart_without_persistence_gets_discovery_and_state_again
             assert config.json()["cmps"][f"{p.topics}_ha_{KEY}_call"]["p"] == "event"
             assert hub.integrations["ha"].connection.connects >= 2
     assert BROKER[1] != port
+
+
+async def test_a_hung_broker_neither_delays_calls_nor_shutdown(tmp_path, prefixes, proxy, fast_reconnect):
+    p = prefixes
+    async with watch(f"{p.topics}/#") as ha:
+        began = None
+        async with running_hub(tmp_path, p.conf(broker=f"127.0.0.1:{proxy.port}")) as hub:
+            await settled(hub)
+            proxy.freeze()  # TCP stays up, nothing gets through: PUBACKs never come
+            call = missed_call(hub, "c1")
+            t0 = time.monotonic()
+            await hub.call_started(call)
+            await hub.call_ended(call)
+            assert time.monotonic() - t0 < 0.5
+            await asyncio.sleep(0.3)
+            assert hub.integrations["ha"].connection.pending > 0  # stuck behind the hung broker
+            began = time.monotonic()
+        stop_took = time.monotonic() - began
+        # stop gives the queue STOP_TIMEOUT (2 s) to drain, then leaves it to the last will
+        assert stop_took < 4.0, stop_took
+        assert not [m for m in ha.messages if b"c1" in m.payload]
+
+
+async def test_a_silent_broker_that_never_answers_connect_does_not_block_start_or_stop(tmp_path, prefixes):
+    p = prefixes
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # accept the TCP connection, never send CONNACK
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        t0 = time.monotonic()
+        async with running_hub(tmp_path, p.conf(broker=f"127.0.0.1:{port}")) as hub:
+            assert time.monotonic() - t0 < 2.0
+            await hub.call_started(missed_call(hub, "c1"))
+            for _ in range(100):
+                if accepted:
+                    break
+                await asyncio.sleep(0.02)
+            assert accepted and not hub.integrations["ha"].connection.connected
+            t1 = time.monotonic()
+        assert time.monotonic() - t1 < 2.0
+    finally:
+        for writer in accepted:
+            writer.transport.abort()
+        server.close()
+        await server.wait_closed()

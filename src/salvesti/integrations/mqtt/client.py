@@ -162,6 +162,7 @@ class MqttConnection:
             finally:
                 self.connected = self.synced = False
                 self._client = None
+                _abandon(client)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self.RECONNECT_MAX)
 
@@ -253,6 +254,22 @@ class MqttConnection:
             ):
                 _LOGGER.debug("%s: Home Assistant came online, re-sending discovery", self.label)
                 self.resync()
+
+
+def _abandon(client: aiomqtt.Client) -> None:
+    """Close a socket that aiomqtt left open.
+
+    When connecting fails or is cancelled before the CONNACK (a broker that accepts TCP and
+    then says nothing), aiomqtt raises without closing paho's socket or stopping its
+    housekeeping task, and paho's ``disconnect()`` then trips over aiomqtt's cancelled
+    connect future.  Paho's ``_sock_close()`` runs the socket-close callback, which removes
+    the reader and cancels that task.  Both attributes are private, hence the guards: at
+    worst the socket lingers until paho's keepalive gives up on it.
+    """
+    paho = getattr(client, "_client", None)
+    close = getattr(paho, "_sock_close", None)
+    if paho is not None and close is not None and paho.socket() is not None:
+        close()
 
 
 async def finish(task: asyncio.Task[Any]) -> None:
