@@ -24,6 +24,12 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 
 
 _ERR = _json(_ref("Error"), "error")
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {**_ERR, "description": description}
+
+
 _ERRORS = {
     code: {**_ERR, "description": text}
     for code, text in (
@@ -33,6 +39,14 @@ _ERRORS = {
         ("404", "not found, or not visible to this user"),
     )
 }
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def _q(name: str, description: str, **schema: Any) -> dict[str, Any]:
@@ -45,7 +59,7 @@ def _q(name: str, description: str, **schema: Any) -> dict[str, Any]:
     }
 
 
-_CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_CALL_ID = _path_param("call_id")
 
 CALL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -174,21 +188,16 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Log in; sets the HttpOnly session cookie",
                     "security": [],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["username", "password"],
-                                    "properties": {
-                                        "username": {"type": "string"},
-                                        "password": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["username", "password"],
+                            "properties": {
+                                "username": {"type": "string"},
+                                "password": {"type": "string"},
+                            },
+                        }
+                    ),
                     "responses": {
                         "200": _json(
                             {
@@ -197,10 +206,10 @@ def openapi_document() -> dict[str, Any]:
                             }
                         ),
                         "400": _ERRORS["400"],
-                        "401": {**_ERR, "description": "wrong user name or password"},
+                        "401": _err("wrong user name or password"),
                         "403": _ERRORS["403"],
-                        "415": {**_ERR, "description": "not JSON"},
-                        "429": {**_ERR, "description": "too many failed logins (see Retry-After)"},
+                        "415": _err("not JSON"),
+                        "429": _err("too many failed logins (see Retry-After)"),
                     },
                 }
             },
@@ -279,31 +288,26 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "patch": {
                     "summary": "Set outcome, tags, notes; legal_hold needs manager",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "outcome": {"enum": ["won", "lost", "follow_up", None]},
-                                        "tags": {
-                                            "type": "array",
-                                            "maxItems": 20,
-                                            "items": {"type": "string", "minLength": 1, "maxLength": 40},
-                                        },
-                                        "notes": {"type": "string", "maxLength": 20000},
-                                        "legal_hold": {"type": "boolean"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "outcome": {"enum": ["won", "lost", "follow_up", None]},
+                                "tags": {
+                                    "type": "array",
+                                    "maxItems": 20,
+                                    "items": {"type": "string", "minLength": 1, "maxLength": 40},
+                                },
+                                "notes": {"type": "string", "maxLength": 20000},
+                                "legal_hold": {"type": "boolean"},
+                            },
+                        }
+                    ),
                     "responses": {
                         "200": _json(_ref("Call")),
                         **_ERRORS,
-                        "415": {**_ERR, "description": "not JSON"},
+                        "415": _err("not JSON"),
                     },
                 },
                 "delete": {
@@ -311,7 +315,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(_ref("Call")),
                         **_ERRORS,
-                        "409": {**_ERR, "description": "legal hold or call in progress"},
+                        "409": _err("legal hold or call in progress"),
                     },
                 },
             },
@@ -364,7 +368,7 @@ def openapi_document() -> dict[str, Any]:
                         "400": _ERRORS["400"],
                         "401": _ERRORS["401"],
                         "404": _ERRORS["404"],
-                        "409": {**_ERR, "description": "the recording cannot be read"},
+                        "409": _err("the recording cannot be read"),
                     },
                 },
             },
@@ -420,59 +424,47 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "post": {
                     "summary": "Add a user (admin)",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["name", "role", "password"],
-                                    "properties": {
-                                        "name": _USER_NAME,
-                                        "role": {"enum": ["admin", "manager", "agent"]},
-                                        "password": {"type": "string", "minLength": 10},
-                                        "extension": _EXTENSION,
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["name", "role", "password"],
+                            "properties": {
+                                "name": _USER_NAME,
+                                "role": {"enum": ["admin", "manager", "agent"]},
+                                "password": {"type": "string", "minLength": 10},
+                                "extension": _EXTENSION,
+                            },
+                        }
+                    ),
                     "responses": {
                         "201": _json(_ref("User")),
                         **_ERRORS,
-                        "409": {**_ERR, "description": "name taken"},
-                        "415": {**_ERR, "description": "not JSON"},
+                        "409": _err("name taken"),
+                        "415": _err("not JSON"),
                     },
                 },
             },
             "/api/users/{name}": {
-                "parameters": [
-                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
+                "parameters": [_path_param("name")],
                 "patch": {
                     "summary": "Change a user (admin)",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "role": {"enum": ["admin", "manager", "agent"]},
-                                        "password": {"type": "string", "minLength": 10},
-                                        "extension": _EXTENSION,
-                                        "disabled": {"type": "boolean"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "role": {"enum": ["admin", "manager", "agent"]},
+                                "password": {"type": "string", "minLength": 10},
+                                "extension": _EXTENSION,
+                                "disabled": {"type": "boolean"},
+                            },
+                        }
+                    ),
                     "responses": {
                         "200": _json(_ref("User")),
                         **_ERRORS,
-                        "409": {**_ERR, "description": "cannot demote yourself"},
-                        "415": {**_ERR, "description": "not JSON"},
+                        "409": _err("cannot demote yourself"),
+                        "415": _err("not JSON"),
                     },
                 },
                 "delete": {
@@ -480,7 +472,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": _json({"type": "object"}),
                         **_ERRORS,
-                        "409": {**_ERR, "description": "cannot delete yourself"},
+                        "409": _err("cannot delete yourself"),
                     },
                 },
             },
@@ -491,22 +483,17 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "post": {
                     "summary": "Create a token for a user, at most their role (admin)",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["user"],
-                                    "properties": {
-                                        "user": _USER_NAME,
-                                        "role": {"enum": ["admin", "manager", "agent"]},
-                                        "name": {"type": "string", "maxLength": 100},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["user"],
+                            "properties": {
+                                "user": _USER_NAME,
+                                "role": {"enum": ["admin", "manager", "agent"]},
+                                "name": {"type": "string", "maxLength": 100},
+                            },
+                        }
+                    ),
                     "responses": {
                         "201": _json(
                             {
@@ -520,14 +507,12 @@ def openapi_document() -> dict[str, Any]:
                             }
                         ),
                         **_ERRORS,
-                        "415": {**_ERR, "description": "not JSON"},
+                        "415": _err("not JSON"),
                     },
                 },
             },
             "/api/tokens/{token_id}": {
-                "parameters": [
-                    {"name": "token_id", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
+                "parameters": [_path_param("token_id")],
                 "delete": {
                     "summary": "Revoke a token (admin)",
                     "responses": {"200": _json({"type": "object"}), **_ERRORS},
