@@ -231,3 +231,7 @@ def calls_json(config: Path, *filters: str) -> list[Call]:
     )
     assert res.returncode == 0, res.stderr.decode(errors="replace")[-2000:]
     return json.loads(res.stdout)
+
+
+#: The name the test plan uses for the runner.
+SalvestiProcess = Salvesti
