@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -37,49 +36,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from callstats import machine, proc_cpu_s, proc_hwm_mb, summarise  # noqa: E402
 from harness.audio import make_audio_set  # noqa: E402
 from harness.ports import PORTS  # noqa: E402
 from harness.salvesti import Salvesti, calls_json  # noqa: E402
 from rtpgen import Stream, Ticker  # noqa: E402
 from sipua import Carrier, Msg, Phone  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu_s(pid: int) -> float:
-    """utime + stime + cutime + cstime of a process (all its threads) in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLK_TCK
-
-
-def proc_hwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def machine() -> dict[str, Any]:
-    model = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    mem_kb = next(
-        int(ln.split()[1])
-        for ln in Path("/proc/meminfo").read_text().splitlines()
-        if ln.startswith("MemTotal:")
-    )
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": model,
-        "ram_gb": round(mem_kb / 1024 / 1024, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-    }
 
 
 def g711_filler(path: Path) -> bytes:
@@ -206,82 +168,6 @@ async def run_calls(
     }
 
 
-def _stats(values: list[float]) -> dict[str, float] | None:
-    if not values:
-        return None
-    v = sorted(values)
-    p95 = v[max(0, int(len(v) * 0.95) - 1)]
-    return {"p50": round(v[len(v) // 2], 3), "p95": round(p95, 3), "max": round(v[-1], 3)}
-
-
-def timings(out: dict[str, Any]) -> dict[str, Any]:
-    """Call setup and notice/bridge timing, per call, summarised."""
-    setup, notice_wait, gap_at_carrier, silent = [], [], [], 0
-    for i, r in enumerate(out["results"]):
-        if "setup_s" in r:
-            setup.append(r["setup_s"])
-        if r.get("ok") and i in out["carrier_answered"]:
-            notice_wait.append(r["answered"] - out["carrier_answered"][i])
-        down = out["down"][i]
-        if down.t_first_own is not None and down.t_last_foreign is not None:
-            gap_at_carrier.append(down.t_first_own - down.t_last_foreign)
-        if r.get("ok") and (down.received == 0 or out["up"][i].received == 0):
-            silent += 1
-    return {
-        "setup_s": _stats(setup),  # phone INVITE -> 200 at the phone
-        "carrier_answer_to_phone_answer_s": _stats(notice_wait),  # ~ the notice when idle
-        "notice_end_to_agent_audio_at_carrier_s": _stats(gap_at_carrier),
-        "calls_with_a_silent_direction": silent,
-    }
-
-
-def summarise(out: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    ok = [r for r in out["results"] if r.get("ok")]
-    errors = sorted({r["error"] for r in out["results"] if not r.get("ok")})[:5]
-    up_lost = sum(s.lost for s in out["up"])
-    down_lost = sum(s.lost for s in out["down"])
-    up_rx = sum(s.received for s in out["up"])  # phone side: what the carrier sent
-    down_rx = sum(s.received for s in out["down"])  # carrier side: what the phone sent
-    calls = [c for c in out["calls"] if c.get("ended_at")]
-    recs = [c for c in calls if (c.get("recording") or {}).get("sha256")]
-    bad_len = [
-        c["id"]
-        for c in recs
-        if c.get("duration_s") is None or abs(c["recording"]["duration_s"] - c["duration_s"]) > 0.1
-    ]
-    files = [c for c in recs if Path(c["recording"]["path"]).exists()]
-    talk_min = sum(c["duration_s"] or 0 for c in calls) / 60 or len(ok) * args.seconds / 60
-    return {
-        "calls": args.calls,
-        "seconds": args.seconds,
-        "rate": args.rate,
-        "completed": len(ok),
-        "failed": args.calls - len(ok),
-        "errors": errors,
-        "rtp_lost_phone_to_carrier": down_lost,
-        "rtp_lost_carrier_to_phone": up_lost,
-        "rtp_received_phone_to_carrier": down_rx,
-        "rtp_received_carrier_to_phone": up_rx,
-        "crossed_packets": sum(s.crossed for s in out["up"] + out["down"]),
-        "duplicates": sum(s.duplicates for s in out["up"] + out["down"]),
-        "listed_calls": len(calls),
-        "recordings": len(recs),
-        "recording_files": len(files),
-        "recordings_length_off": len(bad_len),
-        "recording_length_max_off_s": round(
-            max((abs(c["recording"]["duration_s"] - (c["duration_s"] or 0)) for c in recs), default=0.0), 3
-        ),
-        "salvesti_cpu_s": round(out["cpu_s"], 2),
-        "talk_minutes": round(talk_min, 2),
-        "cpu_s_per_call_minute": round(out["cpu_s"] / talk_min, 4) if talk_min else None,
-        "peak_rss_mb": round(out["hwm_mb"], 1),
-        "wall_s": round(out["wall_s"], 1),
-        "generator_cpu_pct": round(100 * out["gen_cpu_s"] / out["calls_wall_s"], 1),
-        "generator_late_ticks": out["late_ticks"],
-        **timings(out),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--calls", type=int, default=50)
@@ -294,20 +180,54 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--direct", action="store_true", help="self-test: phones call the carrier without Salvesti"
     )
-    ap.add_argument("--json", type=Path, help="also write the summary here")
+    ap.add_argument("--json", type=Path, help="also write the summary here (-N suffix per sweep size)")
+    ap.add_argument("--sweep", help="comma-separated call counts, e.g. 50,100,200: stop at the first unclean")
     args = ap.parse_args(argv)
-    if not 1 <= args.calls <= 2000:
-        ap.error("--calls must be 1..2000")
-    bound = args.timeout or args.calls / args.rate + args.seconds + args.finalise_timeout + 120
+    cores = os.cpu_count() or 1
+    pin = bool(not args.no_pin and cores >= 2 and shutil.which("taskset"))
+    if pin:
+        os.sched_setaffinity(0, {0})
+    sizes = [int(x) for x in args.sweep.split(",")] if args.sweep else [args.calls]
+    if any(not 1 <= n <= 2000 for n in sizes):
+        ap.error("call counts must be 1..2000")
+    rc = 0
+    for n in sizes:
+        args.calls = n
+        summary = run_once(args, pin=pin, cores=cores)
+        clean = (
+            summary["failed"] == 0
+            and summary["rtp_lost_phone_to_carrier"] == 0
+            and summary["rtp_lost_carrier_to_phone"] == 0
+            and (args.direct or summary["recordings"] == summary["completed"])
+            and summary.get("recordings_length_off", 0) == 0
+        )
+        summary["clean"] = clean
+        width = max(len(k) for k in summary)
+        for key, value in summary.items():
+            print(f"{key:<{width}}  {json.dumps(value, ensure_ascii=False)}")
+        print(flush=True)
+        if args.json:
+            path = (
+                args.json
+                if len(sizes) == 1
+                else args.json.with_name(f"{args.json.stem}-{n}{args.json.suffix}")
+            )
+            path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        if not clean:
+            rc = 1
+            if args.sweep:
+                print(f"sweep: {n} calls is the first size with loss, failures or bad recordings")
+                break
+    return rc
 
+
+def run_once(args: argparse.Namespace, *, pin: bool, cores: int) -> dict[str, Any]:
+    """One complete run (fresh Salvesti, fresh work folder) for ``args.calls`` calls."""
+    bound = args.timeout or args.calls / args.rate + args.seconds + args.finalise_timeout + 120
+    wrapper = ["taskset", "-c", str(cores - 1)] if pin else []
     work = Path(tempfile.mkdtemp(prefix="salvesti-bench-"))
     audio = make_audio_set(work / "audio")
     filler = g711_filler(audio.dir / "outside_u-law.wav")
-    cores = os.cpu_count() or 1
-    pin = not args.no_pin and cores >= 2 and shutil.which("taskset")
-    wrapper = ["taskset", "-c", str(cores - 1)] if pin else []
-    if pin:
-        os.sched_setaffinity(0, {0})
 
     async def go() -> dict[str, Any]:
         load = Load(args.calls, filler)
@@ -351,29 +271,18 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             await asyncio.to_thread(salv.stop)
             await load.close()
-            if not args.keep:
-                shutil.rmtree(work, ignore_errors=True)
-            else:
-                print(f"work folder kept: {work}", file=sys.stderr)
 
     load_before = os.getloadavg()
-    summary = {"machine": machine(), **asyncio.run(go())}
-    # Other processes on the machine distort every figure: print the load around the run.
+    try:
+        summary = {"machine": machine(), **asyncio.run(go())}
+    finally:
+        if args.keep:
+            print(f"work folder kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    # Other processes on the machine distort every figure: keep the load around the run.
     summary["loadavg_1min_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
-    width = max(len(k) for k in summary)
-    for key, value in summary.items():
-        print(f"{key:<{width}}  {json.dumps(value, ensure_ascii=False)}")
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    if args.direct:
-        summary["recordings"] = summary["completed"]
-    clean = (
-        summary["failed"] == 0
-        and summary["rtp_lost_phone_to_carrier"] == 0
-        and summary["rtp_lost_carrier_to_phone"] == 0
-        and summary["recordings"] == summary["completed"]
-    )
-    return 0 if clean else 1
+    return summary
 
 
 if __name__ == "__main__":
