@@ -6,6 +6,7 @@ recording starts at the answer, left = what the callee said, right = notice then
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -69,7 +70,7 @@ def test_outbound_call_from_sipp_phone_with_digest_and_alaw_trunk(lab: Lab, audi
     assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
     assert_contains(rec, 1, audio.phone_a, start_s=rec.duration_s - 3.5, others=(audio.outside,))
     invite = carrier.requests("INVITE")[0]
-    assert "PCMA" in invite or "RTP/AVP 8" in invite or " 8 " in invite, "trunk offer lacks PCMA"
+    assert re.search(r"^m=audio \d+ RTP/AVP( \d+)* 8\b", invite, re.M), f"trunk offer lacks PCMA:\n{invite}"
 
 
 def test_busy_callee_gives_disposition_busy(lab: Lab, audio):
