@@ -55,13 +55,16 @@ class Ports:
         raise RuntimeError("no free port")
 
     def block(self, n: int) -> tuple[int, int]:
-        for _ in range(500):
+        """``n`` ports from an even port whose first pair is free.  Other suites may hold
+        thousands of scattered ports, so later ports may be taken: the relay, sipp and
+        baresip all skip busy ports inside their range."""
+        for _ in range(2000):
             start = self.next + 1 + (self.next + 1) % 2
             self.next = start + n
             if self.next > 47999:
                 self.next = 41000
                 continue
-            if all(self._free(p) for p in range(start, start + n)):
+            if self._free(start) and self._free(start + 1):
                 return start, start + n - 1
         raise RuntimeError("no free port block")
 
@@ -201,27 +204,41 @@ class Lab:
         return proc
 
     def baresip(
-        self, user: str, *, answer: str = "auto", speech: Path | None = None, timeout_s: float = 40
+        self,
+        user: str,
+        *,
+        answer: str = "auto",
+        speech: Path | None = None,
+        timeout_s: float = 40,
+        codec: str = "PCMU",
+        dial: str | None = None,
+        seconds: int = 0,
     ) -> Proc:
-        """A registered office phone (baresip) that answers calls automatically."""
+        """A registered office phone (baresip): answers automatically, or dials ``dial``
+        and quits after ``seconds``."""
         folder = self.tmp / f"baresip-{user}"
         (folder / "rec").mkdir(parents=True, exist_ok=True)
-        speech = speech or write_wav(self.tmp / f"speech-{user}.wav", tone(20.0, 600.0, amp=6000))
+        rate = 16000 if codec == "G722" else 8000
+        speech = speech or write_wav(
+            self.tmp / f"speech-{user}.wav", tone(20.0, 600.0 if user == "101" else 900.0, rate, 6000), rate
+        )
         sip, rtp = PORTS.port(), PORTS.block(10)
+        module = {"PCMU": "g711", "PCMA": "g711", "G722": "g722", "opus": "opus"}[codec]
         (folder / "config").write_text(
             f"poll_method epoll\nsip_listen 127.0.0.1:{sip}\nsip_transports udp\n"
             "audio_player null\naudio_alert null\naudio_source aufile," + str(speech) + "\n"
             f"rtp_ports {rtp[0]}-{rtp[1]}\nmodule_path /usr/lib/baresip/modules\n"
-            "module g711.so\nmodule aufile.so\nmodule_app account.so\n"
+            f"module {module}.so\nmodule aufile.so\nmodule_app account.so\nmodule_app menu.so\n"
         )
         (folder / "accounts").write_text(
             f"<sip:{user}@127.0.0.1:{self.sip_port};transport=udp>;auth_pass={EXT[user]};regint=300;"
-            f"answermode={answer};audio_codecs=PCMU\n"
+            f"answermode={answer};audio_codecs={codec}\n"
         )
         require("baresip")
-        proc = Proc(
-            f"baresip-{user}", ["baresip", "-4", "-n", "127.0.0.1", "-f", str(folder)], self.tmp, timeout_s
-        )
+        argv = ["baresip", "-4", "-n", "127.0.0.1", "-f", str(folder)]
+        if dial:
+            argv += ["-e", f"/dial sip:{dial}@127.0.0.1:{self.sip_port}", "-t", str(seconds)]
+        proc = Proc(f"baresip-{user}", argv, self.tmp, timeout_s)
         self.procs.append(proc)
         return proc
 

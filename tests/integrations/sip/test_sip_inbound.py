@@ -155,3 +155,16 @@ async def test_inbound_delayed_offer(lab: Lab) -> None:
     assert call["meta"]["sip"]["outside_codec"] == "PCMA"
     left, right, _ = read_stereo(call["recording"]["path"])
     assert rms(right[800:7200]) > 3000 and rms(left) > 100
+
+
+async def test_internal_g722_call_between_two_baresip_phones(lab: Lab) -> None:
+    await lab.start_hub({"record_internal": True, "digest_algorithms": ["MD5"]})
+    await register_phone(lab, "102", codec="G722")
+    caller = lab.baresip("101", codec="G722", dial="102", seconds=6)
+    await caller.start()
+    await lab.wait_for(lambda: lab.ended, 20, "call_ended")
+    call = lab.ended[0]
+    assert call["direction"] == "internal" and call["extensions"] == ["101", "102"], lab.logs()
+    assert call["meta"]["sip"]["outside_codec"] == call["meta"]["sip"]["inside_codec"] == "G722"
+    left, right, _ = read_stereo(call["recording"]["path"])
+    assert rms(left) > 500 and rms(right) > 500, "both wideband phones are in the recording"
