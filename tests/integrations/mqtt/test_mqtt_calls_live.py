@@ -11,6 +11,7 @@ from mqtt_harness import running_hub, settled, watch
 from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction, Disposition, RecordingInfo
 from salvesti.core.hub import Hub
+from salvesti.core.retention import sweep
 
 LINE = "+3726000000"
 KEY = "3726000000"
@@ -160,24 +161,39 @@ async def test_expose_numbers_none_and_full(tmp_path, prefixes):
             assert last["display"] == last["number"] == "+3725551234"
 
 
-async def test_counters_survive_a_restart_and_hub_diagnostics_follow_events(tmp_path, prefixes):
+async def test_counters_and_last_purge_survive_a_restart(tmp_path, prefixes):
     p = prefixes
-    async with running_hub(tmp_path, p.conf()) as hub:
-        call = make_call(hub, "c1")
-        await hub.call_started(call)  # through the hub: saved in the store, then published
-        await hub.call_ended(end(hub, call, Disposition.CANCELLED))
+    rules = {"retention": [{"platform": "max_age", "id": "default", "days": 0}]}
+    async with running_hub(tmp_path, p.conf(), **rules) as hub:
+        missed = make_call(hub, "c1")
+        await hub.call_started(missed)  # through the hub: saved in the store, then published
+        await hub.call_ended(end(hub, missed, Disposition.CANCELLED))
+        recorded = answer(hub, make_call(hub, "c2"))
+        audio = tmp_path / "c2.wav"
+        audio.write_bytes(b"RIFF")
+        recorded.recording = RecordingInfo(path=str(audio), status="saved")
+        await hub.call_started(recorded)
+        recorded.ended_at = hub.now() - timedelta(seconds=1)
+        recorded.disposition = Disposition.ANSWERED
+        await hub.call_ended(recorded)
         async with watch(f"{p.topics}/#") as ha:
-            await ha.json_on(f"{p.topics}/ha/line/{KEY}/state", missed_today=1)
-            hub.bus.publish(events.RECORDING_DELETED, {**call.to_json(), "reason": "kept until ..."})
-            purge = await ha.wait(
-                f"{p.topics}/ha/hub", lambda m: m.json()["last_retention_purge"] is not None
-            )
-            assert purge.json()["last_retention_purge"].startswith(str(hub.now().year))
-    async with running_hub(tmp_path, p.conf()) as hub:  # same data folder: a restart
+            await ha.json_on(f"{p.topics}/ha/line/{KEY}/state", calls_today=2, missed_today=1)
+            await ha.wait(f"{p.topics}/ha/hub")  # the retained copy, no purge yet
+            mark = len(ha.messages)
+            hub.bus.publish(events.RECORDING_DELETED, missed.to_json())  # by hand: not a purge
+            deleted = await sweep(hub, hub.now())  # the retention rule: a purge
+            assert [d.call_id for d in deleted] == ["c2"] and not audio.exists()
+            purge = await ha.wait(f"{p.topics}/ha/hub", after=mark)
+            assert purge.json()["last_retention_purge"] is not None
+            assert [m for m in ha.messages[mark:] if m.topic == f"{p.topics}/ha/hub"] == [purge]
+    async with running_hub(tmp_path, p.conf(), **rules) as hub:  # same data folder: a restart
         await settled(hub)
         async with watch(f"{p.topics}/#") as ha:
             state = await ha.wait(f"{p.topics}/ha/line/{KEY}/state")
-            assert state.json() == line_state(calls_today=1, missed_today=1)
+            assert state.json() == line_state(calls_today=2, missed_today=1)
+            after = (await ha.wait(f"{p.topics}/ha/hub")).json()["last_retention_purge"]
+            before = datetime.fromisoformat(purge.json()["last_retention_purge"])
+            assert abs(datetime.fromisoformat(after) - before) < timedelta(seconds=5)  # from the deletion log
 
 
 async def test_counters_go_back_to_zero_at_local_midnight(tmp_path, prefixes, monkeypatch):

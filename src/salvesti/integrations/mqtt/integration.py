@@ -119,9 +119,10 @@ class MqttIntegration:
             self.tracker.seed([call.to_json() for call in calls])
             list_deletions = getattr(store, "list_deletions", None)
             if list_deletions is not None:
-                last = await list_deletions(limit=1)
-                if last:
-                    self.tracker.purged(last[0]["deleted_at"])
+                recent = await list_deletions(limit=50)
+                by_rule = [d for d in recent if d.get("rule") not in (None, "manual")]
+                if by_rule:
+                    self.tracker.purged(by_rule[0]["deleted_at"])
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -171,7 +172,8 @@ class MqttIntegration:
         while True:
             now: datetime = self.hub.now()
             tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-            await asyncio.sleep(max(1.0, (tomorrow - now).total_seconds() + 0.5))
+            # timestamps, not aware-datetime subtraction, which ignores a DST change in between
+            await asyncio.sleep(max(1.0, tomorrow.timestamp() - now.timestamp() + 0.5))
             self._roll_day()
 
     # -- bus handlers (synchronous: memory only) -----------------------------------------------------
@@ -193,6 +195,8 @@ class MqttIntegration:
         self._send(self.tracker.recording_saved(event.data))
 
     def _on_recording_deleted(self, event: Event) -> None:
+        if "reason" not in event.data:
+            return  # deleted by hand (HTTP API), not by a retention rule
         self.tracker.purged(self.hub.now().isoformat())
         self._send_hub()
 
