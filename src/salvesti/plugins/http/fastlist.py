@@ -117,7 +117,7 @@ def _search_terms(query: CallQuery, country: str) -> list[str]:
             terms.append(query.number)
     elif query.q:
         text = query.q.strip()
-        terms.append(text)
+        terms.append(_window(text))
         key = digits_of(text)
         if key and len(key) >= 3:  # the store also matches these digits in the number
             terms.append(key[-DIGITS:])
@@ -125,6 +125,16 @@ def _search_terms(query: CallQuery, country: str) -> list[str]:
     if any(len(t) < 3 or any(c in t for c in "%_\\") for t in terms):
         return []
     return terms
+
+
+def _window(text: str, size: int = 6) -> str:
+    """The part of a long term the index narrows best: the ``size``-character window with the
+    most distinct characters (``0000181cd`` -> ``0181cd``: runs like ``000`` are in every call
+    id).  Any call containing the term contains the window, so this only widens candidates."""
+    if len(text) <= size:
+        return text
+    windows = [text[i : i + size] for i in range(len(text) - size + 1)]
+    return max(reversed(windows), key=lambda w: len(set(w.lower())))
 
 
 def digits_of(text: str) -> str:
