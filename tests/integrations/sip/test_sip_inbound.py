@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from conftest import LINE, Lab, read_stereo, rms
@@ -103,6 +104,11 @@ async def test_no_answer_ends_the_call(lab: Lab) -> None:
     call = await carrier_call(lab, carrier_port, talk_ms=15000)
     assert call["disposition"] == "no_answer" and call["extension"] is None
     assert call["notice"]["complete"] and call["recording"]["status"] == "saved"
+    _left, right, rate = read_stereo(call["recording"]["path"])
+    ring = right[int(1.2 * rate) : int(1.8 * rate)]  # the notice lasts 1 s, then 1 s of ringback
+    assert rms(ring) > 3000, "the caller hears the 425 Hz ringback while the phones ring"
+    crossings = sum(1 for a, b in itertools.pairwise(ring) if a < 0 <= b)
+    assert 0.6 * 425 * 0.9 < crossings < 0.6 * 425 * 1.1
     assert "BYE sip:carrier@" in lab.messages("carrier")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from typing import Any
 
 from salvesti.core import bus as events
@@ -209,8 +210,7 @@ class SipTrunkSource:
 
     # -- status -----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        import time
-
+        """Trunk registration, registered phones and calls in progress (for health/UI)."""
         return {
             "trunk": self.trunk.status if self.trunk else None,
             "trunk_reason": self.trunk.reason if self.trunk else None,
