@@ -189,3 +189,22 @@ async def test_inbound_call_to_a_busy_phone(lab: Lab) -> None:
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
     call = lab.ended[0]
     assert call["disposition"] == "busy" and call["notice"]["complete"]
+
+
+async def test_trunk_keepalive_holds_the_nat_mapping_open(lab: Lab) -> None:
+    carrier = await MiniPhone().open()
+    got: list[bytes] = []
+    carrier.datagram_received = lambda data, addr: got.append(data)  # type: ignore[method-assign]
+    try:
+        trunk = {
+            "registrar": f"127.0.0.1:{carrier.port}",
+            "username": "3726000000",
+            "password": "x",
+            "register": False,
+            "keepalive": 0.2,
+        }
+        await lab.start_hub({"trunk": trunk, "lines": [LINE]})
+        await lab.wait_for(lambda: len(got) >= 2, 5, "two keep-alives")
+        assert set(got) == {b"\r\n\r\n"}
+    finally:
+        carrier.close()

@@ -100,6 +100,7 @@ TRUNK_SCHEMA = vol.Schema(
         vol.Optional("from_user"): vol.Coerce(str),
         vol.Optional("line_header"): str,
         vol.Optional("register", default=True): bool,
+        vol.Optional("keepalive", default=25): vol.All(vol.Coerce(float), vol.Range(min=0)),
     }
 )
 

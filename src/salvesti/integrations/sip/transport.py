@@ -157,6 +157,10 @@ class SipTransport:
         self.layer.ack_received(call_id, cseq)
         self._flush()
 
+    def send_raw(self, data: bytes, addr: Addr, transport: str = "udp") -> None:
+        """Bytes outside SIP (a CRLF keep-alive)."""
+        self._write(data, addr, transport)
+
     def _flush(self) -> None:
         for data, addr, transport in self.layer.datagrams_to_send():
             self._write(data, addr, transport)

@@ -73,6 +73,7 @@ class TrunkClient:
         self._from_tag = new_tag()
         self._cseq = 0
         self._task: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
         self._retry = RETRY_FIRST
 
     # -- where things go -----------------------------------------------------------------------
@@ -127,15 +128,31 @@ class TrunkClient:
             self._task = create_task(self._run(), f"{self.label} trunk registration")
         else:
             self._set("not_registering", "register: false (the trunk authenticates by address)")
+        if self.conf.get("keepalive", 25) and self.sip_transport == "udp":
+            self._keepalive = create_task(self._keep_alive(), f"{self.label} trunk keep-alive")
+
+    async def _keep_alive(self) -> None:
+        """A CRLF datagram every ``keepalive`` seconds keeps a NAT router's UDP mapping open,
+        so the carrier's INVITEs still reach us between registrations (RFC 5626 §3.5.1)."""
+        interval = float(self.conf.get("keepalive", 25))
+        while True:
+            await asyncio.sleep(interval)
+            if self.status == "registered" or not self.conf.get("register", True):
+                try:
+                    hop = await self.next_hop()
+                except OSError:
+                    continue
+                self.transport.send_raw(b"\r\n\r\n", hop, "udp")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        for task in (self._task, self._keepalive):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        self._task = self._keepalive = None
         if self.status == "registered":
             try:
                 await asyncio.wait_for(self._register(0), 2.0)
