@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,31 @@ async def test_call_says_where_the_notice_ends(env, http):
         body = await r.json()
     # The notice started as the recording started and lasts 1 s (the configured file).
     assert body["notice_end_s"] == pytest.approx(1.0)
+
+
+async def test_notes_taken_during_a_call_survive_its_end(env, http):
+    """The source saves its own copy of the call when it ends; the agent's notes must stay."""
+    live = env.calls["a1_in"]
+    live.ended_at = None
+    await env.hub.store.save_call(live)
+    body = {"notes": "customer wants fibre", "tags": ["fibre"], "outcome": "won"}
+    async with http.patch(f"/api/calls/{live.id}", json=body, headers=env.bearer("agent1")) as r:
+        assert r.status == 200
+    live.ended_at = live.answered_at + timedelta(seconds=4)  # the source's copy has no notes
+    await env.hub.call_ended(live)
+    for _ in range(100):  # bounded wait for the re-apply task
+        stored = await env.hub.store.get_call(live.id)
+        if stored.notes:
+            break
+        await asyncio.sleep(0.02)
+    assert (stored.notes, stored.tags, stored.outcome) == ("customer wants fibre", ["fibre"], "won")
+    assert stored.ended_at is not None
+    assert not env.server.pending_edits
+
+
+async def test_unencoded_plus_in_a_time_is_understood(env, http):
+    call = env.calls["a2_in"]
+    since = call.started_at.isoformat()  # ...+02:00, sent without encoding the '+'
+    async with http.get(f"/api/calls?since={since}", headers=env.bearer("admin")) as r:
+        assert r.status == 200
+        assert [c["id"] for c in (await r.json())["calls"]] == [env.calls["none"].id, call.id]

@@ -78,6 +78,8 @@ def _time_param(request: web.Request, name: str) -> datetime | None:
     value = request.query.get(name)
     if not value:
         return None
+    if " " in value.strip() and "T" in value:
+        value = value.strip().replace(" ", "+")  # an unencoded '+' in the offset arrives as a space
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:
@@ -238,6 +240,8 @@ async def patch_call(request: web.Request) -> web.Response:
             if "legal_hold" in changed:
                 fields["legal_hold"] = call.retention.legal_hold
             call = await store.update_call_fields(call.id, **fields) or call
+            if call.in_progress:
+                server.pending_edits.setdefault(call.id, {}).update(fields)
         else:
             await store.save_call(call)
         await server.audit(request, "change", call_id=call.id, detail={"fields": changed})

@@ -103,6 +103,10 @@ class HttpServer:
         self._unsubscribe: Callable[[], None] | None = None
         self._playback_seen: dict[tuple[str, str, str], float] = {}
         self._token_touched: dict[int, float] = {}
+        #: Changes made through the API while a call was in progress, by call id.  The source
+        #: keeps its own copy of the call and saves it whole when the call ends, so these are
+        #: applied again after that (an agent's notes taken during the call must survive it).
+        self.pending_edits: dict[str, dict[str, Any]] = {}
         self.bound_port: int | None = None
 
     @classmethod
@@ -250,9 +254,21 @@ class HttpServer:
         return round(offset + len(pcm) / 2 / 8000, 2)
 
     def _on_event(self, event: Any) -> None:
+        call_id = event.data.get("id") if isinstance(event.data, dict) else None
+        if event.name == "call_ended" and call_id in self.pending_edits:
+            fields = self.pending_edits.pop(call_id)
+            self.hub.create_task(self._reapply(call_id, fields), name=f"http reapply {call_id}")
         for q in list(self.sse_queues):
             if q.qsize() < 200:  # a stalled client loses events rather than memory
                 q.put_nowait({"event": event.name, "data": event.data})
+
+    async def _reapply(self, call_id: str, fields: dict[str, Any]) -> None:
+        store = self.hub.store
+        if store is None or not hasattr(store, "update_call_fields"):
+            return
+        call = await store.update_call_fields(call_id, **fields)
+        if call is not None:
+            self.publish_local("call_changed", call.to_json())
 
     def publish_local(self, name: str, data: dict[str, Any]) -> None:
         """Events that only the web clients care about (e.g. a call's notes changed)."""
