@@ -185,8 +185,10 @@ class HttpServer:
         if request is not None:
             addr = request.remote
             p = request.get(PRINCIPAL)
-            if who is None and p is not None:
-                who = p.name
+            if p is not None:
+                who = who or p.name
+                # The role in force says under which authority the access happened.
+                detail = {"role": p.role, "via": p.via, **(detail or {})}
         await audit.append(
             self.db,
             at=self.now_iso(),
