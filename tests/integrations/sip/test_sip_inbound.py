@@ -174,3 +174,26 @@ async def test_internal_g722_call_between_two_baresip_phones(lab: Lab) -> None:
     assert call["meta"]["sip"]["outside_codec"] == call["meta"]["sip"]["inside_codec"] == "G722"
     left, right, _ = read_stereo(call["recording"]["path"])
     assert rms(left) > 500 and rms(right) > 500, "both wideband phones are in the recording"
+
+
+async def test_caller_cancels_during_early_media_notice(lab: Lab) -> None:
+    carrier_port = await setup_inbound(lab, notice_mode="early_media")
+    await register_phone(lab)
+    carrier = lab.sipp(
+        "carrier",
+        "provider_uac_cancel.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-m",
+        "1",
+        port=carrier_port,
+        LINE=LINE,
+        CALLER="+3725551234",
+        CANCEL_MS=500,
+    )
+    await carrier.start()
+    assert await carrier.wait(20) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    call = lab.ended[0]
+    assert call["disposition"] == "cancelled" and call["answered_at"] is None
+    assert call["notice"]["played"] and not call["notice"]["complete"]
+    assert call["recording"]["status"] == "saved", "the early media (the notice so far) is kept"

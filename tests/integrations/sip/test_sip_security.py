@@ -208,3 +208,78 @@ async def test_trunk_keepalive_holds_the_nat_mapping_open(lab: Lab) -> None:
         assert set(got) == {b"\r\n\r\n"}
     finally:
         carrier.close()
+
+
+def _invite(phone: MiniPhone, port: int, cseq: int, auth: str | None = None) -> bytes:
+    lines = [
+        f"INVITE sip:5551234@127.0.0.1:{port} SIP/2.0",
+        f"Via: SIP/2.0/UDP 127.0.0.1:{phone.port};branch=z9hG4bKinv{cseq}",
+        "From: <sip:101@127.0.0.1>;tag=g729",
+        "To: <sip:5551234@127.0.0.1>",
+        f"Call-ID: g729-{phone.port}",
+        f"CSeq: {cseq} INVITE",
+        f"Contact: <sip:101@127.0.0.1:{phone.port}>",
+        "Max-Forwards: 70",
+        "Content-Type: application/sdp",
+    ]
+    if auth:
+        lines.append(f"Proxy-Authorization: {auth}")
+    sdp = (
+        "v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio 40000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
+    )
+    return ("\r\n".join(lines) + f"\r\nContent-Length: {len(sdp)}\r\n\r\n" + sdp).encode()
+
+
+async def test_no_common_codec_is_488_and_unknown_dialog_is_481(lab: Lab) -> None:
+    carrier_port = PORTS.port()
+    await lab.start_hub(
+        {
+            "trunk": {
+                "registrar": f"127.0.0.1:{carrier_port}",
+                "username": "3726000000",
+                "password": "x",
+                "register": False,
+            },
+            "lines": [LINE],
+        }
+    )
+    phone = await MiniPhone().open()
+    try:
+        phone.send(_invite(phone, lab.sip_port, 1), lab.sip_port)
+        challenge = None
+        for _ in range(3):
+            msg = await phone.recv()
+            if isinstance(msg, SipResponse) and msg.status == 407:
+                challenge = msg
+                break
+        assert challenge is not None
+        auth = authorization_for(
+            challenge.headers.get("Proxy-Authenticate") or "",
+            method="INVITE",
+            uri=f"sip:5551234@127.0.0.1:{lab.sip_port}",
+            username="101",
+            password=EXT["101"],
+        )
+        phone.send(_invite(phone, lab.sip_port, 2, auth), lab.sip_port)
+        statuses = []
+        for _ in range(3):
+            msg = await phone.recv()
+            if isinstance(msg, SipResponse):
+                statuses.append(msg.status)
+                if msg.status >= 200:
+                    break
+        assert statuses[-1] == 488, statuses
+        bye = (
+            f"BYE sip:x@127.0.0.1:{lab.sip_port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{phone.port};branch=z9hG4bKbye1\r\n"
+            "From: <sip:101@127.0.0.1>;tag=a\r\nTo: <sip:x@127.0.0.1>;tag=nosuchdialog\r\n"
+            "Call-ID: nosuchcall\r\nCSeq: 5 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+        phone.send(bye.encode(), lab.sip_port)
+        answer = await phone.recv()
+        assert isinstance(answer, SipResponse) and answer.status == 481
+    finally:
+        phone.close()
+    await lab.wait_for(lambda: lab.ended, 5, "call_ended")
+    assert lab.ended[0]["disposition"] == "failed"
