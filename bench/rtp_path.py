@@ -211,7 +211,9 @@ async def _setup_salvesti(n: int, folder: Path, record: bool = True) -> tuple[li
         for media in medias:
             await media.close()
         infos = await asyncio.gather(*(rec.close() for rec in recordings if rec is not None))
-        durations = [i.duration_s for i in infos if i is not None]
+        durations = [i.duration_s for i in infos if i is not None and i.duration_s is not None]
+        if len(durations) < len(infos):
+            print(f"    recordings: {len(infos) - len(durations)} FAILED (see the log above)")
         if durations:
             print(
                 f"    recordings: {len(durations)} saved, "
@@ -284,7 +286,7 @@ async def main(calls: list[int], seconds: float, repeat: int) -> None:
         f"RTP path benchmark ({loop_name} loop): {seconds:.0f} s per run, {repeat} run(s) per mode, "
         "PCMU 20 ms, 50 packets/s per direction, modes interleaved"
     )
-    folder = Path(tempfile.mkdtemp(prefix="salvesti-bench-"))
+    folder = Path(tempfile.mkdtemp(prefix="rtp-path-bench-"))
     try:
         for n in calls:
             rows: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}

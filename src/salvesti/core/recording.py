@@ -218,8 +218,7 @@ class CallRecording:
     def _fail(self, err: BaseException) -> None:
         if self._failed is not None:
             return
-        self._failed = err
-        _LOGGER.error("call %s: recording failed: %s", self.call.id, err)
+        self._failed = err  # logged by the hub's recording_failed
         if self.call.recording is None:
             self.call.recording = RecordingInfo(path="", sample_rate=self.sample_rate, status="failed")
         try:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from salvesti.core.audio.codecs import resample
 from salvesti.core.errors import SalvestiError
 from salvesti.core.recording import HEARD, OUTSIDE
-from salvesti.integrations.sip.media_leg import CodecSpec, Header, LegStats, MediaLeg, _RtcpSink
+from salvesti.integrations.sip.media_leg import CodecSpec, Header, LegStats, MediaLeg
 
 if TYPE_CHECKING:
     from salvesti.core.recording import CallRecording
@@ -98,12 +98,7 @@ class MediaRelay:
                 if err.errno in (errno.EADDRINUSE, errno.EACCES):
                     continue
                 raise
-            leg.sock = rtp_sock
-            await loop.create_datagram_endpoint(lambda leg=leg: leg, sock=rtp_sock)
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda leg=leg: _RtcpSink(leg.stats), sock=rtcp_sock
-            )
-            leg._rtcp_transport = transport  # type: ignore[assignment]
+            leg.attach(loop, rtp_sock, rtcp_sock)
             self._legs[port] = leg
             return leg
         raise MediaPortsExhausted(
@@ -112,11 +107,7 @@ class MediaRelay:
         )
 
     def release(self, leg: MediaLeg) -> None:
-        """Close the leg's sockets and return its ports to the pool (idempotent).
-
-        asyncio closes the sockets on the next loop iteration, so the ports can be bound
-        again after one ``await``.
-        """
+        """Close the leg's sockets and return its ports to the pool at once (idempotent)."""
         leg.close()
         if self._legs.get(leg.local_port) is leg:
             del self._legs[leg.local_port]

@@ -1,8 +1,10 @@
 """One RTP leg of the media relay: a bound UDP port pair and the stream state on it.
 
-A :class:`MediaLeg` is the asyncio ``DatagramProtocol`` of its RTP socket itself, so a
-packet costs one Python call into :meth:`MediaLeg.datagram_received` and no task, future
-or object beyond the header tuple.  The leg knows the negotiated codec, latches onto the
+A :class:`MediaLeg` reads its own non-blocking RTP socket from an event-loop reader
+(``loop.add_reader``): each wake-up drains what is queued (up to a burst limit) and every
+packet costs one Python call into :meth:`MediaLeg.datagram_received`, with no task, future
+or object beyond the header tuple, and no transport layer in between (sending goes straight
+to the socket too).  The leg knows the negotiated codec, latches onto the
 address the far end really sends from (symmetric RTP, RFC 4961, so phones behind NAT
 work), turns RTP timestamps into monotonic times for the recording, and rewrites the
 header of what it sends so the far end sees one continuous stream (one SSRC, contiguous
@@ -72,17 +74,11 @@ class LegStats:
         return self.invalid + self.wrong_source + self.unknown_pt
 
 
-class _RtcpSink(asyncio.DatagramProtocol):
-    """The odd port of the pair: RTCP arrives here and is counted and absorbed."""
-
-    def __init__(self, stats: LegStats) -> None:
-        self.stats = stats
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.stats.rtcp += 1
+#: Datagrams read per wake-up of one socket before giving other sockets their turn.
+_BURST = 16
 
 
-class MediaLeg(asyncio.DatagramProtocol):
+class MediaLeg:
     """An RTP/RTCP port pair towards one party.  Create through ``MediaRelay.allocate``."""
 
     def __init__(self, relay: MediaRelay | None, host: str, port: int) -> None:
@@ -107,10 +103,10 @@ class MediaLeg(asyncio.DatagramProtocol):
         self._latch_any = False
         self._latched = False
         self._send_addr: tuple[str, int] | None = None
-        self._transport: asyncio.DatagramTransport | None = None
         #: The bound RTP socket; sends go straight to it (see :meth:`_send`).
         self.sock: socket.socket | None = None
-        self._rtcp_transport: asyncio.DatagramTransport | None = None
+        self._rtcp_sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         # receive-side timestamp anchor
         self._rx_ssrc = -1
         self._rx_ts0 = 0
@@ -188,7 +184,7 @@ class MediaLeg(asyncio.DatagramProtocol):
     def _update_sendable(self) -> None:
         self.sendable = (
             self._send_addr is not None
-            and self._transport is not None
+            and self.sock is not None
             and not self._hold
             and not self.closed
             and self.direction in ("sendrecv", "recvonly")
@@ -197,18 +193,38 @@ class MediaLeg(asyncio.DatagramProtocol):
     def same_codec(self, other: MediaLeg) -> bool:
         return self.codec_name == other.codec_name and self.clock_rate == other.clock_rate
 
-    # -- asyncio protocol ---------------------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]
+    # -- reading ------------------------------------------------------------------------------------
+    def attach(self, loop: asyncio.AbstractEventLoop, rtp: socket.socket, rtcp: socket.socket) -> None:
+        """Start reading the bound, non-blocking socket pair on ``loop``."""
+        self._loop = loop
+        self.sock = rtp
+        self._rtcp_sock = rtcp
+        loop.add_reader(rtp.fileno(), self._readable)
+        loop.add_reader(rtcp.fileno(), self._rtcp_readable)
         self._update_sendable()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.sendable = False
+    def _readable(self) -> None:
+        recv = self.sock.recvfrom  # type: ignore[union-attr]
+        for _ in range(_BURST):
+            try:
+                data, addr = recv(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as err:  # ICMP errors reported on the socket: the far end is not there
+                _LOGGER.debug("%r: %s", self, err)
+                return
+            self.datagram_received(data, addr)
+            if self.sock is None:  # closed by a handler
+                return
 
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable and the like: the far end is not there (yet); keep going.
-        _LOGGER.debug("%r: %s", self, exc)
+    def _rtcp_readable(self) -> None:
+        """The odd port of the pair: RTCP arrives here and is counted and absorbed."""
+        for _ in range(_BURST):
+            try:
+                self._rtcp_sock.recv(2048)  # type: ignore[union-attr]
+            except OSError:
+                return
+            self.stats.rtcp += 1
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         stats = self.stats
@@ -354,13 +370,15 @@ class MediaLeg(asyncio.DatagramProtocol):
 
     # -- teardown ---------------------------------------------------------------------------------
     def close(self) -> None:
-        """Close both sockets (use ``MediaRelay.release`` so the ports return to the pool)."""
+        """Stop reading and close both sockets now (``MediaRelay.release`` also frees the ports)."""
         self.closed = True
         self.sendable = False
         self.handler = None
-        for transport in (self._transport, self._rtcp_transport):
-            if transport is not None:
-                transport.close()
-        self._transport = None
-        self._rtcp_transport = None
+        for sock in (self.sock, self._rtcp_sock):
+            if sock is None:
+                continue
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(sock.fileno())
+            sock.close()
         self.sock = None
+        self._rtcp_sock = None
