@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from salvesti.core.audio.wav import read_wav
+from salvesti.core.audio.wav import wav_layout
 
 #: format name → (container, codec, file extension)
 FORMATS = {"flac": ("flac", "flac", "flac"), "opus": ("ogg", "libopus", "opus")}
@@ -17,38 +17,44 @@ _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
 def convert_wav(src: str | Path, dst: str | Path, fmt: str) -> None:
-    """Encode the 16-bit WAV ``src`` as ``fmt`` (flac or opus) into ``dst``, channels kept."""
+    """Encode the 16-bit WAV ``src`` as ``fmt`` (flac or opus) into ``dst``, channels kept.
+
+    Streams the file in blocks, so an hour-long recording (115 MB of WAV) does not have to
+    fit in a Raspberry Pi's memory at once.
+    """
     import av
     from av.audio.frame import AudioFrame
 
     container_fmt, codec_name, _ext = FORMATS[fmt]
-    wav = read_wav(src)
-    if wav.bits != 16:
-        raise ValueError(f"{src}: only 16-bit WAV can be converted, not {wav.bits}-bit")
-    layout = "stereo" if wav.channels == 2 else "mono"
-    samples = np.frombuffer(wav.frames, dtype="<i2").reshape(-1, wav.channels)
-    rate = wav.sample_rate
-    if codec_name == "libopus" and rate not in _OPUS_RATES:
-        raise ValueError(f"opus cannot encode {rate} Hz audio")
-    with av.open(str(dst), "w", format=container_fmt) as out:
-        stream = out.add_stream(codec_name, rate=rate, layout=layout)
-        if codec_name == "libopus":
-            stream.bit_rate = 24000 * wav.channels
-        stream.format = "s16"
+    with open(src, "rb") as fh:
+        (_tag, channels, rate, bits), _size_at, data_at = wav_layout(fh.read(4096))
+        if bits != 16:
+            raise ValueError(f"{src}: only 16-bit WAV can be converted, not {bits}-bit")
+        if codec_name == "libopus" and rate not in _OPUS_RATES:
+            raise ValueError(f"opus cannot encode {rate} Hz audio")
+        fh.seek(data_at)
+        layout = "stereo" if channels == 2 else "mono"
         chunk = 4096 if codec_name == "flac" else rate // 50
-        pts = 0
-        for pos in range(0, len(samples), chunk):
-            block = samples[pos : pos + chunk]
-            if len(block) < chunk and codec_name == "libopus":
-                block = np.concatenate([block, np.zeros((chunk - len(block), wav.channels), np.int16)])
-            frame = AudioFrame.from_ndarray(
-                np.ascontiguousarray(block).reshape(1, -1), format="s16", layout=layout
-            )
-            frame.sample_rate = rate
-            frame.pts = pts
-            pts += len(block)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
+        block_bytes = chunk * channels * 2
+        with av.open(str(dst), "w", format=container_fmt) as out:
+            stream = out.add_stream(codec_name, rate=rate, layout=layout)
+            if codec_name == "libopus":
+                stream.bit_rate = 24000 * channels
+            stream.format = "s16"
+            pts = 0
+            while data := fh.read(block_bytes):
+                data = data[: len(data) - len(data) % (channels * 2)]
+                if not data:
+                    break
+                block = np.frombuffer(data, dtype="<i2")
+                if codec_name == "libopus" and len(data) < block_bytes:
+                    block = np.concatenate([block, np.zeros((block_bytes - len(data)) // 2, np.int16)])
+                frame = AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout=layout)
+                frame.sample_rate = rate
+                frame.pts = pts
+                pts += len(block) // channels
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode(None))
 
 
 def decode_to_mono(path: str | Path, sample_rate: int) -> bytes:

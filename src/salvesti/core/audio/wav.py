@@ -110,8 +110,8 @@ class WavError(ValueError):
     """Not a WAV file we can read or repair."""
 
 
-def _find_chunks(head: bytes) -> tuple[tuple[int, int, int, int], int, int]:
-    """Return ``((format, channels, rate, bits), data_size_field_offset, data_offset)``."""
+def wav_layout(head: bytes) -> tuple[tuple[int, int, int, int], int, int]:
+    """From a file's first bytes: ``((format, channels, rate, bits), data_size_offset, data_offset)``."""
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         raise WavError("not a RIFF/WAVE file")
     pos = 12
@@ -133,7 +133,7 @@ def _find_chunks(head: bytes) -> tuple[tuple[int, int, int, int], int, int]:
 def read_wav(path: str | Path) -> WavData:
     """Read a PCM WAV (trusting the file length over a stale data size, as players do)."""
     raw = Path(path).read_bytes()
-    (tag, channels, rate, bits), size_at, data_at = _find_chunks(raw[:4096])
+    (tag, channels, rate, bits), size_at, data_at = wav_layout(raw[:4096])
     if tag not in (_FMT_PCM, 0xFFFE):
         raise WavError(f"unsupported WAV format tag {tag:#x}")
     declared = struct.unpack_from("<I", raw, size_at)[0]
@@ -155,7 +155,7 @@ def repair_wav(path: str | Path, *, sample_rate: int = 8000, channels: int = 2) 
     with open(path, "r+b") as fh:
         head = fh.read(4096)
         try:
-            (_tag, ch, rate, bits), size_at, data_at = _find_chunks(head)
+            (_tag, ch, rate, bits), size_at, data_at = wav_layout(head)
         except WavError:
             if head[:4] == b"RIFF" or len(head) < HEADER_SIZE:
                 fh.seek(0)
