@@ -255,3 +255,22 @@ async def test_unencoded_plus_in_a_time_is_understood(env, http):
     async with http.get(f"/api/calls?since={since}", headers=env.bearer("admin")) as r:
         assert r.status == 200
         assert [c["id"] for c in (await r.json())["calls"]] == [env.calls["none"].id, call.id]
+
+
+async def test_flac_recordings_play_and_have_peaks(env, http):
+    """Sinks may store FLAC: served as audio/flac with Range, peaks decoded with PyAV."""
+    call = env.calls["a1_out"]
+    wav = Path(call.recording.path)
+    flac = wav.with_suffix(".flac")
+    proc = await asyncio.create_subprocess_exec("sox", str(wav), str(flac))
+    assert await asyncio.wait_for(proc.wait(), 30) == 0, "sox (apt sox) converts the test WAV"
+    call.recording.path, call.recording.format = str(flac), "flac"
+    await env.hub.store.save_call(call)
+    async with http.get(
+        f"/api/calls/{call.id}/audio", headers={**env.bearer("admin"), "Range": "bytes=0-3"}
+    ) as r:
+        assert r.status == 206 and r.headers["Content-Type"] == "audio/flac" and await r.read() == b"fLaC"
+    async with http.get(f"/api/calls/{call.id}/waveform?points=40", headers=env.bearer("admin")) as r:
+        body = await r.json()
+    assert body["duration_s"] == pytest.approx(4.0, abs=0.05)
+    assert max(body["channels"][0]) > 0.3 and max(body["channels"][1][:9]) == 0.0
