@@ -53,14 +53,14 @@ def sims():
 def test_init_commands_answered_with_exact_framing(sims, tmp_path, name):
     sim, at = sims(name, tmp_path / "ttyMODEM")
     at.port.write(b"AT\r")
-    time.sleep(0.1)
-    assert at.port.read(100) == b"AT\r\r\nOK\r\n"  # echo on at power-up, then CR LF framing
+    assert read_exactly(at.port, 10) == b"AT\r\r\nOK\r\n"  # echo on at power-up, then CR LF framing
     for c in load_profile(name).init:
         result = at.cmd(c.cmd)
         assert isinstance(result, CommandDone) and result.ok, (c.cmd, result)
     at.port.write(b"AT\r")
-    time.sleep(0.1)
-    assert at.port.read(100) == b"\r\nOK\r\n"  # ATE0 took effect
+    assert read_exactly(at.port, 6) == b"\r\nOK\r\n"  # ATE0 took effect
+    time.sleep(0.05)
+    assert at.port.read(100) == b""  # and nothing more
     assert at.cmd("AT+NONSENSE") == CommandDone("AT+NONSENSE", False, (), "ERROR")
     assert "> ATE0" in sim.format_log()
 
@@ -82,16 +82,16 @@ def test_simcom_incoming_call_audio_both_ways(sims, tmp_path):
     assert Urc("VOICE CALL", ("BEGIN",)) in at.events
     audio = serial.Serial(sim.audio_path, 115200, timeout=0.05)
     try:
+        t0 = time.monotonic()  # audio cannot start before the command is sent
         assert at.cmd("AT+CPCMREG=1").ok
         notice = tone(0.5, 1000.0)
         audio.write(notice)
         got = bytearray()
-        t0 = time.monotonic()
-        while len(got) < len(far) and time.monotonic() - t0 < 3:
+        while len(got) < len(far) and time.monotonic() - t0 < 5:
             got += audio.read(4096)
         elapsed = time.monotonic() - t0
         assert bytes(got[: len(far)]) == far
-        assert elapsed >= 0.3, "audio must come at the real byte rate (16000 B/s), not at once"
+        assert elapsed >= 0.55, "audio must come at the real byte rate (16000 B/s), not at once"
         assert sim.wait_for(lambda s: len(s.received_audio()) >= len(notice))
         assert sim.received_audio()[: len(notice)] == notice
     finally:
@@ -193,8 +193,7 @@ def test_unplug_and_replug_same_path(sims, tmp_path):
     try:
         assert at2.cmd("AT").ok
         at2.port.write(b"AT\r")  # power-on state: echo is back on
-        time.sleep(0.1)
-        assert at2.port.read(100).startswith(b"AT\r")
+        assert read_exactly(at2.port, 3) == b"AT\r"
     finally:
         at2.close()
 
@@ -212,6 +211,15 @@ def test_garbage_mode_never_breaks_the_client(sims, tmp_path):
     assert any(isinstance(e, ProtocolError) for e in at.events)
     sim.set_garbage(False)
     assert at.cmd("AT").ok
+
+
+def read_exactly(port: serial.Serial, n: int, seconds: float = 3.0) -> bytes:
+    """Read ``n`` bytes or whatever came within ``seconds`` (loaded CI machines are slow)."""
+    got = b""
+    deadline = time.monotonic() + seconds
+    while len(got) < n and time.monotonic() < deadline:
+        got += port.read(n - len(got))
+    return got
 
 
 def _u8(pcm: bytes) -> bytes:
