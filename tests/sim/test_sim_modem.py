@@ -53,7 +53,7 @@ def sims():
 def test_init_commands_answered_with_exact_framing(sims, tmp_path, name):
     sim, at = sims(name, tmp_path / "ttyMODEM")
     at.port.write(b"AT\r")
-    assert read_exactly(at.port, 10) == b"AT\r\r\nOK\r\n"  # echo on at power-up, then CR LF framing
+    assert read_exactly(at.port, 9) == b"AT\r\r\nOK\r\n"  # echo on at power-up, then CR LF framing
     for c in load_profile(name).init:
         result = at.cmd(c.cmd)
         assert isinstance(result, CommandDone) and result.ok, (c.cmd, result)
