@@ -214,3 +214,20 @@ async def test_reordered_chunks_keep_the_jitter_correction_of_their_stream(setup
     _, info = await record(hub, sink, order, seconds=0.4, channel=1, offset=0.0013)
     _, right = channels(info.path)
     assert [int(right[i * FRAME]) for i in range(15)] == [100 + i if i != 6 else 0 for i in range(15)]
+
+
+async def test_recordings_folder_removed_mid_call_is_noticed_at_the_next_flush(setup, tmp_path):
+    import shutil
+
+    hub, sink = setup
+    call = make_call()
+    rec = CallRecording(hub, call, sink)
+    t0 = hub.t
+    rec.start(t0)
+    rec.put(0, frame(0), t0)
+    shutil.rmtree(tmp_path / "rec")  # someone deletes the recordings folder during the call
+    hub.t = t0 + 1.5
+    rec._tick()
+    assert len(hub.failures) == 1 and "removed while being written" in str(hub.failures[0])
+    info = await rec.close()
+    assert info.status == "failed"

@@ -10,6 +10,7 @@ descriptor (no Python buffering) so that "written" means "in the kernel's page c
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 from pathlib import Path
@@ -75,11 +76,23 @@ class WavWriter:
         self.data_bytes += len(frames)
 
     def flush(self) -> None:
-        """Make the header describe every frame written so far (no fsync: that is for close)."""
+        """Make the header describe every frame written so far (no fsync: that is for close).
+
+        Raises ``FileNotFoundError`` when the file was deleted under us (folder removed,
+        disk unmounted): writes to an unlinked file succeed silently, so this is the only
+        way to notice before the call ends.
+        """
         if self._fd is None:
             return
-        os.pwrite(self._fd, struct.pack("<I", min(36 + self.data_bytes, 0xFFFFFFFF)), 4)
-        os.pwrite(self._fd, struct.pack("<I", min(self.data_bytes, 0xFFFFFFFF)), 40)
+        if os.fstat(self._fd).st_nlink == 0:
+            raise FileNotFoundError(
+                errno.ENOENT, "recording file was removed while being written", str(self.path)
+            )
+        self._fix_header()
+
+    def _fix_header(self) -> None:
+        os.pwrite(self._fd, struct.pack("<I", min(36 + self.data_bytes, 0xFFFFFFFF)), 4)  # type: ignore[arg-type]
+        os.pwrite(self._fd, struct.pack("<I", min(self.data_bytes, 0xFFFFFFFF)), 40)  # type: ignore[arg-type]
 
     def close(self, *, fsync: bool = True) -> None:
         """Fix the header, optionally fsync, close.  Safe to call twice."""
@@ -87,7 +100,7 @@ class WavWriter:
             return
         fd = self._fd
         try:
-            self.flush()
+            self._fix_header()
             if fsync:
                 os.fsync(fd)
         finally:
