@@ -113,6 +113,11 @@ class MediaRelay:
             del self._legs[leg.local_port]
 
 
+def _wake_up(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
 def _bind(family: int, host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
@@ -138,7 +143,8 @@ class CallMedia:
         self.recording = recording
         self.bridged = False
         self._playing = False
-        self._stop_play: asyncio.Event | None = None
+        self._stopped = False
+        self._wake: asyncio.Future[None] | None = None
         self._rec_rate = recording.sample_rate if recording is not None else 0
         outside.handler = self._from_outside
 
@@ -164,7 +170,7 @@ class CallMedia:
         rec = self.recording
         rec_audio = resample(pcm, sample_rate, self._rec_rate) if rec is not None else b""
         rec_frame = self._rec_rate * PTIME_MS // 1000 * 2
-        stop = self._stop_play = asyncio.Event()
+        self._stopped = False
         self._playing = True
         n_frames = (len(audio) + per_frame - 1) // per_frame
         start = time.monotonic()
@@ -173,11 +179,8 @@ class CallMedia:
                 due = start + i * PTIME_MS / 1000
                 delay = due - time.monotonic()
                 if delay > 0:
-                    try:
-                        await asyncio.wait_for(stop.wait(), delay)
-                    except TimeoutError:
-                        pass
-                if stop.is_set() or leg.closed:
+                    await self._sleep(delay)
+                if self._stopped or leg.closed:
                     return False
                 if i == n_frames:  # the last frame has been heard to its end
                     break
@@ -192,12 +195,23 @@ class CallMedia:
             return True
         finally:
             self._playing = False
-            self._stop_play = None
+
+    async def _sleep(self, delay: float) -> None:
+        """Sleep that :meth:`stop_playback` can cut short: one future and one timer, no task."""
+        loop = asyncio.get_running_loop()
+        wake = self._wake = loop.create_future()
+        timer = loop.call_later(delay, _wake_up, wake)
+        try:
+            await wake
+        finally:
+            timer.cancel()
+            self._wake = None
 
     def stop_playback(self) -> None:
-        """End a running :meth:`play` at the next frame (it then returns False)."""
-        if self._stop_play is not None:
-            self._stop_play.set()
+        """End a running :meth:`play` at once (it then returns False)."""
+        self._stopped = True
+        if self._wake is not None:
+            _wake_up(self._wake)
 
     @property
     def playing(self) -> bool:
