@@ -54,6 +54,15 @@ class Ports:
                 return self.next
         raise RuntimeError("no free port")
 
+    def pair(self) -> int:
+        """A port whose next port is free too (baresip also binds SIP/TLS on port+1)."""
+        for _ in range(2000):
+            port = self.port()
+            if self._free(port + 1):
+                self.next = port + 1
+                return port
+        raise RuntimeError("no free port pair")
+
     def block(self, n: int) -> tuple[int, int]:
         """``n`` ports from an even port whose first pair is free.  Other suites may hold
         thousands of scattered ports, so later ports may be taken: the relay, sipp and
@@ -222,7 +231,7 @@ class Lab:
         speech = speech or write_wav(
             self.tmp / f"speech-{user}.wav", tone(20.0, 600.0 if user == "101" else 900.0, rate, 6000), rate
         )
-        sip, rtp = PORTS.port(), PORTS.block(10)
+        sip, rtp = PORTS.pair(), PORTS.block(10)
         module = {"PCMU": "g711", "PCMA": "g711", "G722": "g722", "opus": "opus"}[codec]
         (folder / "config").write_text(
             f"poll_method epoll\nsip_listen 127.0.0.1:{sip}\nsip_transports udp\n"

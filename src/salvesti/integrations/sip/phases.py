@@ -274,26 +274,37 @@ class CallPhases:
 
     # -- the end -------------------------------------------------------------------------------
     async def finish(self, call: B2BCall, over: CallOver) -> None:
+        """Tear down every leg still up, release the media and hand the call to the hub.
+
+        Each step is guarded: whatever fails here, the recording is still finalised and the
+        call still saved, because a lost call record is worse than a noisy log line.
+        """
         rec = call.record
+        call.finished = True
         for leg in call.legs:
             if leg.state == "ended":
                 continue
-            if leg.uas and leg.state in ("new", "early"):
-                self.sig.respond(leg, over.status)
-            else:
-                self.sig.bye(leg)
-        call.finished = True
+            try:
+                if leg.uas and leg.state in ("new", "early"):
+                    self.sig.respond(leg, over.status)
+                else:
+                    self.sig.bye(leg)
+            except Exception:
+                _LOGGER.exception("%s: call %s: could not end %r", self.label, rec.id, leg)
         rec.ended_at = self.hub.now()
         if over.disposition is not None:
             rec.disposition = over.disposition
         elif rec.answered_at is not None:
             rec.disposition = Disposition.ANSWERED
         rec.meta.setdefault("sip", {}).update({"hangup_cause": over.cause, "hangup_side": over.side})
-        if call.media is not None:
-            call.media.stop_playback()
-            await call.media.close()
-        for media in call.allocated:
-            self.src.relay.release(media)
+        try:
+            if call.media is not None:
+                call.media.stop_playback()
+                await call.media.close()
+            for media in call.allocated:
+                self.src.relay.release(media)
+        except Exception:
+            _LOGGER.exception("%s: call %s: could not release its media", self.label, rec.id)
         self.src.b2bua.forget(call)
         _LOGGER.info(
             "%s: call %s ended (%s, %s by %s)", self.label, rec.id, rec.disposition, over.cause, over.side
