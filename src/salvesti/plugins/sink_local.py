@@ -134,8 +134,9 @@ class LocalSink:
 
     def _repair(self, call: Call) -> RecordingInfo | None:
         rate = call.recording.sample_rate if call.recording is not None else 8000
-        wav = next((p for p in (*_recorded_path(call), self.wav_path(call)) if p.suffix == ".wav"), None)
-        if wav is not None and wav.exists():
+        candidates = (*_recorded_path(call), self.wav_path(call))
+        wav = next((p for p in candidates if p.suffix == ".wav" and p.exists()), None)
+        if wav is not None:
             duration = repair_wav(wav, sample_rate=rate, channels=2)
             if self.format != "wav" and duration == 0:
                 wav.unlink()
