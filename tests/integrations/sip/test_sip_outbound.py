@@ -195,7 +195,6 @@ async def test_blind_transfer_to_another_extension(lab: Lab) -> None:
         {
             "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
             "lines": [LINE],
-            "digest_algorithms": ["MD5"],
         }
     )
     target = lab.baresip("102")

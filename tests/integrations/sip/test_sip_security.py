@@ -283,3 +283,27 @@ async def test_no_common_codec_is_488_and_unknown_dialog_is_481(lab: Lab) -> Non
         phone.close()
     await lab.wait_for(lambda: lab.ended, 5, "call_ended")
     assert lab.ended[0]["disposition"] == "failed"
+
+
+async def test_sha256_and_md5_challenges_but_md5_only_for_libre_phones(lab: Lab) -> None:
+    await lab.start_hub({})
+    phone = await MiniPhone().open()
+    try:
+        phone.send(phone.register(lab.sip_port, "101", 1), lab.sip_port)
+        answer = await phone.recv()
+        assert isinstance(answer, SipResponse)
+        algorithms = [
+            h.split("algorithm=")[1].split(",")[0] for h in answer.headers.get_all("WWW-Authenticate")
+        ]
+        assert algorithms == ["MD5", "SHA-256"], "MD5 first: many phones read only the first"
+        request = phone.register(lab.sip_port, "101", 2).replace(
+            b"Max-Forwards", b"User-Agent: baresip v1.0.0 (x86_64/linux)\r\nMax-Forwards"
+        )
+        phone.send(request, lab.sip_port)
+        answer = await phone.recv()
+        assert isinstance(answer, SipResponse)
+        assert [
+            h.split("algorithm=")[1].split(",")[0] for h in answer.headers.get_all("WWW-Authenticate")
+        ] == ["MD5"]
+    finally:
+        phone.close()

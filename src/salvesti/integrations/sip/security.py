@@ -101,8 +101,22 @@ class Authenticator:
                 return AuthOutcome(None, drop=True)
         status = 407 if proxy else 401
         name = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
-        challenge = [(name, c) for c in self.digest.challenge_headers(wall, stale=stale)]
-        return AuthOutcome(None, status=status, headers=challenge)
+        challenges = self.digest.challenge_headers(wall, stale=stale)
+        if md5_only(request.headers.get("User-Agent")):
+            challenges = [c for c in challenges if "algorithm=MD5," in c] or challenges
+        return AuthOutcome(None, status=status, headers=[(name, c) for c in challenges])
+
+
+#: User agents that give up when any challenge names an algorithm they lack, instead of
+#: answering the one they know (RFC 7616 §3.7 asks clients to pick): libre-based phones
+#: (baresip 1.x) fail with "Function not implemented" on a SHA-256 challenge.  They get
+#: only the MD5 challenge; everyone else gets every configured algorithm.
+MD5_ONLY_AGENTS = ("baresip", "libre")
+
+
+def md5_only(user_agent: str | None) -> bool:
+    agent = (user_agent or "").lower()
+    return any(name in agent for name in MD5_ONLY_AGENTS)
 
 
 @dataclass
