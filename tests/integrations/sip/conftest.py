@@ -63,17 +63,19 @@ class Ports:
                 return port
         raise RuntimeError("no free port pair")
 
-    def block(self, n: int) -> tuple[int, int]:
+    def block(self, n: int, *, strict: bool = False) -> tuple[int, int]:
         """``n`` ports from an even port whose first pair is free.  Other suites may hold
         thousands of scattered ports, so later ports may be taken: the relay, sipp and
-        baresip all skip busy ports inside their range."""
+        baresip all skip busy ports inside their range; ``strict`` checks every port (sipp binds
+        its media port and the video port two above it and gives up if either is taken)."""
         for _ in range(2000):
             start = self.next + 1 + (self.next + 1) % 2
             self.next = start + n
             if self.next > 47999:
                 self.next = 41000
                 continue
-            if self._free(start) and self._free(start + 1):
+            wanted = range(start, start + n) if strict else (start, start + 1)
+            if all(self._free(p) for p in wanted):
                 return start, start + n - 1
         raise RuntimeError("no free port block")
 
@@ -185,7 +187,7 @@ class Lab:
 
     def sipp(self, name: str, scenario: str, *args: str, timeout_s: float = 30, **params: Any) -> Proc:
         port = params.pop("port", None) or PORTS.port()
-        media = PORTS.block(4)[0]
+        media = PORTS.block(4, strict=True)[0]
         path = sipp_scenario(self.tmp, scenario, **params)
         argv = [
             "sipp",
