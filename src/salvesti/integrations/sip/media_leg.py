@@ -21,6 +21,8 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from fcntl import ioctl
+from termios import FIONREAD
 from typing import TYPE_CHECKING, Any, Protocol
 
 from salvesti.core.audio.codecs import AudioCodec, get_codec
@@ -76,6 +78,7 @@ class LegStats:
 
 #: Datagrams read per wake-up of one socket before giving other sockets their turn.
 _BURST = 16
+_NOTHING = bytearray(4)
 
 
 class MediaLeg:
@@ -107,6 +110,7 @@ class MediaLeg:
         self.sock: socket.socket | None = None
         self._rtcp_sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending = bytearray(4)  # FIONREAD result buffer
         # receive-side timestamp anchor
         self._rx_ssrc = -1
         self._rx_ts0 = 0
@@ -204,7 +208,16 @@ class MediaLeg:
         self._update_sendable()
 
     def _readable(self) -> None:
-        recv = self.sock.recvfrom  # type: ignore[union-attr]
+        """Read what is queued: after each datagram, FIONREAD tells whether another waits.
+
+        Asking the kernel (~0.8 us) is cheaper than the failing ``recvfrom`` and its
+        exception (~2 us) that would otherwise end every wake-up at normal load, and under
+        overload a burst is drained in one wake-up instead of one per loop iteration.
+        """
+        sock = self.sock
+        recv = sock.recvfrom  # type: ignore[union-attr]
+        fd = sock.fileno()  # type: ignore[union-attr]
+        pending = self._pending
         for _ in range(_BURST):
             try:
                 data, addr = recv(2048)
@@ -215,6 +228,9 @@ class MediaLeg:
                 return
             self.datagram_received(data, addr)
             if self.sock is None:  # closed by a handler
+                return
+            ioctl(fd, FIONREAD, pending)
+            if pending == _NOTHING:
                 return
 
     def _rtcp_readable(self) -> None:
