@@ -202,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             and summary.get("recordings_length_off", 0) == 0
         )
         summary["clean"] = clean
+        # Lossless is not enough for a phone call: callers give up on a slow answer, and the
+        # callee hears dead air between the notice and the agent.
+        setup, gap = summary.get("setup_s") or {}, summary.get("notice_end_to_agent_audio_at_carrier_s") or {}
+        summary["responsive"] = bool(clean and setup.get("p95", 99) <= 1.0 and gap.get("p95", 99) <= 0.5)
         width = max(len(k) for k in summary)
         for key, value in summary.items():
             print(f"{key:<{width}}  {json.dumps(value, ensure_ascii=False)}")

@@ -12,6 +12,7 @@ notice's packets (no magic) and duplicates cannot hide a lost packet.
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,9 @@ class Stream(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # ride out scheduling stalls of the generator without drops
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self._ssrc = (self.stream_id * 2654435761) & 0xFFFFFFFF
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
