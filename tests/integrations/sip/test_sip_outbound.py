@@ -23,6 +23,7 @@ async def test_outbound_call_recorded_with_notice(lab: Lab) -> None:
         }
     )
     await lab.wait_for(lambda: lab.source.trunk.status == "registered", 10, "trunk registration")
+    assert {"id": "telia", "trunk": "registered"}.items() <= lab.status[-1].items(), lab.status
     phone = lab.sipp(
         "phone",
         "phone_call.xml",
