@@ -98,7 +98,7 @@ class MediaRelay:
                 if err.errno in (errno.EADDRINUSE, errno.EACCES):
                     continue
                 raise
-            leg.attach(loop, rtp_sock, rtcp_sock)
+            await leg.attach(loop, rtp_sock, rtcp_sock)
             self._legs[port] = leg
             return leg
         raise MediaPortsExhausted(
@@ -107,7 +107,11 @@ class MediaRelay:
         )
 
     def release(self, leg: MediaLeg) -> None:
-        """Close the leg's sockets and return its ports to the pool at once (idempotent)."""
+        """Close the leg's sockets and return its ports to the pool (idempotent).
+
+        On the standard loop the ports are free at once; uvloop closes the RTP socket on
+        its next iteration.
+        """
         leg.close()
         if self._legs.get(leg.local_port) is leg:
             del self._legs[leg.local_port]
