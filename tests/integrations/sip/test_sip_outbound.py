@@ -271,3 +271,51 @@ async def test_outbound_over_a_tcp_trunk(lab: Lab) -> None:
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
     assert lab.ended[0]["disposition"] == "answered"
     assert "Via: SIP/2.0/TCP" in lab.messages("carrier")
+
+
+async def test_carrier_early_media_reaches_the_phone_one_way(lab: Lab) -> None:
+    carrier = await start_carrier(lab, final="early", ring_ms=0)
+    await lab.start_hub(
+        {
+            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
+            "lines": [LINE],
+        }
+    )
+    phone = lab.sipp(
+        "phone",
+        "phone_call.xml",
+        f"127.0.0.1:{lab.sip_port}",
+        "-s",
+        "5551234",
+        "-au",
+        "101",
+        "-ap",
+        EXT["101"],
+        "-m",
+        "1",
+        EXT="101",
+        TALK_MS=1500,
+    )
+    await phone.start()
+    early = {"to_phone": 0, "to_carrier": 0}
+
+    def sample() -> bool:
+        for call in lab.source.b2bua.calls:
+            if call.record.answered_at is None:
+                legs = {leg.role: leg for leg in call.legs if leg.media is not None}
+                if "inside" in legs and "outside" in legs:
+                    early["to_phone"] = legs["inside"].media.stats.packets_out
+                    early["to_carrier"] = legs["outside"].media.stats.packets_out
+        return False
+
+    for _ in range(60):
+        sample()
+        if phone.proc is not None and phone.proc.returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert await phone.wait(25) == 0, lab.logs()
+    assert "183 Session Progress" in lab.messages("phone")
+    assert early["to_phone"] > 20, early
+    assert early["to_carrier"] == 0, "nothing from the phone goes out before the answer and the notice"
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    assert lab.ended[0]["disposition"] == "answered" and lab.ended[0]["notice"]["complete"]

@@ -19,6 +19,7 @@ from salvesti.core.protocols.sip.events import RequestReceived
 from salvesti.core.protocols.sip.message import new_tag
 from salvesti.integrations.sip import routing
 from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
+from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
 from salvesti.integrations.sip.phases import CallOver, CallPhases
 
@@ -121,7 +122,10 @@ class Flows(MidCall, CallPhases):
             on_event=on_event,
         )
         rec.meta["sip"] = {"inside_call_id": phone.call_id, "outside_call_id": out.call_id}
-        await self._dial(call, phone, out, on_event)
+        early = await self._dial(call, phone, out, on_event, phone_answer)
+        if early is not None:  # the far end's early media ends: the notice comes first
+            early.unbridge()
+            early.set_hold(out.media, False)  # type: ignore[arg-type]
         rec.answered_at = self.hub.now()
         self.start_recording(call, out)
         self.sig.respond(phone, 200, sdp=phone_answer)
@@ -133,8 +137,17 @@ class Flows(MidCall, CallPhases):
         call.media.bridge()
         await self.talk(call)
 
-    async def _dial(self, call: B2BCall, phone: Leg, out: Leg, on_event: Any) -> None:
-        """Wait for the far end's answer, relaying ringing and failures to the phone."""
+    async def _dial(
+        self, call: B2BCall, phone: Leg, out: Leg, on_event: Any, phone_answer: bytes
+    ) -> CallMedia | None:
+        """Wait for the far end's answer, relaying ringing and failures to the phone.
+
+        A 183 with SDP (the carrier's ringback or an announcement such as "the number is
+        not in use") is passed to the phone one way: the phone gets a 183 with our SDP and
+        hears the far end, but nothing from the phone is sent out before the answer and
+        the notice.  Returns that early-media relay, if any, for the caller to stop.
+        """
+        early: CallMedia | None = None
         while True:
             ev = await call.next(10.0 if call.cancelled else None)
             if ev is None:
@@ -154,6 +167,11 @@ class Flows(MidCall, CallPhases):
             resp = ev.data
             status = resp.status
             if status < 200:
+                if status == 183 and resp.body and early is None and not call.cancelled:
+                    early = self._early_media(out, phone, resp.body)
+                    if early is not None:
+                        self.sig.respond(phone, 183, sdp=phone_answer)
+                        continue
                 if status in (180, 183) and phone.state == "new" and not call.cancelled:
                     self.sig.respond(phone, 180)
                 continue
@@ -183,7 +201,21 @@ class Flows(MidCall, CallPhases):
                 out.take_answer(resp.body)
             except NoCommonCodec:
                 raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
-            return
+            return early
+
+    @staticmethod
+    def _early_media(out: Leg, phone: Leg, body: bytes) -> CallMedia | None:
+        """Relay the far end's early media to the phone only (the outside leg is held)."""
+        try:
+            out.take_answer(body)
+        except NoCommonCodec:
+            return None
+        assert out.media is not None and phone.media is not None
+        early = CallMedia(out.media, None)
+        early.attach_inside(phone.media)
+        early.set_hold(out.media, True)
+        early.bridge()
+        return early
 
     # -- inbound -------------------------------------------------------------------------------
     async def _inbound(self, call: B2BCall, caller: Leg) -> None:
