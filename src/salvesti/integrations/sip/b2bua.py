@@ -13,7 +13,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from salvesti.core.protocols.sip.errors import SipParseError
 from salvesti.core.protocols.sip.events import (
     AckTimeout,
     CancelReceived,
@@ -21,7 +20,7 @@ from salvesti.core.protocols.sip.events import (
     ResponseReceived,
     TransactionTimeout,
 )
-from salvesti.core.protocols.sip.message import SipRequest, new_tag
+from salvesti.core.protocols.sip.message import new_tag
 from salvesti.core.protocols.sip.transaction import ClientTransaction
 from salvesti.integrations.sip import routing
 from salvesti.integrations.sip.call import B2BCall, Leg
@@ -171,10 +170,3 @@ class B2BUA:
                 self.sig.answer_request(ev.txn, req, 200)
         else:
             self.sig.answer_request(ev.txn, req, 405, headers=[("Allow", ALLOW)])
-
-
-def request_summary(req: SipRequest) -> str:
-    try:
-        return f"{req.method} {req.uri} from {req.from_addr.uri}"
-    except SipParseError:
-        return f"{req.method} {req.uri}"

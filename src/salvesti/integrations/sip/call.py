@@ -78,10 +78,6 @@ class Leg:
     auth_tries: int = 0
     held: bool = False
 
-    @property
-    def live(self) -> bool:
-        return self.state not in ("ended",)
-
     def __repr__(self) -> str:
         return f"<Leg {self.role} {'uas' if self.uas else 'uac'} {self.addr} {self.state} {self.extension}>"
 

@@ -86,6 +86,8 @@ class Authenticator:
         """``now`` is monotonic (lockouts), ``wall`` is Unix time (nonce age)."""
         if self.guard.is_locked(ip, now):
             return AuthOutcome(None, drop=True)
+        if len(self.guard._failures) > 1000:  # a scan from many addresses: forget the old ones
+            self.guard.prune(now)
         proxy = request.method != "REGISTER"
         header = "Proxy-Authorization" if proxy else "Authorization"
         values = request.headers.get_all(header)
