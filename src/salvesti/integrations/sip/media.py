@@ -8,8 +8,9 @@ events through) and feeds the recording: channel 0 what the outside party said, 
 what it heard.
 
 Everything per packet is a synchronous call chain from ``datagram_received``: no task per
-packet, no queue.  Decoding G.711 is two ``bytes.translate`` calls; the recording only
-appends the chunk and renders once a second.
+packet, no queue.  Decoding G.711 is two ``bytes.translate`` calls; the recording copies
+the chunk into its place with one slice assignment and writes once a second.  Measured
+with ``bench/rtp_path.py`` against a bare asyncio UDP relay.
 """
 
 from __future__ import annotations
