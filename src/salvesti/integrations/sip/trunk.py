@@ -69,7 +69,7 @@ class TrunkClient:
         self.reason: str | None = None
         self.addresses: list[Addr] = []
         self.registrations = 0
-        self._call_id = new_call_id(self.contact_host())
+        self._call_id = new_call_id("salvesti")  # no DNS lookup while the hub is being built
         self._from_tag = new_tag()
         self._cseq = 0
         self._task: asyncio.Task[None] | None = None
