@@ -13,7 +13,17 @@ import os
 import socket
 import threading
 
-_LOW, _HIGH = 20000, 60000
+
+def _ephemeral_low() -> int:
+    try:
+        return int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+#: Below the kernel's ephemeral range: a port handed out here and bound a moment later must
+#: not be taken meanwhile by some process's connect() or bind(port 0).
+_LOW, _HIGH = 20000, max(25000, min(60000, _ephemeral_low()))
 
 
 def _free(port: int, *, tcp: bool = True) -> bool:
@@ -32,7 +42,7 @@ class PortAllocator:
 
     def __init__(self, base: int | None = None) -> None:
         span = _HIGH - _LOW
-        self._next = base if base is not None else _LOW + (os.getpid() * 97) % (span - 5000)
+        self._next = base if base is not None else _LOW + (os.getpid() * 97) % (span - 3000)
         self._lock = threading.Lock()
 
     def _advance(self, count: int) -> int:

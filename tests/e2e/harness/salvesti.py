@@ -40,7 +40,7 @@ def salvesti_argv() -> list[str]:
     return [str(python), "-c", "import sys; from salvesti.cli import main; sys.exit(main())"]
 
 
-def _env() -> dict[str, str]:
+def salvesti_env() -> dict[str, str]:
     src = str(REPO / "src")
     return {"PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1"}
 
@@ -151,7 +151,7 @@ class Salvesti:
             log_dir=self.dir,
             timeout_s=self.timeout_s,
             cwd=self.dir,
-            env=_env(),
+            env=salvesti_env(),
         ).start()
         if wait:
             self.wait_ready(ready_timeout)
@@ -195,7 +195,9 @@ class Salvesti:
     def cli(
         self, *args: str, timeout: float = 30, input_: bytes | None = None
     ) -> subprocess.CompletedProcess[bytes]:
-        return run([*salvesti_argv(), *args], timeout=timeout, cwd=self.dir, input_=input_, env=_env())
+        return run(
+            [*salvesti_argv(), *args], timeout=timeout, cwd=self.dir, input_=input_, env=salvesti_env()
+        )
 
     def calls(self, *filters: str) -> list[Call]:
         """``salvesti calls list -c cfg --json``: stdout must be exactly a JSON array."""
@@ -227,7 +229,7 @@ def calls_json(config: Path, *filters: str) -> list[Call]:
         [*salvesti_argv(), "calls", "list", "-c", str(config), "--json", *filters],
         timeout=30,
         cwd=Path(config).parent,
-        env=_env(),
+        env=salvesti_env(),
     )
     assert res.returncode == 0, res.stderr.decode(errors="replace")[-2000:]
     return json.loads(res.stdout)
