@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,18 @@ def machine() -> dict[str, Any]:
         for ln in Path("/proc/meminfo").read_text().splitlines()
         if ln.startswith("MemTotal:")
     )
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(Path(__file__).parent), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
     return {
+        "salvesti_commit": commit or None,
         "nproc": os.cpu_count(),
         "cpu": model,
         "ram_gb": round(mem_kb / 1024 / 1024, 1),
