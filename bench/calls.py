@@ -41,7 +41,8 @@ from harness.audio import make_audio_set  # noqa: E402
 from harness.ports import PORTS  # noqa: E402
 from harness.salvesti import Salvesti, calls_json  # noqa: E402
 from rtpgen import Stream, Ticker  # noqa: E402
-from sipua import Carrier, Msg, Phone  # noqa: E402
+from sipmsg import Msg  # noqa: E402
+from sipua import Carrier, Phone  # noqa: E402
 
 
 def g711_filler(path: Path) -> bytes:
