@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from salvesti.core.call import Call, RecordingInfo
 
@@ -112,3 +112,68 @@ class RetentionRule(Component, Protocol):
     days: int
 
     def matches(self, call: Call) -> bool: ...
+
+
+# -- capabilities that sources offer each other ----------------------------------------------
+# A source that needs another source's help (the serial line ringing SIP phones) finds it by
+# capability in ``hub.sources`` with ``isinstance(component, ExtensionRinger)``, never by
+# importing the other integration: dependencies point inward, to these Protocols.
+
+
+@runtime_checkable
+class InsideConnection(Protocol):
+    """An answered extension bridged to a call that another source owns.
+
+    Audio is mono s16le at the ``sample_rate`` given to ``ring_extensions``: ``send`` takes
+    what the outside party says (any length; it is framed and paced by the arrival of the
+    audio), and the ``on_audio`` callback given to ``ring_extensions`` gets what the
+    extension says.  ``ended`` is set when the extension hangs up (or its source stops);
+    ``hangup`` ends the extension's side (idempotent).
+    """
+
+    extension: str
+    ended: Any  # asyncio.Event
+
+    def send(self, pcm: bytes) -> None: ...
+
+    async def hangup(self) -> None: ...
+
+
+@runtime_checkable
+class ExtensionRinger(Protocol):
+    """A source whose registered phones can be rung for a call of another source."""
+
+    id: str
+
+    def has_extensions(self, users: list[str]) -> bool:
+        """True when any of ``users`` is an extension configured on this source."""
+        ...
+
+    async def ring_extensions(
+        self,
+        call: Call,
+        users: list[str],
+        *,
+        on_audio: Any,  # Callable[[bytes], None]: the extension's audio
+        ring_seconds: float,
+        sample_rate: int = 8000,
+    ) -> InsideConnection | str:
+        """Ring every registration of ``users`` in parallel; the first to answer is bridged.
+
+        Returns the connection, or why there is none: ``"no_answer"``, ``"busy"``,
+        ``"not_registered"``, ``"failed"``.  The others that rang are cancelled.  The
+        ``call`` belongs to the caller (its source saves it); this only adds the extension.
+        """
+        ...
+
+
+@runtime_checkable
+class Dialer(Protocol):
+    """A source that can place an outbound call on request (``salvesti dial``, the API)."""
+
+    id: str
+
+    async def dial(self, number: str, *, extension: str | None = None) -> Call:
+        """Start an outbound call to ``number``; returns the call once it has started
+        (the call continues in the background: watch the bus for its end)."""
+        ...

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from salvesti.core.protocols.at.pcm import bytes_per_sample, from_linear16, to_linear16
@@ -36,8 +37,13 @@ _RESYNC_S = 0.2
 class _Receiver:
     """Turns a byte stream of device samples into recording chunks on the clock."""
 
-    def __init__(self, recording: CallRecording | None, encoding: str, rate: int) -> None:
+    def __init__(
+        self, recording: CallRecording | None, encoding: str, rate: int, channel: int = OUTSIDE
+    ) -> None:
         self.recording = recording
+        self.channel = channel
+        #: While bridged to an extension: gets every chunk (s16le) as it arrives.
+        self.tap: Callable[[bytes], None] | None = None
         self.encoding = encoding
         self.rate = rate
         self.width = bytes_per_sample(encoding)
@@ -59,8 +65,10 @@ class _Receiver:
         if self._next is None or abs(arrived_start - self._next) > _RESYNC_S:
             self._next = arrived_start
         if self.recording is not None:
-            self.recording.put(OUTSIDE, pcm, self._next)
+            self.recording.put(self.channel, pcm, self._next)
         self._next += n / self.rate
+        if self.tap is not None:
+            self.tap(pcm)
 
 
 class _Media:
@@ -71,6 +79,21 @@ class _Media:
         self.rate = audio.sample_rate
         self.encoding = audio.encoding
         self.receiver = _Receiver(recording, self.encoding, self.rate)
+        #: What the outside party hears from a bridged extension, placed on the clock.
+        self.heard = _Receiver(recording, "s16le", self.rate, channel=HEARD)
+
+    @property
+    def full_duplex(self) -> bool:
+        """Whether audio can flow both ways at once (needed to bridge an extension)."""
+        return True
+
+    def _write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def send_pcm(self, pcm: bytes) -> None:
+        """Bridged extension audio (s16le) to the line, and to the recording's right channel."""
+        self._write(from_linear16(pcm, self.encoding))
+        self.heard.feed(pcm)
 
     async def _paced(self, pcm: bytes, send, hangup: asyncio.Event) -> bool:
         """Send ``pcm`` in 20 ms frames timed from the start; False if the call ended."""
@@ -118,6 +141,9 @@ class PortMedia(_Media):
             else:
                 _LOGGER.warning("%s: %s failed: audio may not flow", self.source.label, cmd.cmd)
 
+    def _write(self, data: bytes) -> None:
+        self.link.write(data)
+
     async def play(self, pcm: bytes, hangup: asyncio.Event) -> bool:
         return await self._paced(pcm, self.link.write, hangup)
 
@@ -137,6 +163,13 @@ class DleMedia(_Media):
     accepts it (it falls back to half duplex on ERROR)."""
 
     duplex = False
+
+    @property
+    def full_duplex(self) -> bool:
+        return self.duplex
+
+    def _write(self, data: bytes) -> None:
+        self.source.send_voice(data)
 
     def on_voice(self, data: bytes) -> None:
         self.receiver.feed(data)

@@ -18,9 +18,15 @@ ITEM = vol.Schema(
         vol.Required("profile"): vol.In(available_profiles()),
         vol.Required("line"): vol.All(str, vol.Length(min=1)),
         vol.Optional("answer_after_rings", default=2): vol.All(int, vol.Range(min=1, max=20)),
-        # SIP extensions to bridge to after the notice: accepted for forward compatibility;
-        # this version answers, plays the notice and records (see docs/serial-devices.md).
+        # SIP extensions (of a sip_trunk source in the same config) that ring after the
+        # notice; the line is bridged to the first that answers (docs/serial-devices.md).
         vol.Optional("extensions", default=[]): [str],
+        # Seconds the extensions ring before the call is kept as a message instead.
+        # Seconds an outbound call (salvesti dial) may ring before it counts as no_answer.
+        vol.Optional("dial_timeout", default=60.0): vol.All(vol.Coerce(float), vol.Range(min=5, max=300)),
+        vol.Optional("extension_timeout", default=30.0): vol.All(
+            vol.Coerce(float), vol.Range(min=1, max=600)
+        ),
         vol.Optional("sink"): str,
         # V.253 modems: try AT+VTR (both directions at once) before the half-duplex
         # +VTX / +VRX sequence; many chipsets refuse it, then half duplex is used.
@@ -61,7 +67,8 @@ def notice_problem(conf: dict[str, Any], has_notice: bool) -> str | None:
 
 
 def check_config(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[list[Any], str]]:
-    """Cross-block check for ``check-config``: the line needs a notice or a waiver."""
+    """Cross-block check for ``check-config``: the line needs a notice or a waiver, and
+    the extensions must exist on a sip_trunk source."""
     country = (config.get("salvesti") or {}).get("default_country", "EE")
     line = normalize_number(conf["line"], country)
     has_notice = False
@@ -71,5 +78,25 @@ def check_config(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[lis
         lines = [normalize_number(x, country) for x in notice.get("lines") or []]
         if not lines or line in lines:
             has_notice = True
+    problems: list[tuple[list[Any], str]] = []
     problem = notice_problem(conf, has_notice)
-    return [(["line"], problem)] if problem else []
+    if problem:
+        problems.append((["line"], problem))
+    problems += _unknown_extensions(conf, config)
+    return problems
+
+
+def _unknown_extensions(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[list[Any], str]]:
+    """Each of ``extensions:`` must be a phone of some ``sip_trunk`` source in this config."""
+    known = {
+        str(ext.get("user"))
+        for src in config.get("sources") or []
+        if isinstance(src, dict) and src.get("platform") == "sip_trunk"
+        for ext in src.get("extensions") or []
+        if isinstance(ext, dict)
+    }
+    return [
+        (["extensions", i], f"extension {user!r} is not an extension of any sip_trunk source")
+        for i, user in enumerate(conf.get("extensions") or [])
+        if user not in known
+    ]

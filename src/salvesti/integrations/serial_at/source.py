@@ -21,6 +21,7 @@ from typing import Any
 
 import serial
 
+from salvesti.core import control
 from salvesti.core.bus import SOURCE_STATUS
 from salvesti.core.call import Call, Direction, Disposition, new_call_id
 from salvesti.core.errors import NotReady, SalvestiError
@@ -40,8 +41,10 @@ from salvesti.core.protocols.at import (
 from salvesti.core.recording import CallRecording
 from salvesti.hardware import Command, load_profile
 
+from .bridge import ring_and_bridge
 from .link import SerialLink
 from .media import DleMedia, PortMedia
+from .outbound import DialError, is_dial_answer, place_call
 from .schema import notice_problem
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,6 +87,8 @@ class SerialAtSource:
         self._last_cid: CallerId | None = None
         self.hangup_event = asyncio.Event()
         self.voice_sink: Callable[[bytes], None] | None = None
+        #: Set while an outbound call waits for its answer URC (see ``outbound.py``).
+        self.dial_answered: asyncio.Event | None = None
 
     @classmethod
     def from_config(cls, hub: Any, conf: dict[str, Any]) -> SerialAtSource:
@@ -98,17 +103,12 @@ class SerialAtSource:
         problem = notice_problem(self.conf, self.hub.notice_for(probe) is not None)
         if problem:
             raise SalvestiError(f"sources ({self.id}): {problem}")
-        if self.conf.get("extensions"):
-            _LOGGER.warning(
-                "%s: bridging to extensions %s is not implemented yet: calls are answered, "
-                "told they are recorded and recorded as messages",
-                self.label,
-                ", ".join(self.conf["extensions"]),
-            )
         await self._connect()
         self._task = self.hub.create_task(self._run(), name=f"{self.label} events")
+        await control.acquire(self.hub)
 
     async def async_unload(self) -> None:
+        await control.release(self.hub)
         await self.hangup_all()
         if self._task is not None:
             self._task.cancel()
@@ -118,6 +118,12 @@ class SerialAtSource:
 
     def stop_intake(self) -> None:
         self._intake = False
+
+    async def dial(self, number: str, *, extension: str | None = None) -> Call:
+        """``core.components.Dialer``: call ``number`` through the device (``outbound.py``)."""
+        if not self._intake:
+            raise DialError("shutting down")
+        return await place_call(self, number, extension)
 
     def active_calls(self) -> int:
         return 0 if self.call is None else 1
@@ -278,6 +284,8 @@ class SerialAtSource:
             self._on_caller_id(event)
         elif isinstance(event, HangupDetected):
             await self._on_hangup(event.reason)
+        elif self.dial_answered is not None and is_dial_answer(event):
+            self.dial_answered.set()
         elif isinstance(event, ProtocolError):
             _LOGGER.debug("%s: %s: %r", self.label, event.reason, event.data[:64])
         else:
@@ -326,15 +334,21 @@ class SerialAtSource:
             self.hangup_event.set()
 
     async def _answer(self, call: Call) -> None:
+        for cmd in self.profile.answer:
+            result = await self.command(cmd)
+            if not getattr(result, "ok", False):
+                call.meta["answer_failed"] = getattr(result, "final", "timeout")
+                await self._end(call, Disposition.FAILED, f"{cmd.cmd} failed", hangup=True)
+                return
+        await self.converse(call, None)
+
+    async def converse(self, call: Call, users: list[str] | None) -> None:
+        """The answered call (either direction) until it ends: the recording starts, the
+        notice plays, ``users`` (default: the ``extensions:``) ring and one is bridged,
+        then both directions are recorded until a hang-up; then the call ends."""
         recording = None
         media: PortMedia | DleMedia | None = None
         try:
-            for cmd in self.profile.answer:
-                result = await self.command(cmd)
-                if not getattr(result, "ok", False):
-                    call.meta["answer_failed"] = getattr(result, "final", "timeout")
-                    await self._end(call, Disposition.FAILED, f"{cmd.cmd} failed", hangup=True)
-                    return
             call.answered_at = self.hub.now()
             await self.hub.call_answered(call)
             recording = self._recording(call)
@@ -346,6 +360,7 @@ class SerialAtSource:
                 media = DleMedia(self, recording)
             await media.start()
             await self._notice(call, media)
+            await ring_and_bridge(self, call, media, users)
             await media.record_until(self.hangup_event)
         except (OSError, serial.SerialException) as err:
             _LOGGER.warning("%s: call %s: audio failed: %s", self.label, call.id, err)

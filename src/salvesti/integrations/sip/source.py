@@ -12,6 +12,7 @@ import asyncio
 import logging
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from salvesti.core import bus as events
@@ -20,6 +21,7 @@ from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import DigestServer
 from salvesti.integrations.sip.b2bua import B2BUA
 from salvesti.integrations.sip.call import CODECS
+from salvesti.integrations.sip.extension_bridge import ExtensionBridge, ring_for
 from salvesti.integrations.sip.flows import Flows
 from salvesti.integrations.sip.media import MediaRelay
 from salvesti.integrations.sip.registrar import Registrar
@@ -207,6 +209,26 @@ class SipTrunkSource:
             await self.trunk.stop()
         await self.transport.stop()
         await self.relay.stop()
+
+    # -- ExtensionRinger (core.components): other sources ring our phones ------------------------
+    def has_extensions(self, users: list[str]) -> bool:
+        return any(user in self.extensions for user in users)
+
+    async def ring_extensions(
+        self,
+        call: Call,
+        users: list[str],
+        *,
+        on_audio: Callable[[bytes], None],
+        ring_seconds: float,
+        sample_rate: int = 8000,
+    ) -> ExtensionBridge | str:
+        """Ring ``users``' phones for another source's call; see ``extension_bridge``."""
+        if not self.b2bua.accepting:
+            return "failed"
+        return await ring_for(
+            self, call, users, on_audio=on_audio, ring_seconds=ring_seconds, sample_rate=sample_rate
+        )
 
     # -- status -----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
