@@ -27,3 +27,11 @@ def register_call_sources(register: Any) -> None:
             extra={"check": check_config},
         )
     )
+
+
+@hookimpl
+def register_commands(subparsers: Any) -> None:
+    """``salvesti dial``: the serial source is the one that can dial out (``core.components.Dialer``)."""
+    from salvesti.cli_dial import add_dial_command
+
+    add_dial_command(subparsers)
