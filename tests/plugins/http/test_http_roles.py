@@ -48,6 +48,19 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/tokens", None, dict(agent2=403, agent1=403, manager=403, admin=200)),
     ("POST", "/api/tokens", {"user": "agent1"}, dict(agent2=403, agent1=403, manager=403, admin=201)),
     ("DELETE", "/api/tokens/1", None, dict(agent2=403, agent1=403, manager=403, admin=200)),
+    # No source can dial in this hub: whoever may ask gets 404 for the source (test_http_dial.py dials).
+    (
+        "POST",
+        "/api/calls/dial",
+        {"number": "5551234", "source": "gsm", "extension": "101"},
+        dict(agent2=403, agent1=404, manager=404, admin=404),
+    ),
+    (
+        "POST",
+        "/api/calls/dial",
+        {"number": "5551234", "source": "gsm"},
+        dict(agent2=404, agent1=404, manager=404, admin=404),
+    ),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from salvesti import __version__
+from salvesti.plugins.http import routes_dial
 
 
 def _nullable(t: str, **extra: Any) -> dict[str, Any]:
@@ -150,6 +151,12 @@ _EXTENSION = {"type": ["string", "null"], "pattern": "^[0-9A-Za-z*#+_-]{1,32}$"}
 
 
 def openapi_document() -> dict[str, Any]:
+    doc = _document()
+    doc["paths"]["/api/calls/dial"] = routes_dial.OPENAPI_PATH
+    return doc
+
+
+def _document() -> dict[str, Any]:
     secured = [{"bearerAuth": []}, {"cookieAuth": []}]
     return {
         "openapi": "3.1.0",

@@ -149,11 +149,19 @@ class HttpServer:
             self.conn = None
 
     def make_app(self) -> web.Application:
-        from salvesti.plugins.http import routes_admin, routes_auth, routes_calls, routes_events, routes_ui
+        from salvesti.plugins.http import (
+            routes_admin,
+            routes_auth,
+            routes_calls,
+            routes_dial,
+            routes_events,
+            routes_ui,
+        )
 
         app = web.Application(middlewares=[headers_middleware, auth_middleware], client_max_size=1024**2)
         app[SERVER_KEY] = self
         routes_auth.add_routes(app)
+        routes_dial.add_routes(app)  # before /api/calls/{call_id}
         routes_calls.add_routes(app)
         routes_admin.add_routes(app)
         routes_events.add_routes(app)
