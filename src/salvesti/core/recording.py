@@ -83,7 +83,9 @@ class CallRecording:
         self._jitter = int(jitter * sample_rate)
         self._clock = hub.monotonic
         self._t0: float | None = None
-        span = int((flush_interval + reorder_window + 1.0) * sample_rate)
+        # room for one flush interval plus the window; grown on demand, so a long interval
+        # (a test, a slow sink) does not reserve its whole span for every call up front
+        span = int((min(flush_interval, 2.0) + reorder_window + 1.0) * sample_rate)
         self._channels = (_Channel(span), _Channel(span))
         self._written = 0  # frames rendered so far; also the sample index buffers start at
         self._max_ahead = int(_MAX_AHEAD_S * sample_rate)
