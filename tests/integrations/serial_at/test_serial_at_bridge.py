@@ -115,3 +115,29 @@ async def test_unregistered_extension_is_a_message_at_once(tmp_path) -> None:
     finally:
         sim.stop()
     assert call["meta"]["bridge"] == "not_registered" and call["disposition"] == "answered"
+
+
+async def test_dial_out_then_bridge_the_extension(tmp_path) -> None:
+    sim = _sim(tmp_path)
+    try:
+        async with SipRig(tmp_path, sim, serial_extra={}) as rig:
+            phone = await rig.start_phone()
+            started = await rig.hub.sources["gsm"].dial("5551234", extension="101")
+            assert started.direction.value == "outbound"
+            await asyncio.to_thread(phone.wait_event, "CALL_ESTABLISHED", 8.0)
+            await asyncio.sleep(1.5)
+            sim.remote_hangup()
+            await wait_until(lambda: rig.ended, 5, "call_ended")
+            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 5.0)
+            call = rig.ended[0]
+    finally:
+        sim.stop()
+    assert "ATD5551234;" in sim.format_log()
+    assert call["direction"] == "outbound" and call["disposition"] == "answered"
+    assert call["extension"] == "101" and call["remote_number"] == "+3725551234"
+    assert call["notice"]["played"] and call["notice"]["complete"]
+    left, right, _ = read_stereo(call["recording"]["path"])
+    assert abs(dominant_hz(seconds(right, 0.05, 0.45)) - 1000) < 20, "the callee heard the notice first"
+    assert abs(dominant_hz(left[-RATE * 2 :]) - 440) < 20
+    tail = right[-int(1.2 * RATE) * 2 : -int(0.2 * RATE) * 2]
+    assert rms(tail) > 1000 and abs(dominant_hz(tail) - 600) < 20
