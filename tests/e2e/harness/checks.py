@@ -80,6 +80,13 @@ class Recording:
     def duration_s(self) -> float:
         return len(self.samples) / self.rate
 
+    def loudness(self, channel: int, step_s: float = 0.5) -> str:
+        """Per-``step_s`` RMS of a channel as a compact strip (for failure messages)."""
+        n = int(self.rate * step_s)
+        x = self.samples[: len(self.samples) // n * n, channel].reshape(-1, n)
+        levels = np.sqrt((x**2).mean(axis=1))
+        return " ".join(f"{v:.0f}" for v in levels)
+
     def env(self, channel: int) -> np.ndarray:
         return envelope(self.samples[:, channel], self.rate)
 
@@ -132,7 +139,8 @@ def assert_contains(
     match = locate(got, wav_envelope(ref))
     side = "left" if channel == 0 else "right"
     assert match.corr >= min_corr, (
-        f"{side} channel {start_s}-{start_s + length_s} s is not {ref.name}: {match}"
+        f"{side} channel {start_s:.2f}-{start_s + length_s:.2f} s of {rec.duration_s:.2f} s is not "
+        f"{ref.name}: {match}\n{side} channel RMS per 0.5 s: {rec.loudness(channel)}"
     )
     for other in others:
         wrong = locate(got, wav_envelope(other))
