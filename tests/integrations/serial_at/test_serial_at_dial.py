@@ -22,7 +22,7 @@ async def dial_over_socket(rig: Rig, number: str, **extra: object) -> dict:
     return await control.request(path, {"op": "dial", "source": "gsm", "number": number, **extra}, limit=5)
 
 
-@pytest.mark.parametrize("profile", ["simcom_sim7600", "quectel_ec2x"])
+@pytest.mark.parametrize("profile", ["simcom_sim7600", "quectel_ec2x", "v253_voice_modem"])
 async def test_dial_answered_notice_then_recorded(tmp_path, profile) -> None:
     sim = ModemSimulator(profile, tmp_path / "ttyGSM", ring_period=0.2, dial_delay=0.3)
     sim.set_far_audio(tone(5.0, 440.0))
@@ -53,7 +53,7 @@ async def test_dial_answered_notice_then_recorded(tmp_path, profile) -> None:
 
 
 @pytest.mark.parametrize(("outcome", "disposition"), [("busy", "busy"), ("no_answer", "no_answer")])
-@pytest.mark.parametrize("profile", ["simcom_sim7600", "quectel_ec2x"])
+@pytest.mark.parametrize("profile", ["simcom_sim7600", "quectel_ec2x", "v253_voice_modem"])
 async def test_dial_refused(tmp_path, profile, outcome, disposition) -> None:
     sim = ModemSimulator(profile, tmp_path / "ttyGSM", dial_outcome=outcome, dial_delay=0.2)
     sim.start()
