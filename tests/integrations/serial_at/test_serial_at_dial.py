@@ -97,3 +97,19 @@ async def test_dial_errors_come_back_on_the_socket(tmp_path) -> None:
     finally:
         sim.stop()
     assert not control.socket_path(rig.hub.data_dir).exists(), "the socket goes with the source"
+
+
+async def test_callee_hangs_up_right_after_answering(tmp_path) -> None:
+    """The hang-up URC can follow VOICE CALL: BEGIN in the same read: it must not be lost."""
+    sim = ModemSimulator("simcom_sim7600", tmp_path / "ttyGSM", dial_delay=0.2)
+    sim.start()
+    try:
+        async with Rig(tmp_path, sim) as rig:
+            assert (await dial_over_socket(rig, "5551234"))["ok"]
+            await wait_until(lambda: sim.state == "active", 3, "answer")
+            sim.remote_hangup()
+            await wait_until(lambda: rig.ended, 5, "call_ended")
+            call = rig.ended[0]
+    finally:
+        sim.stop()
+    assert call["disposition"] == "answered" and call["answered_at"] is not None

@@ -138,7 +138,6 @@ async def _run(source: SerialAtSource, call: Call, dialled: str, extension: str 
         if refused is not None:
             disposition = refused
             return
-        source.hangup_event = asyncio.Event()  # a BUSY URC raced the answer: not this call's end
         await source.converse(call, [extension] if extension else [])
     finally:
         source.dial_answered = None
