@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 import time
 
-from conftest import LINE, Lab, read_stereo, rms
+from sip_lab import LINE, Lab, read_stereo, rms
 
 
 async def setup_inbound(lab: Lab, **source: object) -> object:
     carrier_port = lab.sip_port + 0
-    from conftest import PORTS
+    from sip_lab import PORTS
 
     carrier_port = PORTS.port()
     await lab.start_hub(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from conftest import EXT, LINE, Lab, read_stereo, rms
+from sip_lab import EXT, LINE, Lab, read_stereo, rms
 
 
 async def start_carrier(lab: Lab, final: str = "answer", ring_ms: int = 300) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from conftest import EXT, Lab
+from sip_lab import EXT, Lab
 
 
 def udp_exchange(port: int, data: bytes, timeout: float = 1.0) -> bytes | None:

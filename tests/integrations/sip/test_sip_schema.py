@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import voluptuous as vol
-from conftest import LINE, Lab
+from sip_lab import LINE, Lab
 
 from salvesti.core.errors import ConfigError, SalvestiError
 from salvesti.core.protocols.sip.message import parse_message

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from conftest import EXT, LINE, PORTS, Lab
+from sip_lab import EXT, LINE, PORTS, Lab
 
 from salvesti.core.protocols.sip.digest import authorization_for
 from salvesti.core.protocols.sip.message import SipRequest, SipResponse, build_response, parse_message
