@@ -71,7 +71,6 @@ async def run(loaded: Loaded) -> int:
             _LOGGER.error("could not start: %s", err)
             await hub.async_stop(call_timeout=0)
             return EXIT_FAILED
-        retention.start_schedule(hub)
         _LOGGER.info("running with %s (data in %s)", loaded.path, hub.data_dir)
         await stop.wait()
         await hub.async_stop()

@@ -52,6 +52,7 @@ class Hub:
         self.tz = ZoneInfo(core.get("timezone", "Europe/Tallinn"))
         self.default_country: str = core.get("default_country", "EE")
         self.purpose: str = core.get("purpose", "")
+        self.shutdown_grace: float = float(core.get("shutdown_grace", 5))
         self.data_dir = self.path(core.get("data_dir", "./data"))
         self.entries: list[Entry] = []
         self.store: CallStore | None = None
@@ -149,6 +150,9 @@ class Hub:
                     raise RuntimeError(f"store could not be opened: {entry.reason}")
             if kind == "sink":
                 await self._repair_unfinished()
+        from salvesti.core import retention
+
+        retention.start_schedule(self)
 
     def status(self) -> list[dict[str, Any]]:
         return [
@@ -156,9 +160,15 @@ class Hub:
             for e in self.entries
         ]
 
-    async def async_stop(self, *, call_timeout: float = 10.0) -> None:
-        """Staged shutdown: stop intake → let calls end → hang up the rest → unload → close."""
+    async def async_stop(self, *, call_timeout: float | None = None) -> None:
+        """Staged shutdown: stop intake → let calls end → hang up the rest → unload → close.
+
+        ``call_timeout`` (default: the config's ``salvesti.shutdown_grace``) is how long calls
+        may go on by themselves; then they are hung up and their recordings finalised.
+        """
         self._stopping = True
+        if call_timeout is None:
+            call_timeout = self.shutdown_grace
         sources = [e for e in self.entries if e.kind == "source" and e.state == State.LOADED]
         for entry in sources:
             entry.component.stop_intake()

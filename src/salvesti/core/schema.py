@@ -109,5 +109,7 @@ CORE_SCHEMA = vol.Schema(
         vol.Optional("timezone"): timezone_name,
         vol.Required("purpose"): _non_empty_text,
         vol.Optional("default_country", default="EE"): country,
+        # Seconds a stop (SIGTERM) waits for calls to end by themselves before hanging them up.
+        vol.Optional("shutdown_grace", default=5): vol.All(vol.Coerce(float), vol.Range(min=0, max=600)),
     }
 )
