@@ -44,6 +44,15 @@ def setup_logging(level: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     loaded = load(args)
     setup_logging(args.log_level)
+    if loaded.config["salvesti"].get("event_loop") == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            _LOGGER.error(
+                "salvesti.event_loop is uvloop, but uvloop is not installed: pip install 'salvesti[fast]'"
+            )
+            return EXIT_FAILED
+        return uvloop.run(run(loaded))
     return asyncio.run(run(loaded))
 
 
@@ -71,7 +80,12 @@ async def run(loaded: Loaded) -> int:
             _LOGGER.error("could not start: %s", err)
             await hub.async_stop(call_timeout=0)
             return EXIT_FAILED
-        _LOGGER.info("running with %s (data in %s)", loaded.path, hub.data_dir)
+        _LOGGER.info(
+            "running with %s (data in %s, %s event loop)",
+            loaded.path,
+            hub.data_dir,
+            type(loop).__module__.split(".")[0],
+        )
         await stop.wait()
         await hub.async_stop()
         _LOGGER.info("stopped")

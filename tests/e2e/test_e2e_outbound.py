@@ -106,3 +106,22 @@ def test_cancel_before_answer_gives_disposition_cancelled(lab: Lab, audio):
     assert call["answered_at"] is None and call["duration_s"] is None
     assert call["recording"] is None or not call["recording"].get("path")
     assert len(carrier.requests("CANCEL")) == 1, "the CANCEL did not reach the carrier"
+
+
+def test_outbound_call_on_uvloop_is_recorded(lab: Lab, audio):
+    """`salvesti.event_loop: uvloop` (the faster loop) records the same call the same way."""
+    carrier = lab.provider("answer", ring_ms=300)
+    salv = lab.salvesti(trunk=carrier, core_extra={"event_loop": "uvloop"})
+    phone = lab.phone("101", salv, audio=audio.phone_a)
+
+    dial_out(phone, salv)
+    time.sleep(6.0)
+    hang_up(phone)
+
+    call = salv.wait_call()
+    assert call["direction"] == "outbound" and call["disposition"] == "answered"
+    assert "uvloop event loop" in salv.proc.logs(tail=1_000_000)
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice)
+    assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
+    assert_contains(rec, 1, audio.phone_a, start_s=rec.duration_s - 3.5, others=(audio.outside,))

@@ -67,6 +67,7 @@ class Salvesti:
         rtp_ports: int = 40,
         wrapper: list[str] | None = None,
         inbound_from: list[str] | None = None,
+        core_extra: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.dir = Path(workdir) / name
@@ -84,6 +85,8 @@ class Salvesti:
         self.extensions = extensions if extensions is not None else EXTENSIONS
         self.wrapper = wrapper or []
         self.inbound_from = inbound_from or []
+        # Extra keys for the `salvesti:` block (e.g. event_loop: uvloop).
+        self.core_extra = core_extra or {}
         self.config_path = self.dir / "config.yaml"
         self.proc: ManagedProcess | None = None
         self.generation = 0
@@ -119,7 +122,8 @@ class Salvesti:
             "  data_dir: ./data\n"
             "  timezone: Europe/Tallinn\n"
             '  purpose: "Klienditeeninduse kvaliteedi parandamine (e2e test)"\n'
-            "http:\n"
+            + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in self.core_extra.items())
+            + "http:\n"
             f"  listen: 127.0.0.1:{self.http_port}\n"
             "store: {platform: sqlite}\n"
             "sources:\n"
