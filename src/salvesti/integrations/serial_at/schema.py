@@ -7,15 +7,37 @@ from typing import Any
 import voluptuous as vol
 
 from salvesti.core.numbers import normalize_number
+from salvesti.core.schema import suggest
 from salvesti.hardware import available_profiles, load_profile
+
+DEVICE_HINT = "must be an absolute device path such as /dev/serial/by-id/... or /dev/ttyUSB0"
+
+
+def device_path(value: Any) -> str:
+    """An absolute path, not checked for existence: USB devices come and go, and the
+    source retries at run time (a device absent at start is ``setup_retry``).  Relative
+    paths are refused because they would depend on the directory Salvesti starts in."""
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise vol.Invalid(DEVICE_HINT)
+    return value
+
+
+def profile_name(value: Any) -> str:
+    """A shipped profile; a typo gets the closest name, anything else the list."""
+    known = available_profiles()
+    if isinstance(value, str) and value in known:
+        return value
+    hint = suggest(value, known) or f" (available: {', '.join(known)})"
+    raise vol.Invalid(f"unknown profile {value!r}{hint}")
+
 
 ITEM = vol.Schema(
     {
         vol.Required("platform"): "serial_at",
         vol.Required("id"): vol.All(str, vol.Length(min=1)),
-        vol.Required("device"): vol.All(str, vol.Length(min=1)),
-        vol.Optional("audio_device"): vol.All(str, vol.Length(min=1)),
-        vol.Required("profile"): vol.In(available_profiles()),
+        vol.Required("device"): device_path,
+        vol.Optional("audio_device"): device_path,
+        vol.Required("profile"): profile_name,
         vol.Required("line"): vol.All(str, vol.Length(min=1)),
         vol.Optional("answer_after_rings", default=2): vol.All(int, vol.Range(min=1, max=20)),
         # SIP extensions (of a sip_trunk source in the same config) that ring after the

@@ -63,9 +63,8 @@ class SerialAtSource:
         self.conf = conf
         self.id: str = conf["id"]
         self.profile = load_profile(conf["profile"])
-        self.device: str = str(hub.path(conf["device"])) if conf["device"].startswith(".") else conf["device"]
-        audio = conf.get("audio_device")
-        self.audio_device = str(hub.path(audio)) if audio and audio.startswith(".") else audio
+        self.device: str = conf["device"]
+        self.audio_device: str | None = conf.get("audio_device")
         self.line: str = hub.normalize(conf["line"]) or conf["line"]
         self.answer_after: int = conf.get("answer_after_rings", 2)
         self.ring_timeout: float = conf.get("ring_timeout", 10.0)
