@@ -42,6 +42,7 @@ from salvesti.core.recording import CallRecording
 from salvesti.hardware import Command, load_profile
 
 from .bridge import ring_and_bridge
+from .garbage import GarbageLog
 from .link import SerialLink
 from .media import DleMedia, PortMedia
 from .outbound import DialError, is_dial_answer, place_call
@@ -72,6 +73,7 @@ class SerialAtSource:
         self.sink_id: str | None = conf.get("sink")
         self.full_duplex: bool = conf.get("full_duplex", False)
         self.label = f"serial_at({self.id})"
+        self.garbage = GarbageLog(_LOGGER, self.label, self.device)
         self._link: SerialLink | None = None
         self._cmdr = ATCommander()
         self._pending: dict[int, tuple[CommandHandle, asyncio.Future[Any]]] = {}
@@ -286,7 +288,7 @@ class SerialAtSource:
         elif self.dial_answered is not None and is_dial_answer(event):
             self.dial_answered.set()
         elif isinstance(event, ProtocolError):
-            _LOGGER.debug("%s: %s: %r", self.label, event.reason, event.data[:64])
+            self.garbage.add(event, asyncio.get_running_loop().time())
         else:
             _LOGGER.debug("%s: %s", self.label, event)
 
