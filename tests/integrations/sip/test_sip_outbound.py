@@ -14,31 +14,32 @@ async def start_carrier(lab: Lab, final: str = "answer", ring_ms: int = 300) -> 
     return carrier
 
 
+async def start_hub_with_trunk(lab: Lab, carrier: object, **trunk: object) -> None:
+    """Start the hub with the sipp carrier as its registering trunk and one line."""
+    registrar = {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"}
+    await lab.start_hub({"trunk": {**registrar, **trunk}, "lines": [LINE]})
+
+
+def phone_calls(
+    lab: Lab, *, scenario: str = "phone_call.xml", password: str = EXT["101"], **params: object
+) -> object:
+    """Extension 101 as a sipp phone with digest credentials, dialling 5551234 once."""
+    return lab.sipp(
+        "phone",
+        scenario,
+        f"127.0.0.1:{lab.sip_port}",
+        *("-s", "5551234", "-au", "101", "-ap", password, "-m", "1"),
+        EXT="101",
+        **params,
+    )
+
+
 async def test_outbound_call_recorded_with_notice(lab: Lab) -> None:
     carrier = await start_carrier(lab)
-    await lab.start_hub(
-        {
-            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
-            "lines": [LINE],
-        }
-    )
+    await start_hub_with_trunk(lab, carrier)
     await lab.wait_for(lambda: lab.source.trunk.status == "registered", 10, "trunk registration")
     assert {"id": "telia", "trunk": "registered"}.items() <= lab.status[-1].items(), lab.status
-    phone = lab.sipp(
-        "phone",
-        "phone_call.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-s",
-        "5551234",
-        "-au",
-        "101",
-        "-ap",
-        EXT["101"],
-        "-m",
-        "1",
-        EXT="101",
-        TALK_MS=3000,
-    )
+    phone = phone_calls(lab, TALK_MS=3000)
     await phone.start()
     assert await phone.wait(25) == 0, lab.logs()
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
@@ -64,27 +65,8 @@ async def test_outbound_call_recorded_with_notice(lab: Lab) -> None:
 
 async def test_wrong_password_never_reaches_the_trunk(lab: Lab) -> None:
     carrier = await start_carrier(lab)
-    await lab.start_hub(
-        {
-            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
-            "lines": [LINE],
-        }
-    )
-    phone = lab.sipp(
-        "phone",
-        "phone_call.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-s",
-        "5551234",
-        "-au",
-        "101",
-        "-ap",
-        "not-the-password",
-        "-m",
-        "1",
-        EXT="101",
-        TALK_MS=500,
-    )
+    await start_hub_with_trunk(lab, carrier)
+    phone = phone_calls(lab, password="not-the-password", TALK_MS=500)
     await phone.start()
     await phone.wait(20)
     assert lab.messages("phone").count("407 Proxy Authentication Required") >= 2, lab.logs()
@@ -94,27 +76,8 @@ async def test_wrong_password_never_reaches_the_trunk(lab: Lab) -> None:
 
 async def test_outbound_busy(lab: Lab) -> None:
     carrier = await start_carrier(lab, final="busy")
-    await lab.start_hub(
-        {
-            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
-            "lines": [LINE],
-        }
-    )
-    phone = lab.sipp(
-        "phone",
-        "phone_call.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-s",
-        "5551234",
-        "-au",
-        "101",
-        "-ap",
-        EXT["101"],
-        "-m",
-        "1",
-        EXT="101",
-        TALK_MS=500,
-    )
+    await start_hub_with_trunk(lab, carrier)
+    phone = phone_calls(lab, TALK_MS=500)
     await phone.start()
     assert await phone.wait(20) == 0, lab.logs()
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
@@ -125,27 +88,8 @@ async def test_outbound_busy(lab: Lab) -> None:
 
 async def test_outbound_cancel_while_ringing(lab: Lab) -> None:
     carrier = await start_carrier(lab, final="cancel", ring_ms=0)
-    await lab.start_hub(
-        {
-            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
-            "lines": [LINE],
-        }
-    )
-    phone = lab.sipp(
-        "phone",
-        "phone_cancel.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-s",
-        "5551234",
-        "-au",
-        "101",
-        "-ap",
-        EXT["101"],
-        "-m",
-        "1",
-        EXT="101",
-        CANCEL_MS=500,
-    )
+    await start_hub_with_trunk(lab, carrier)
+    phone = phone_calls(lab, scenario="phone_cancel.xml", CANCEL_MS=500)
     await phone.start()
     assert await phone.wait(20) == 0, lab.logs()
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
@@ -157,28 +101,8 @@ async def test_outbound_cancel_while_ringing(lab: Lab) -> None:
 
 async def test_outbound_hold_is_relayed_with_our_address(lab: Lab) -> None:
     carrier = await start_carrier(lab)
-    await lab.start_hub(
-        {
-            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
-            "lines": [LINE],
-        }
-    )
-    phone = lab.sipp(
-        "phone",
-        "phone_call.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-s",
-        "5551234",
-        "-au",
-        "101",
-        "-ap",
-        EXT["101"],
-        "-m",
-        "1",
-        EXT="101",
-        TALK_MS=1500,
-        MID="hold",
-    )
+    await start_hub_with_trunk(lab, carrier)
+    phone = phone_calls(lab, TALK_MS=1500, MID="hold")
     await phone.start()
     assert await phone.wait(25) == 0, lab.logs()
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
@@ -192,34 +116,13 @@ async def test_outbound_hold_is_relayed_with_our_address(lab: Lab) -> None:
 
 async def test_blind_transfer_to_another_extension(lab: Lab) -> None:
     carrier = await start_carrier(lab)
-    await lab.start_hub(
-        {
-            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
-            "lines": [LINE],
-        }
-    )
+    await start_hub_with_trunk(lab, carrier)
     target = lab.baresip("102")
     await target.start()
     await lab.wait_for(
         lambda: lab.source.registrar.registered(time.monotonic()).get("102"), 10, "102 REGISTER"
     )
-    phone = lab.sipp(
-        "phone",
-        "phone_call.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-s",
-        "5551234",
-        "-au",
-        "101",
-        "-ap",
-        EXT["101"],
-        "-m",
-        "1",
-        EXT="101",
-        TALK_MS=500,
-        MID="refer",
-        TARGET="102",
-    )
+    phone = phone_calls(lab, TALK_MS=500, MID="refer", TARGET="102")
     await phone.start()
     assert await phone.wait(25) == 0, lab.logs()
     msgs = lab.messages("phone")
@@ -239,33 +142,9 @@ async def test_blind_transfer_to_another_extension(lab: Lab) -> None:
 async def test_outbound_over_a_tcp_trunk(lab: Lab) -> None:
     carrier = lab.sipp("carrier", "provider_uas.xml", "-t", "t1", timeout_s=30, RING_MS=200, FINAL="answer")
     await carrier.start()
-    await lab.start_hub(
-        {
-            "trunk": {
-                "registrar": f"127.0.0.1:{carrier.port}",
-                "username": "3726000000",
-                "password": "tp",
-                "transport": "tcp",
-            },
-            "lines": [LINE],
-        }
-    )
+    await start_hub_with_trunk(lab, carrier, transport="tcp")
     await lab.wait_for(lambda: lab.source.trunk.status == "registered", 10, "trunk registration over tcp")
-    phone = lab.sipp(
-        "phone",
-        "phone_call.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-s",
-        "5551234",
-        "-au",
-        "101",
-        "-ap",
-        EXT["101"],
-        "-m",
-        "1",
-        EXT="101",
-        TALK_MS=1500,
-    )
+    phone = phone_calls(lab, TALK_MS=1500)
     await phone.start()
     assert await phone.wait(25) == 0, lab.logs()
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
@@ -275,27 +154,8 @@ async def test_outbound_over_a_tcp_trunk(lab: Lab) -> None:
 
 async def test_carrier_early_media_reaches_the_phone_one_way(lab: Lab) -> None:
     carrier = await start_carrier(lab, final="early", ring_ms=0)
-    await lab.start_hub(
-        {
-            "trunk": {"registrar": f"127.0.0.1:{carrier.port}", "username": "3726000000", "password": "tp"},
-            "lines": [LINE],
-        }
-    )
-    phone = lab.sipp(
-        "phone",
-        "phone_call.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-s",
-        "5551234",
-        "-au",
-        "101",
-        "-ap",
-        EXT["101"],
-        "-m",
-        "1",
-        EXT="101",
-        TALK_MS=1500,
-    )
+    await start_hub_with_trunk(lab, carrier)
+    phone = phone_calls(lab, TALK_MS=1500)
     await phone.start()
     early = {"to_phone": 0, "to_carrier": 0}
 
