@@ -5,13 +5,11 @@ from __future__ import annotations
 import itertools
 import time
 
-from sip_lab import LINE, Lab, read_stereo, rms
+from sip_lab import LINE, PORTS, Lab, read_stereo, rms
 
 
 async def setup_inbound(lab: Lab, **source: object) -> object:
-    carrier_port = lab.sip_port + 0
-    from sip_lab import PORTS
-
+    """Start the hub with a non-registering trunk whose carrier sends from a reserved port."""
     carrier_port = PORTS.port()
     await lab.start_hub(
         {
@@ -29,6 +27,15 @@ async def setup_inbound(lab: Lab, **source: object) -> object:
     return carrier_port
 
 
+def carrier_calls(
+    lab: Lab, carrier_port: object, *, scenario: str = "provider_uac.xml", **params: object
+) -> object:
+    """The sipp carrier placing one call to the line from its reserved port."""
+    return lab.sipp(
+        "carrier", scenario, f"127.0.0.1:{lab.sip_port}", "-m", "1", port=carrier_port, LINE=LINE, **params
+    )
+
+
 async def register_phone(lab: Lab, user: str = "101", **kw: object) -> None:
     phone = lab.baresip(user, **kw)
     await phone.start()
@@ -40,17 +47,7 @@ async def register_phone(lab: Lab, user: str = "101", **kw: object) -> None:
 async def test_inbound_call_notice_then_phone(lab: Lab) -> None:
     carrier_port = await setup_inbound(lab)
     await register_phone(lab)
-    carrier = lab.sipp(
-        "carrier",
-        "provider_uac.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-m",
-        "1",
-        port=carrier_port,
-        LINE=LINE,
-        CALLER="+3725551234",
-        TALK_MS=5000,
-    )
+    carrier = carrier_calls(lab, carrier_port, CALLER="+3725551234", TALK_MS=5000)
     await carrier.start()
     assert await carrier.wait(25) == 0, lab.logs()
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
@@ -69,17 +66,7 @@ async def test_inbound_call_notice_then_phone(lab: Lab) -> None:
 async def carrier_call(
     lab: Lab, carrier_port: int, talk_ms: int, limit: float = 25, scenario: str = "provider_uac.xml"
 ) -> object:
-    carrier = lab.sipp(
-        "carrier",
-        scenario,
-        f"127.0.0.1:{lab.sip_port}",
-        "-m",
-        "1",
-        port=carrier_port,
-        LINE=LINE,
-        CALLER="+3725551234",
-        TALK_MS=talk_ms,
-    )
+    carrier = carrier_calls(lab, carrier_port, scenario=scenario, CALLER="+3725551234", TALK_MS=talk_ms)
     await carrier.start()
     assert await carrier.wait(limit) == 0, lab.logs()
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
@@ -178,16 +165,8 @@ async def test_internal_g722_call_between_two_baresip_phones(lab: Lab) -> None:
 async def test_caller_cancels_during_early_media_notice(lab: Lab) -> None:
     carrier_port = await setup_inbound(lab, notice_mode="early_media")
     await register_phone(lab)
-    carrier = lab.sipp(
-        "carrier",
-        "provider_uac_cancel.xml",
-        f"127.0.0.1:{lab.sip_port}",
-        "-m",
-        "1",
-        port=carrier_port,
-        LINE=LINE,
-        CALLER="+3725551234",
-        CANCEL_MS=500,
+    carrier = carrier_calls(
+        lab, carrier_port, scenario="provider_uac_cancel.xml", CALLER="+3725551234", CANCEL_MS=500
     )
     await carrier.start()
     assert await carrier.wait(20) == 0, lab.logs()
