@@ -50,6 +50,8 @@ class CallQuery:
     outcome: str | None = None
     tag: str | None = None
     q: str | None = None
+    #: An analysis flag (``notice_unverified``, ``card_data``): calls the analysis flagged for review.
+    flag: str | None = None
     limit: int = 100
     cursor: tuple[str, str] | None = None
 

@@ -27,6 +27,7 @@ import voluptuous as vol
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
+from salvesti.plugins import store_sqlite_analysis  # noqa: F401  (registers the analysis tables)
 from salvesti.plugins.store_sqlite_migrations import (
     MigrationError,
     apply_migrations,

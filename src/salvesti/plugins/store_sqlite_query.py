@@ -11,6 +11,7 @@ from typing import Any
 
 from salvesti.core.components import CallQuery
 from salvesti.core.numbers import normalize_number, number_search_key
+from salvesti.plugins.store_sqlite_analysis import TRANSCRIPT_MATCH_SQL, fts_query
 
 
 def time_key(value: datetime | str | None, tz: tzinfo = UTC) -> str | None:
@@ -85,7 +86,14 @@ def build_where(query: CallQuery, *, tz: tzinfo, default_country: str) -> tuple[
         if key and len(key) >= 3:
             parts.append("remote_digits LIKE ? ESCAPE '\\'")
             params.append(_like(key))
+        fts = fts_query(query.q)
+        if fts is not None:  # what was said in the call (analysed calls' transcripts)
+            parts.append(TRANSCRIPT_MATCH_SQL)
+            params.append(fts)
         clauses.append("(" + " OR ".join(parts) + ")")
+    if query.flag:
+        clauses.append("calls.id IN (SELECT call_id FROM analysis_flags WHERE flag = ?)")
+        params.append(query.flag)
     if query.cursor is not None:
         started, call_id = query.cursor
         clauses.append("(started_at, id) < (?, ?)")

@@ -24,6 +24,7 @@ from typing import Any
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.numbers import normalize_number, number_search_key
+from salvesti.plugins import store_sqlite_analysis
 
 #: More candidates than this from the trigram index means the term is common: scan instead.
 CANDIDATE_LIMIT = 2000
@@ -94,6 +95,10 @@ async def list_calls(conn: Any, store: Any, query: CallQuery) -> list[Call]:
             candidates.update(r[0] for r in rows)
             if len(candidates) > CANDIDATE_LIMIT:
                 break
+        if query.q and len(candidates) <= CANDIDATE_LIMIT:
+            # The store's q also matches transcripts: their own index gives those candidates.
+            spoken = await store_sqlite_analysis.transcript_candidates(conn, query.q, CANDIDATE_LIMIT + 1)
+            candidates.update(spoken or ())
         if len(candidates) <= CANDIDATE_LIMIT:
             clause, params = where(query)
             sql = (
