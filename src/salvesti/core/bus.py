@@ -24,6 +24,10 @@ RECORDING_SAVED = "recording_saved"
 RECORDING_DELETED = "recording_deleted"
 RECORDING_FAILED = "recording_failed"
 SOURCE_STATUS = "source_status"
+#: A call's analysis finished (payload: call_id, status, flags).
+ANALYSIS_DONE = "analysis_done"
+#: The analysis did not find the recording notice in a call that should have played it.
+NOTICE_UNVERIFIED = "notice_unverified"
 
 EVENTS = (
     CALL_STARTED,
@@ -34,6 +38,8 @@ EVENTS = (
     RECORDING_DELETED,
     RECORDING_FAILED,
     SOURCE_STATUS,
+    ANALYSIS_DONE,
+    NOTICE_UNVERIFIED,
 )
 
 Handler = Callable[["Event"], Awaitable[None] | None]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from salvesti.core.analyzers import AnalyzerSpec
     from salvesti.core.call import Call
     from salvesti.core.plugins import Platform
 
@@ -70,6 +71,17 @@ def register_integrations(register: Register) -> None:
     """Register outward integrations (``integrations:`` items) and singleton blocks such as ``http``.
 
     Called once at start; results are ignored.
+    """
+
+
+@hookspec
+def register_analyzers(register: Callable[[AnalyzerSpec], None]) -> None:
+    """Register after-call analysis steps (:class:`~salvesti.core.analyzers.AnalyzerSpec`).
+
+    Called once in every analysis worker process (and by ``salvesti plugins list``); each
+    step's factory gets the ``analysis:`` block and returns an
+    :class:`~salvesti.core.analyzers.Analyzer`.  Steps run in ``order`` on the finished
+    recording, off the media path, at low priority; the built-ins use orders 10-40.
     """
 
 

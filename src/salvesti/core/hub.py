@@ -106,6 +106,8 @@ class Hub:
                 self._add_entry(kind, item.get("id", item["platform"]), item)
         if self.config.get("http"):
             self._add_entry("integration", "http", {"platform": "http", **self.config["http"]})
+        if self.config.get("analysis"):
+            self._add_entry("integration", "analysis", {"platform": "analysis", **self.config["analysis"]})
 
     def _add_entry(self, kind: str, item_id: str, conf: dict[str, Any]) -> None:
         platform = self.plugins.get(kind, conf["platform"])

@@ -19,6 +19,7 @@ import pluggy
 import voluptuous as vol
 
 from salvesti.core import hookspecs
+from salvesti.core.analyzers import AnalyzerSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "salvesti.integrations.serial_at",
     "salvesti.plugins.http",
     "salvesti.integrations.mqtt",
+    "salvesti.plugins.analysis",
 )
 
 KINDS = ("source", "sink", "notice", "retention", "store", "integration")
@@ -122,6 +124,18 @@ class PluginManager:
                     self.platforms[_kind][platform.name] = platform
 
                 impl.function(register=register)
+
+    def analyzers(self) -> list[AnalyzerSpec]:
+        """Every registered analysis step, in order (a later plugin's name replaces an earlier)."""
+        found: dict[str, AnalyzerSpec] = {}
+
+        def register(spec: AnalyzerSpec) -> None:
+            if not isinstance(spec, AnalyzerSpec):
+                raise TypeError(f"register_analyzers: expected an AnalyzerSpec, got {spec!r}")
+            found[spec.name] = spec
+
+        self.pm.hook.register_analyzers(register=register)
+        return sorted(found.values(), key=lambda s: (s.order, s.name))
 
     def get(self, kind: str, name: str) -> Platform | None:
         return self.platforms.get(kind, {}).get(name)

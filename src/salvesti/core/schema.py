@@ -19,7 +19,9 @@ import voluptuous as vol
 from salvesti.core.numbers import _COUNTRY_CODES
 
 #: Top-level keys, in the order the docs present them.
-TOP_LEVEL_KEYS = ("salvesti", "http", "store", "sources", "sinks", "notices", "retention", "integrations")
+TOP_LEVEL_KEYS = (
+    "salvesti", "http", "store", "sources", "sinks", "notices", "retention", "integrations", "analysis",
+)
 
 #: List blocks and the plugin kind whose platforms validate their items.
 LIST_KINDS: dict[str, str] = {

@@ -80,7 +80,10 @@ async def test_flag_filter(store):
     await analysed(store, make_call(1), [], flags={"notice_unverified"})
     await analysed(store, make_call(2), [], flags={"card_data"})
     assert await ids(store, flag="notice_unverified") == ["c001"]
-    assert (await sa.summaries(store.db, ["c001", "c002"]))["c002"] == {"status": "done", "flags": ["card_data"]}
+    assert (await sa.summaries(store.db, ["c001", "c002"]))["c002"] == {
+        "status": "done",
+        "flags": ["card_data"],
+    }
 
 
 async def test_deleted_recording_takes_transcript_index_and_terms_with_it(store):
@@ -93,7 +96,9 @@ async def test_deleted_recording_takes_transcript_index_and_terms_with_it(store)
     for table in ("analysis_lines", "analysis_terms", "analysis_flags", "analysis_jobs"):
         rows = await store.db.execute_fetchall(f"SELECT count(*) FROM {table}")
         assert rows[0][0] == 0, table
-    rows = await store.db.execute_fetchall("SELECT count(*) FROM analysis_fts WHERE analysis_fts MATCH 'hind'")
+    rows = await store.db.execute_fetchall(
+        "SELECT count(*) FROM analysis_fts WHERE analysis_fts MATCH 'hind'"
+    )
     assert rows[0][0] == 0
     log = await store.list_deletions(call_id=call.id)
     assert [d["what"] for d in log] == ["analysis"]

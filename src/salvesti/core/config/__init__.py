@@ -41,7 +41,7 @@ def load_config(path: Path, plugins: PluginManager) -> dict[str, Any]:
     problems: list[Problem] = []
     bad_paths: list[list[Any]] = []
     load_problems(root, [], problems, bad_paths)
-    validator = Validator(root, Mark(name, 1), plugins)
+    validator = Validator(root, Mark(name, 1), plugins, config_dir=base.resolve())
     config = validator.run()
     # A missing secret already says what is wrong there; drop the schema's echo of it.
     bad = {dotted(p) for p in bad_paths}

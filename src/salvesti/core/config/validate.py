@@ -7,6 +7,7 @@ naming a known platform.  Every problem found is collected; nothing stops at the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
@@ -48,8 +49,11 @@ def load_problems(node: Any, path: list[Any], out: list[Problem], bad_paths: lis
 class Validator:
     """Validates one loaded file against the core schemas and the registered platforms."""
 
-    def __init__(self, root: Any, file_mark: Mark, plugins: PluginManager) -> None:
+    def __init__(
+        self, root: Any, file_mark: Mark, plugins: PluginManager, config_dir: Path | None = None
+    ) -> None:
         self.root = root
+        self.config_dir = config_dir
         self.top = file_mark
         self.plugins = plugins
         self.problems: list[Problem] = []
@@ -72,7 +76,8 @@ class Validator:
                 self.problems.append(Problem(root.key_mark(key), str(key), f"extra key not allowed{hint}"))
         out["salvesti"] = self._core(root)
         out["store"] = self._store(root)
-        out["http"] = self._http(root)
+        out["http"] = self._singleton(root, "http", bare_ok=True)
+        out["analysis"] = self._singleton(root, "analysis", bare_ok=False)
         for key, kind in LIST_KINDS.items():
             out[key] = self._list(root, key, kind)
         if not self.problems:  # on a partly invalid file they would report echoes of the real problem
@@ -90,7 +95,8 @@ class Validator:
             if not callable(check):
                 continue
             try:
-                found = check(item, config)
+                # Checks that look at files get the folder relative paths are taken from.
+                found = check(item, {**config, "_config_dir": str(self.config_dir or ".")})
             except Exception as err:
                 found = [([], f"{platform.kind} platform {platform.name!r} check failed: {err!r}")]
             for sub, message in found or []:
@@ -143,31 +149,35 @@ class Validator:
             return dict(DEFAULT_STORE)
         return self._platform_item(block, ["store"], "store", need_id=False) or {}
 
-    def _http(self, root: dict[str, Any]) -> dict[str, Any] | None:
-        if "http" not in root:
+    def _singleton(self, root: dict[str, Any], key: str, *, bare_ok: bool) -> dict[str, Any] | None:
+        """A top-level block served by the integration platform of the same name (``http``,
+        ``analysis``); ``bare_ok``: a bare ``key:`` turns it on with its defaults."""
+        if key not in root:
             return None
-        block = self._mapping_block(root, "http")
+        block = self._mapping_block(root, key)
         if block is None:
-            if root["http"] is not None:
+            if root[key] is not None or not bare_ok:
+                if root[key] is None:
+                    self.problems.append(Problem(root.key_mark(key), key, "expected a mapping"))
                 return None
-            block = {}  # a bare `http:` turns the web UI on with its defaults
-        platform = self.plugins.get("integration", "http")
+            block = {}
+        platform = self.plugins.get("integration", key)
         if platform is None:
             self.problems.append(
-                Problem(root.key_mark("http"), "http", "no plugin provides the 'http' integration")
+                Problem(root.key_mark(key), key, f"no plugin provides the {key!r} integration")
             )
             return None
-        item = {"platform": "http", **plain(block)}
+        item = {"platform": key, **plain(block)}
         try:
             validated = platform.schema(item)
         except vol.Invalid as err:
-            self._schema_problems(err, ["http"], platform.schema)
+            self._schema_problems(err, [key], platform.schema)
             return None
         except Exception as err:
-            mark = root.key_mark("http")
-            self.problems.append(Problem(mark, "http", f"the http platform failed to validate: {err!r}"))
+            mark = root.key_mark(key)
+            self.problems.append(Problem(mark, key, f"the {key} platform failed to validate: {err!r}"))
             return None
-        self._validated.append((["http"], platform, dict(validated)))
+        self._validated.append(([key], platform, dict(validated)))
         validated = dict(validated)
         validated.pop("platform", None)
         return validated

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from salvesti import __version__
-from salvesti.plugins.http import routes_dial
+from salvesti.plugins.http import routes_analysis, routes_dial
 
 
 def _nullable(t: str, **extra: Any) -> dict[str, Any]:
@@ -153,6 +153,7 @@ _EXTENSION = {"type": ["string", "null"], "pattern": "^[0-9A-Za-z*#+_-]{1,32}$"}
 def openapi_document() -> dict[str, Any]:
     doc = _document()
     doc["paths"]["/api/calls/dial"] = routes_dial.OPENAPI_PATH
+    doc["paths"].update(routes_analysis.OPENAPI_PATHS)
     return doc
 
 
@@ -267,7 +268,12 @@ def _document() -> dict[str, Any]:
                         _q("extension", "an extension that took part"),
                         _q("outcome", "won, lost or follow_up", enum=["won", "lost", "follow_up"]),
                         _q("tag", "has this tag"),
-                        _q("q", "free text over notes, tags, numbers and ids"),
+                        _q("q", "free text over notes, tags, numbers, ids and transcripts"),
+                        _q(
+                            "flag",
+                            "flagged by the analysis for review",
+                            enum=["notice_unverified", "card_data"],
+                        ),
                         _q("limit", "page size (1-500, default 50)", type="integer", minimum=1, maximum=500),
                         _q("cursor", "next_cursor from the previous page"),
                     ],

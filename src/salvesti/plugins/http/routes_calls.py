@@ -20,7 +20,7 @@ from aiohttp import web
 from salvesti.core import bus as events
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
-from salvesti.plugins.http import fastlist
+from salvesti.plugins.http import fastlist, routes_analysis
 from salvesti.plugins.http.server import (
     api_error,
     can_see,
@@ -35,7 +35,8 @@ OUTCOMES = ("won", "lost", "follow_up")
 DIRECTIONS = ("inbound", "outbound", "internal")
 MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".opus": "audio/ogg", ".ogg": "audio/ogg"}
 MAX_LIMIT = 500
-_FILTERS = ("since", "until", "number", "direction", "line", "extension", "outcome", "tag", "q")
+_FILTERS = ("since", "until", "number", "direction", "line", "extension", "outcome", "tag", "q", "flag")
+FLAGS = ("notice_unverified", "card_data")
 
 
 def _tag(value: Any) -> str:
@@ -108,6 +109,9 @@ def build_query(request: web.Request) -> CallQuery:
     outcome = q.get("outcome") or None
     if outcome is not None and outcome not in OUTCOMES:
         raise api_error(400, "outcome must be won, lost or follow_up")
+    flag = q.get("flag") or None
+    if flag is not None and flag not in FLAGS:
+        raise api_error(400, "flag must be notice_unverified or card_data")
     texts = {}
     for key in ("number", "line", "extension", "tag", "q"):
         value = q.get(key) or None
@@ -119,6 +123,7 @@ def build_query(request: web.Request) -> CallQuery:
         until=_time_param(request, "until"),
         direction=direction,
         outcome=outcome,
+        flag=flag,
         limit=limit,
         cursor=decode_cursor(q["cursor"]) if q.get("cursor") else None,
         **texts,
@@ -145,7 +150,9 @@ async def list_calls(request: web.Request) -> web.Response:
     if filters:
         await server.audit(request, "search", detail={"filters": filters, "results": len(visible)})
     next_cursor = encode_cursor(calls[-1]) if len(calls) >= query.limit and calls else None
-    return web.json_response({"calls": [c.to_json() for c in visible], "next_cursor": next_cursor})
+    items = [c.to_json() for c in visible]
+    await routes_analysis.decorate(server, items, query.q)
+    return web.json_response({"calls": items, "next_cursor": next_cursor})
 
 
 async def get_call(request: web.Request) -> web.Response:

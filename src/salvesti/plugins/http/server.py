@@ -151,6 +151,7 @@ class HttpServer:
     def make_app(self) -> web.Application:
         from salvesti.plugins.http import (
             routes_admin,
+            routes_analysis,
             routes_auth,
             routes_calls,
             routes_dial,
@@ -162,6 +163,7 @@ class HttpServer:
         app[SERVER_KEY] = self
         routes_auth.add_routes(app)
         routes_dial.add_routes(app)  # before /api/calls/{call_id}
+        routes_analysis.add_routes(app)  # before /api/calls/{call_id}
         routes_calls.add_routes(app)
         routes_admin.add_routes(app)
         routes_events.add_routes(app)
