@@ -68,6 +68,7 @@ class Salvesti:
         wrapper: list[str] | None = None,
         inbound_from: list[str] | None = None,
         core_extra: dict[str, Any] | None = None,
+        extra_blocks: str = "",
     ) -> None:
         self.name = name
         self.dir = Path(workdir) / name
@@ -87,6 +88,8 @@ class Salvesti:
         self.inbound_from = inbound_from or []
         # Extra keys for the `salvesti:` block (e.g. event_loop: uvloop).
         self.core_extra = core_extra or {}
+        # Top-level YAML appended to the config (e.g. an analysis: block).
+        self.extra_blocks = extra_blocks
         self.config_path = self.dir / "config.yaml"
         self.proc: ManagedProcess | None = None
         self.generation = 0
@@ -142,7 +145,7 @@ class Salvesti:
             "directions: [inbound, outbound]}\n"
             "retention:\n"
             f'  - {{platform: max_age, id: sales, match: {{line: "{LINE}"}}, days: 60}}\n'
-            "  - {platform: max_age, id: default, days: 10}\n"
+            "  - {platform: max_age, id: default, days: 10}\n" + self.extra_blocks
         )
         (self.dir / "secrets.yaml").write_text(f'trunk_password: "{TRUNK_PASSWORD}"\n')
 

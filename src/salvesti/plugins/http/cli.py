@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from salvesti.plugins import store_sqlite_analysis
 from salvesti.plugins.http import accounts, audit, auth, db
 from salvesti.plugins.http.routes_calls import delete_recording
 from salvesti.plugins.http.server import db_path
@@ -198,6 +199,11 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
                 await asyncio.to_thread(shutil.copy2, src, dest)
                 item["export_file"] = dest.name
                 item["export_sha256"] = await asyncio.to_thread(_sha256, dest)
+            analysis = await store_sqlite_analysis.get_result(ctx.store.db, call.id)
+            if analysis is not None:  # what was derived from the recording, beside it (never instead)
+                name = f"{call.id}.analysis.json"
+                (out / name).write_text(json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
+                item["export_analysis_file"] = name
             items.append(item)
             await ctx.audit("export", call_id=call.id, detail={"out": str(out)})
         core = ctx.config.get("salvesti", {})
@@ -205,6 +211,7 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
             "number": args.number,
             "exported_at": ctx.now_iso(),
             "purpose": core.get("purpose"),
+            "analysis_purpose": (ctx.config.get("analysis") or {}).get("purpose"),
             "calls": items,
         }
         (out / "calls.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -219,7 +226,9 @@ _EXPORT_README = """Salvesti - andmesubjekti koopia / data subject copy
 
 calls.json: every call of this number with its metadata (times, direction, duration, purpose,
 retention).  <call id>.wav (or .flac/.opus): the full recording of both parties; left channel =
-what the caller said, right channel = what the caller heard.
+what the caller said, right channel = what the caller heard.  <call id>.analysis.json, where
+the call was analysed: its transcript per party, talk metrics and the notice check (card numbers
+are never transcribed).
 """
 
 
