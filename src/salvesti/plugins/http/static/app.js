@@ -5,6 +5,7 @@ import { t, language, setLanguage, setTimeZone } from "./i18n.js";
 import { renderList } from "./list.js";
 import { renderCall } from "./call.js";
 import { renderUsers } from "./users.js";
+import { renderInsights } from "./insights.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -17,6 +18,7 @@ function renderNav() {
     h("button", { class: "link", type: "button", lang: other, onclick: () => { setLanguage(other); route(); } }, t("language")),
   );
   if (state.me) {
+    if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/insights", id: "nav-insights" }, t("insights")));
     if (state.me.user.role === "admin") nav.append(h("a", { class: "link", href: "#/users", id: "nav-users" }, t("users")));
     nav.append(
       h("span", { class: "who", title: state.me.user.role }, `${state.me.user.name} · ${state.me.user.role}`),
@@ -88,7 +90,12 @@ async function route() {
   const match = hash.match(/^#\/calls\/([^?]+)/);
   const ctx = { main, me: state.me };
   if (hash.startsWith("#/users") && state.me.user.role === "admin") state.cleanup = await renderUsers(ctx);
-  else state.cleanup = match ? await renderCall(ctx, decodeURIComponent(match[1])) : await renderList(ctx, hash);
+  else if (hash.startsWith("#/insights")) state.cleanup = await renderInsights(ctx, hash);
+  else if (match) {
+    const query = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
+    const at = query.has("t") ? Number(query.get("t")) : NaN;
+    state.cleanup = await renderCall(ctx, decodeURIComponent(match[1]), { at });
+  } else state.cleanup = await renderList(ctx, hash);
 }
 
 window.addEventListener("hashchange", route);

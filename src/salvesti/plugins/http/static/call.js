@@ -5,6 +5,7 @@ import { h, clear, fmtDuration, fmtTime } from "./dom.js";
 import { t, locale, timeZone } from "./i18n.js";
 import { directionIcon, outcomeBadge } from "./list.js";
 import { Player } from "./player.js";
+import { mountAnalysis } from "./analysis.js";
 
 function noticeEnd(call) {
   // The recording starts when the outside party's audio opens; the notice plays first.
@@ -15,7 +16,8 @@ function noticeEnd(call) {
   return offset > 0.2 ? offset : 0;
 }
 
-export async function renderCall({ main, me }, callId) {
+// ``options.at``: a moment to start at (seconds), from #/calls/ID?t=12.3 (a search hit's line).
+export async function renderCall({ main, me }, callId, options = {}) {
   let call;
   try {
     call = await api(`/api/calls/${encodeURIComponent(callId)}`);
@@ -48,17 +50,26 @@ export async function renderCall({ main, me }, callId) {
     : h("p", { class: "muted" }, call.recording ? t("deleted") : t("no_recording"));
 
   const admin = me.user.role === "admin" ? adminPanel(call) : null;
+  // Player and, once the call is analysed, the transcript beside it (below on a phone) and the
+  // metrics under it.
+  const side = h("div", { class: "call-side" });
+  const layout = h("div", { class: "call-main", id: "call-main" }, player ? player.el : null, side);
   clear(main).append(...[
     h("a", { href: "#/", class: "back" }, `← ${t("back")}`),
     title,
-    player ? player.el : null,
+    layout,
     h("div", { class: "columns" },
       h("section", { class: "card" }, facts, download),
       edit),
     admin].filter(Boolean));
   if (player) player.loadPeaks();
+  if (player && Number.isFinite(options.at) && options.at >= 0) player.seekWhenReady(options.at);
+  const unmount = hasRecording ? mountAnalysis({ call, player, layout, side }) : null;
   if (admin) admin.load();
-  return () => { if (player) player.destroy(); };
+  return () => {
+    if (unmount) unmount();
+    if (player) player.destroy();
+  };
 }
 
 function titleParts(call) {

@@ -46,3 +46,23 @@ export function fmtTime(iso, loc, timeZone) {
     return d.toLocaleString(loc, { ...opts, timeZone: undefined });
   }
 }
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+// The same for SVG elements (charts, the call timeline): attributes only, text as text nodes.
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+// m:ss (or h:mm:ss) of a position in a recording, rounded down so a line at 2.9 s reads 0:02.
+export function fmtClock(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "–";
+  return fmtDuration(Math.floor(Math.max(0, seconds)));
+}

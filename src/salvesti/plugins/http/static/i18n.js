@@ -25,6 +25,27 @@ const STRINGS = {
     users: "Kasutajad", role: "Roll", disabled: "Keelatud", delete: "Kustuta", add: "Lisa", add_user: "Lisa kasutaja",
     tokens: "API-võtmed", revoke: "Tühista", revoked: "tühistatud", label: "Nimetus", last_used: "Viimati kasutatud",
     create_token: "Loo võti", same_role: "kasutaja roll", token_once: "Kopeeri võti kohe: seda ei näidata enam.",
+    party_outside: "Klient", party_agent: "Töötaja", transcript: "Kõne tekst", analysis: "Kõne analüüs",
+    analysis_queued: "Analüüs on järjekorras", analysis_running: "Analüüs käib", analysis_failed: "Analüüs ebaõnnestus",
+    redacted: "eemaldatud", redacted_title: "Kaardiandmed eemaldati tekstist",
+    talk_share: "Kõneaja jaotus", talk_time: "Kõneaeg", turns: "Vahetusi", longest_monologue: "Pikim monoloog",
+    interruptions: "Vahelesegamisi", question_rate: "Töötaja küsimusi minutis", response_latency: "Vastamise viivitus",
+    silence: "Vaikus", longest_silence: "Pikim vaikus", overlap: "Üheaegne kõne",
+    notice_verified: "Teavitus kinnitatud {at} s juures (skoor {score})", notice_not_found: "Teavitust salvestisest ei leitud",
+    notice_evidence: "Teavituse tõend", flag: "Märge", flag_notice_unverified: "Teavitust ei leitud",
+    flag_card_data: "Kaardiandmed eemaldatud", review: "kontrolli",
+    timeline: "Kõne ajajoon", seek_to: "Kuula alates {at}",
+    no_transcript: "Kõnes ei tuvastatud teksti.",
+    insights: "Ülevaade", insights_forbidden: "Ülevaade on ainult juhtidele ja administraatoritele.",
+    privacy_notice: "Ainult koondandmed: isikuandmete kaitse nõuded ei luba kõnesalvestisi kasutada üksikute töötajate jälgimiseks, seega Ülevaade ei järjesta inimesi.",
+    insights_empty: "Selles vahemikus pole analüüsitud ja tulemusega kõnesid.", show: "Näita",
+    total_calls: "Kõnesid", by_week: "Tulemused nädalate kaupa",
+    talk_by_outcome: "Kõnemõõdikud tulemuse järgi", phrases: "Fraasid", phrase: "Fraas", trackers: "Jälgitavad",
+    tracker: "Jälgitav", lift: "Seos tulemusega", goes_with_lost: "ebaõnnestunud kõnedega", goes_with_won: "õnnestunud kõnedega",
+    metric: "Mõõdik", agent_share: "Töötaja kõneosa", agent_talk: "Töötaja kõneaeg", outside_talk: "Kliendi kõneaeg",
+    agent_monologue: "Töötaja pikim monoloog", agent_interruptions: "Töötaja vahelesegamisi",
+    agent_latency: "Töötaja vastamise viivitus", no_phrases: "Piisavalt sagedasi fraase pole (vähemalt {n} kõnet).",
+    week_title: "{week}: õnnestus {won}, ebaõnnestus {lost}, jätkata {follow_up}",
   },
   en: {
     app: "Salvesti", login: "Log in", logout: "Log out", username: "User name",
@@ -50,6 +71,27 @@ const STRINGS = {
     users: "Users", role: "Role", disabled: "Disabled", delete: "Delete", add: "Add", add_user: "Add a user",
     tokens: "API tokens", revoke: "Revoke", revoked: "revoked", label: "Label", last_used: "Last used",
     create_token: "Create token", same_role: "the user's role", token_once: "Copy the token now: it is not shown again.",
+    party_outside: "Customer", party_agent: "Agent", transcript: "Transcript", analysis: "Call analysis",
+    analysis_queued: "Analysis queued", analysis_running: "Analysis running", analysis_failed: "Analysis failed",
+    redacted: "redacted", redacted_title: "Card data was removed from the transcript",
+    talk_share: "Talk share", talk_time: "Talk time", turns: "Turns", longest_monologue: "Longest monologue",
+    interruptions: "Interruptions", question_rate: "Agent questions per minute", response_latency: "Response latency",
+    silence: "Silence", longest_silence: "Longest silence", overlap: "Overlapping speech",
+    notice_verified: "Notice verified at {at} s (score {score})", notice_not_found: "Notice not found in the recording",
+    notice_evidence: "Notice evidence", flag: "Flag", flag_notice_unverified: "Notice not found",
+    flag_card_data: "Card data redacted", review: "review",
+    timeline: "Call timeline", seek_to: "Listen from {at}",
+    no_transcript: "No speech was transcribed in this call.",
+    insights: "Insights", insights_forbidden: "Insights are for managers and admins only.",
+    privacy_notice: "Aggregates only: Estonian data protection law does not allow using call recordings to monitor individual employees, so Insights never ranks people.",
+    insights_empty: "No analysed calls with an outcome in this period.", show: "Show",
+    total_calls: "Calls", by_week: "Outcomes by week",
+    talk_by_outcome: "Talk metrics by outcome", phrases: "Phrases", phrase: "Phrase", trackers: "Trackers",
+    tracker: "Tracker", lift: "Goes with", goes_with_lost: "lost calls", goes_with_won: "won calls",
+    metric: "Metric", agent_share: "Agent talk share", agent_talk: "Agent talk time", outside_talk: "Customer talk time",
+    agent_monologue: "Agent's longest monologue", agent_interruptions: "Agent interruptions",
+    agent_latency: "Agent response latency", no_phrases: "No phrase is frequent enough yet (at least {n} calls).",
+    week_title: "{week}: won {won}, lost {lost}, follow up {follow_up}",
   },
 };
 
@@ -70,6 +112,22 @@ export function setLanguage(lang) {
 export function t(key) {
   const lang = language();
   return STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
+}
+
+// t() with {name} placeholders filled in.
+export function tf(key, vars = {}) {
+  return t(key).replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
+}
+
+// A number in the UI's language (decimal comma in Estonian); "–" for none.
+export function fmtNum(value, digits = 1) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+}
+
+export function fmtPercent(share) {
+  if (share === null || share === undefined || Number.isNaN(share)) return "–";
+  return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0 }).format(share);
 }
 
 export function locale() {

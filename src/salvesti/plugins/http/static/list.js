@@ -1,10 +1,12 @@
 // The call list: filters (kept in the URL), free-text search, keyset "load more" and live refresh
 // from the server-sent event stream.
 import { api } from "./api.js";
-import { h, clear, fmtDuration, fmtTime } from "./dom.js";
+import { h, clear, fmtClock, fmtDuration, fmtTime } from "./dom.js";
 import { t, locale, timeZone } from "./i18n.js";
+import { textWithChips } from "./transcript.js";
 
-const FILTERS = ["q", "number", "direction", "outcome", "tag", "extension", "since", "until"];
+const FILTERS = ["q", "number", "direction", "outcome", "tag", "extension", "since", "until", "flag"];
+const FLAGS = ["notice_unverified", "card_data"];
 const ARROWS = { inbound: "↙", outbound: "↗", internal: "⇄" };
 
 export function directionIcon(direction) {
@@ -29,10 +31,10 @@ function toApiTime(value, endOfDay) {
 export async function renderList({ main, me }, hash) {
   const params = paramsFromHash(hash);
   const field = (name, attrs = {}) => h("input", { id: `f-${name}`, name, value: params.get(name) || "", ...attrs });
-  const select = (name, options) =>
+  const select = (name, options, label = (o) => t(o)) =>
     h("select", { id: `f-${name}`, name },
       h("option", { value: "" }, t("any")),
-      options.map((o) => h("option", { value: o, selected: params.get(name) === o }, t(o))));
+      options.map((o) => h("option", { value: o, selected: params.get(name) === o }, label(o))));
 
   const form = h("form", { class: "filters", role: "search", onsubmit: (ev) => {
     ev.preventDefault();
@@ -52,6 +54,7 @@ export async function renderList({ main, me }, hash) {
       me.user.role === "agent" ? null : h("label", {}, t("extension"), field("extension")),
       h("label", {}, t("since"), field("since", { type: "date" })),
       h("label", {}, t("until"), field("until", { type: "date" })),
+      h("label", {}, t("flag"), select("flag", FLAGS, (o) => t(`flag_${o}`))),
     )),
     h("div", { class: "filter-actions" },
       h("button", { type: "submit", class: "primary" }, t("filter")),
@@ -108,11 +111,44 @@ export async function renderList({ main, me }, hash) {
   };
 }
 
+// Badges for what the analysis flagged for a person to look at.
+export function flagBadges(analysis) {
+  const flags = (analysis && analysis.flags) || [];
+  return [
+    flags.includes("notice_unverified")
+      ? h("span", { class: "badge badge-warn flag-notice", title: t("notice_not_found") }, `⚠ ${t("flag_notice_unverified")}`) : null,
+    flags.includes("card_data")
+      ? h("span", { class: "badge badge-review flag-card", title: t("flag_card_data") }, t("review")) : null,
+  ];
+}
+
+// A search snippet: the words that matched are between « and »; shown in <mark>, built as nodes.
+export function snippetNodes(snippet) {
+  const out = [];
+  for (const part of String(snippet || "").split(/(«[^»]*»)/)) {
+    if (!part) continue;
+    if (part.startsWith("«") && part.endsWith("»")) out.push(h("mark", {}, part.slice(1, -1)));
+    else out.push(...textWithChips(part.replace(/[«»]/g, "")));
+  }
+  return out;
+}
+
+function matchLine(call) {
+  const m = call.match;
+  if (!m) return null;
+  const at = Math.max(0, Number(m.start_s) || 0);
+  return h("a", { class: "match", href: `#/calls/${encodeURIComponent(call.id)}?t=${Math.floor(at * 10) / 10}` },
+    h("time", { class: "match-time" }, fmtClock(at)),
+    h("span", { class: `match-party party-${m.channel === "agent" ? "agent" : "outside"}` },
+      t(m.channel === "agent" ? "party_agent" : "party_outside")),
+    h("span", { class: "match-text" }, snippetNodes(m.snippet)));
+}
+
 function row(call) {
   const who = call.remote_number || t("unknown");
   const duration = call.ended_at ? fmtDuration(call.duration_s) : t("in_progress");
   return h("li", { class: "call", dataset: { id: call.id } },
-    h("a", { href: `#/calls/${encodeURIComponent(call.id)}` },
+    h("a", { class: "call-link", href: `#/calls/${encodeURIComponent(call.id)}` },
       directionIcon(call.direction),
       h("span", { class: "who" }, who, call.extension ? h("small", {}, ` → ${call.extension}`) : null),
       h("span", { class: "when" }, fmtTime(call.started_at, locale(), timeZone())),
@@ -121,6 +157,8 @@ function row(call) {
         outcomeBadge(call.outcome),
         call.tags.map((tag) => h("span", { class: "tag" }, tag)),
         call.notes ? h("span", { class: "has-notes", title: t("notes") }, "✎") : null,
-        call.recording && call.recording.status === "deleted" ? h("span", { class: "tag muted" }, "∅") : null),
-    ));
+        call.recording && call.recording.status === "deleted" ? h("span", { class: "tag muted" }, "∅") : null,
+        flagBadges(call.analysis)),
+    ),
+    matchLine(call));
 }

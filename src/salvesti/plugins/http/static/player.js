@@ -14,6 +14,7 @@ export class Player {
     this.peaks = null;
     this.graph = null;
     this.channel = "both";
+    this.timeListeners = [];
     this.audio = h("audio", { preload: "metadata", src: `/api/calls/${encodeURIComponent(call.id)}/audio`, id: "audio" });
     this.canvas = h("canvas", { class: "wave", id: "wave", height: 160, role: "slider", tabindex: 0, "aria-label": t("play") });
     this.playBtn = h("button", { type: "button", class: "primary play", id: "play", onclick: () => this.toggle() }, t("play"));
@@ -45,6 +46,41 @@ export class Player {
     document.addEventListener("keydown", this.onKey);
     this.onResize = () => this.draw();
     window.addEventListener("resize", this.onResize);
+  }
+
+  // -- for the transcript and the timeline -------------------------------------------------------
+  get currentTime() {
+    return this.audio.currentTime;
+  }
+
+  // Called with the position (s) whenever the player redraws: while playing, after a seek.
+  onTime(callback) {
+    this.timeListeners.push(callback);
+  }
+
+  // Shown right under the waveform (the call's timeline).
+  attach(el) {
+    this.canvas.after(el);
+  }
+
+  async play() {
+    if (this.audio.paused) await this.toggle();
+  }
+
+  // Seek and play: a transcript line or tracker marker was chosen.
+  async playFrom(seconds) {
+    this.seek(seconds);
+    try {
+      await this.play();
+    } catch (err) {
+      // Autoplay refused (no user gesture): the position is still set.
+    }
+  }
+
+  // Seek once the audio's length is known (a link to a moment, #/calls/ID?t=12.3).
+  seekWhenReady(seconds) {
+    if (this.audio.readyState >= 1) this.seek(seconds);
+    else this.audio.addEventListener("loadedmetadata", () => this.seek(seconds), { once: true });
   }
 
   async loadPeaks() {
@@ -203,9 +239,11 @@ export class Player {
     g.fillStyle = COLORS.head;
     g.fillRect(Math.round(pos * width), 0, Math.max(1, ratio * 1.5), height);
     this.canvas.setAttribute("aria-valuenow", String(Math.round(this.audio.currentTime)));
+    for (const callback of this.timeListeners) callback(this.audio.currentTime, d);
   }
 
   destroy() {
+    this.timeListeners = [];
     document.removeEventListener("keydown", this.onKey);
     window.removeEventListener("resize", this.onResize);
     this.audio.pause();
