@@ -36,7 +36,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from salvesti.core.analysis import talk, vad  # noqa: E402
-
 from salvesti.plugins.analysis.models import describe_problem, resolve  # noqa: E402
 
 RATE = 8000
