@@ -81,7 +81,8 @@ def register_analyzers(register: Callable[[AnalyzerSpec], None]) -> None:
     Called once in every analysis worker process (and by ``salvesti plugins list``); each
     step's factory gets the ``analysis:`` block and returns an
     :class:`~salvesti.core.analyzers.Analyzer`.  Steps run in ``order`` on the finished
-    recording, off the media path, at low priority; the built-ins use orders 10-40.
+    recording, off the media path, at low priority; the built-ins use orders 10-40.  Results
+    are ignored.
     """
 
 

@@ -87,7 +87,8 @@ def outcome_counts(outcomes: list[str | None]) -> dict[str, int]:
 
 def _score(y_won: int, n_won: int, y_lost: int, n_lost: int) -> tuple[float, float]:
     rate = (y_won + y_lost) / (n_won + n_lost)
-    a_in, a_out = PRIOR_CALLS * rate, PRIOR_CALLS * (1 - rate)
+    # Half a call each way on top of the prior keeps a phrase in every call (rate 1) finite.
+    a_in, a_out = PRIOR_CALLS * rate + 0.5, PRIOR_CALLS * (1 - rate) + 0.5
     won_in, won_out = y_won + a_in, n_won - y_won + a_out
     lost_in, lost_out = y_lost + a_in, n_lost - y_lost + a_out
     lift = math.log(won_in / won_out) - math.log(lost_in / lost_out)

@@ -2,10 +2,11 @@
 
 A transcript writes a spoken card number many ways: "4111 1111 1111 1111", "4111-1111-...",
 "4,111", digit words ("four one one one", "neli üks üks üks"), or split over two lines.  The
-words of one party are read as one stream; a run of number-like words whose digits contain 13-19
-consecutive digits passing the Luhn check is replaced whole, and so is a short run (2-4 digits:
-a CVV, an expiry) within a few words of a card keyword.  Over-redacting a long order number
-that happens to pass Luhn is the right error to make.
+words of one party are read as one stream; a run of number-like words in which consecutive whole
+words give 13-19 digits passing the Luhn check is replaced whole, and so is a short run (2-4
+digits: a CVV, an expiry) within a few words of a card keyword.  Windows inside a word are not
+checked: most long numbers contain some Luhn-valid stretch.  Over-redacting a long number made
+of digit words that happens to pass Luhn is the right error to make.
 """
 
 from __future__ import annotations
@@ -55,10 +56,16 @@ def _digits_of(word: str) -> str | None:
     return None
 
 
-def has_card_number(digits: str) -> bool:
-    for size in range(13, 20):
-        for start in range(0, len(digits) - size + 1):
-            if luhn_ok(digits[start : start + size]):
+def _card_in(run: list[str]) -> bool:
+    """A card number made of whole words of the run: each contiguous stretch of words whose
+    digits add up to 13-19 is checked (windows inside a word would flag most long numbers)."""
+    for a in range(len(run)):
+        total = ""
+        for b in range(a, len(run)):
+            total += run[b]
+            if len(total) > 19:
+                break
+            if len(total) >= 13 and luhn_ok(total):
                 return True
     return False
 
@@ -77,9 +84,10 @@ def _redact_words(words: list[Word]) -> tuple[list[bool], int]:
         j = i
         while j < len(words) and digits[j] is not None:
             j += 1
-        joined = "".join(d for d in digits[i:j] if d)
+        run = [d or "" for d in digits[i:j]]
+        joined = "".join(run)
         near = any(i - NEAR_WORDS <= k < j + NEAR_WORDS for k in keyword_at)
-        if (len(joined) >= 13 and has_card_number(joined)) or (near and 2 <= len(joined) <= 4):
+        if _card_in(run) or (near and 2 <= len(joined) <= 4):
             for k in range(i, j):
                 marks[k] = True
             runs += 1

@@ -63,6 +63,8 @@ def webrtc_vad(pcm: np.ndarray, rate: int, mode: int = 2) -> np.ndarray | None:
         import webrtcvad
     except ImportError:
         return None
+    if len(pcm) == 0:
+        return np.zeros(0, dtype=bool)
     if rate not in (8000, 16000, 32000, 48000):
         pcm, rate = _resample(pcm, rate, 16000), 16000
     detector = webrtcvad.Vad(mode)
