@@ -6,7 +6,9 @@ words of one party are read as one stream; a run of number-like words in which c
 words give 13-19 digits passing the Luhn check is replaced whole, and so is a short run (2-4
 digits: a CVV, an expiry) within a few words of a card keyword.  Windows inside a word are not
 checked: most long numbers contain some Luhn-valid stretch.  Over-redacting a long number made
-of digit words that happens to pass Luhn is the right error to make.
+of digit words that happens to pass Luhn is the right error to make; so is redacting any long
+run (12+ digits) next to a card keyword, since speech to text often miscounts spoken digits and
+a misheard card number is still card data.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def _redact_words(words: list[Word]) -> tuple[list[bool], int]:
         run = [d or "" for d in digits[i:j]]
         joined = "".join(run)
         near = any(i - NEAR_WORDS <= k < j + NEAR_WORDS for k in keyword_at)
-        if _card_in(run) or (near and 2 <= len(joined) <= 4):
+        if _card_in(run) or (near and (2 <= len(joined) <= 4 or len(joined) >= 12)):
             for k in range(i, j):
                 marks[k] = True
             runs += 1
