@@ -68,7 +68,12 @@ function renderLogin(message) {
   user.focus();
 }
 
+// Each navigation's number: a page that finishes loading after a newer navigation began is
+// cleaned up at once instead of overwriting the newer page's cleanup.
+let generation = 0;
+
 async function route() {
+  const mine = ++generation;
   document.documentElement.lang = language();
   document.title = t("app");
   if (state.cleanup) {
@@ -89,13 +94,19 @@ async function route() {
   const hash = location.hash || "#/";
   const match = hash.match(/^#\/calls\/([^?]+)/);
   const ctx = { main, me: state.me };
-  if (hash.startsWith("#/users") && state.me.user.role === "admin") state.cleanup = await renderUsers(ctx);
-  else if (hash.startsWith("#/insights")) state.cleanup = await renderInsights(ctx, hash);
+  let cleanup;
+  if (hash.startsWith("#/users") && state.me.user.role === "admin") cleanup = await renderUsers(ctx);
+  else if (hash.startsWith("#/insights")) cleanup = await renderInsights(ctx, hash);
   else if (match) {
     const query = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
     const at = query.has("t") ? Number(query.get("t")) : NaN;
-    state.cleanup = await renderCall(ctx, decodeURIComponent(match[1]), { at });
-  } else state.cleanup = await renderList(ctx, hash);
+    cleanup = await renderCall(ctx, decodeURIComponent(match[1]), { at });
+  } else cleanup = await renderList(ctx, hash);
+  if (mine !== generation) {
+    if (cleanup) cleanup();
+    return;
+  }
+  state.cleanup = cleanup;
 }
 
 window.addEventListener("hashchange", route);

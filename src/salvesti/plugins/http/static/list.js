@@ -36,6 +36,7 @@ export async function renderList({ main, me }, hash) {
       h("option", { value: "" }, t("any")),
       options.map((o) => h("option", { value: o, selected: params.get(name) === o }, label(o))));
 
+  const live = h("span", { id: "live", class: "live" }, "");
   const form = h("form", { class: "filters", role: "search", onsubmit: (ev) => {
     ev.preventDefault();
     const data = new FormData(form);
@@ -59,7 +60,7 @@ export async function renderList({ main, me }, hash) {
     h("div", { class: "filter-actions" },
       h("button", { type: "submit", class: "primary" }, t("filter")),
       h("a", { href: "#/", class: "button" }, t("clear")),
-      h("span", { id: "live", class: "live" }, "")),
+      live),
   );
 
   const list = h("ul", { class: "calls", id: "calls" });
@@ -93,9 +94,10 @@ export async function renderList({ main, me }, hash) {
   }
   more.addEventListener("click", () => load(false));
   await load(true);
+  // Navigated elsewhere while the first page loaded: no live refresh for a list nobody sees.
+  if (!list.isConnected) return null;
 
   // Live refresh: reload the first page when a call starts, ends or changes.
-  const live = document.getElementById("live");
   const events = new EventSource("/api/events");
   let timer = null;
   const refresh = () => {
