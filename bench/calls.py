@@ -181,6 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--direct", action="store_true", help="self-test: phones call the carrier without Salvesti"
     )
+    ap.add_argument(
+        "--analysis-backlog",
+        type=int,
+        default=0,
+        metavar="N",
+        help="turn analysis on (tiny.en transcripts) with N 60 s calls already queued, so the worker "
+        "processes (children of Salvesti, on its core, at nice 10) transcribe during the load",
+    )
     ap.add_argument("--json", type=Path, help="also write the summary here (-N suffix per sweep size)")
     ap.add_argument("--sweep", help="comma-separated call counts, e.g. 50,100,200: stop at the first unclean")
     args = ap.parse_args(argv)
@@ -226,6 +234,50 @@ def main(argv: list[str] | None = None) -> int:
     return rc
 
 
+async def seed_backlog(salv: Salvesti, audio: Any, n: int) -> None:
+    """N finished 60 s calls with speech on both channels, queued for analysis before the start."""
+    import wave
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+
+    from salvesti.core.call import Call, Direction, Disposition, RecordingInfo
+    from salvesti.plugins import store_sqlite_analysis as sa
+    from salvesti.plugins.store_sqlite import SqliteStore
+
+    def mono(path: Path) -> np.ndarray:
+        with wave.open(str(path)) as w:
+            return np.frombuffer(w.readframes(w.getnframes()), "<i2")
+
+    left, right = np.tile(mono(audio.outside), 6)[: 8000 * 60], np.tile(mono(audio.phone_a), 6)[: 8000 * 60]
+    folder = salv.dir / "backlog"
+    folder.mkdir(parents=True, exist_ok=True)
+    wav = folder / "call.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(np.stack([left, right], axis=1).astype("<i2").tobytes())
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    async with SqliteStore(salv.dir / "data" / "salvesti.db") as store:
+        for i in range(n):
+            call = Call(
+                id=f"backlog-{i:04d}",
+                source="bench",
+                direction=Direction.INBOUND,
+                line="+3720000000",
+                remote_number="+3725550000",
+                started_at=t0,
+                answered_at=t0,
+                ended_at=t0 + timedelta(seconds=60),
+                disposition=Disposition.ANSWERED,
+                recording=RecordingInfo(path=str(wav), status="saved"),
+            )
+            await store.save_call(call)
+            async with store.write() as db:
+                await sa.enqueue(db, call.id)
+
+
 def run_once(args: argparse.Namespace, *, pin: bool, cores: int) -> dict[str, Any]:
     """One complete run (fresh Salvesti, fresh work folder) for ``args.calls`` calls."""
     bound = args.timeout or args.calls / args.rate + args.seconds + args.finalise_timeout + 120
@@ -246,6 +298,12 @@ def run_once(args: argparse.Namespace, *, pin: bool, cores: int) -> dict[str, An
             finally:
                 await load.close()
         exts = {str(2000 + i): (f"bench-pw-{2000 + i}", f"Bench {i}") for i in range(args.calls)}
+        extra = ""
+        if args.analysis_backlog:
+            extra = (
+                "analysis:\n  purpose: bench\n"
+                "  transcription: {model: tiny.en, language: en}\n"
+            )
         salv = Salvesti(
             work,
             notice=audio.notice,
@@ -255,7 +313,10 @@ def run_once(args: argparse.Namespace, *, pin: bool, cores: int) -> dict[str, An
             inbound_extensions=("2000",),
             wrapper=wrapper,
             timeout_s=bound + 30,
+            extra_blocks=extra,
         )
+        if args.analysis_backlog:
+            await seed_backlog(salv, audio, args.analysis_backlog)
         try:
             await asyncio.to_thread(salv.start, ready_timeout=30)
             for _ in range(100):  # the trunk registration, bounded
@@ -272,7 +333,14 @@ def run_once(args: argparse.Namespace, *, pin: bool, cores: int) -> dict[str, An
                 ),
                 bound,
             )
-            return {**summarise(out, args), "mode": "salvesti", "salvesti_pinned": bool(pin)}
+            result = {**summarise(out, args), "mode": "salvesti", "salvesti_pinned": bool(pin)}
+            if args.analysis_backlog:
+                status = salv.cli("analysis", "status", "-c", str(salv.config_path), "--json")
+                result["analysis_backlog"] = {
+                    "queued": args.analysis_backlog,
+                    **json.loads(status.stdout)["counts"],
+                }
+            return result
         finally:
             await asyncio.to_thread(salv.stop)
             await load.close()

@@ -268,3 +268,32 @@ def test_a_recording_that_is_not_stereo_is_a_permanent_failure(tmp_path, voices)
     garbage.write_bytes(b"RIFF....WAVEjunk" * 10)
     done = analyse(Job("g", {"notice": {}}, str(garbage)), build_steps({}))
     assert not done.ok and done.permanent and "cannot be read" in (done.error or "")
+
+
+async def test_a_job_left_running_by_a_dead_process_resumes(store, tmp_path, voices):
+    path = tmp_path / "c006.wav"
+    write_stereo(path, voices["customer"], voices["agent"])
+    call = make_call(6, path)
+    await store.save_call(call)
+    async with store.write() as db:
+        await sa.enqueue(db, call.id)
+        await sa.claim(db, "gone-host:4242", 1)  # a process on another box that died mid-job
+    runner = runner_for(store, tmp_path, Notice(voices["notice"]), EventBus())
+    try:
+        assert await runner.release_stale() == 1
+        await runner.drain()
+    finally:
+        runner.close()
+    assert (await sa.job_status(store.db, call.id))["status"] == "done"
+
+
+async def test_catch_up_queues_a_recent_call_that_was_never_queued(store, tmp_path, voices):
+    path = tmp_path / "c007.wav"
+    write_stereo(path, voices["customer"], voices["agent"])
+    call = make_call(7, path)
+    call.recording.status = "repaired"  # cut off by a crash, repaired at start
+    await store.save_call(call)
+    runner = runner_for(store, tmp_path, Notice(voices["notice"]), EventBus())
+    assert await runner.catch_up(T0 - timedelta(days=1)) == 1
+    assert await runner.catch_up(T0 - timedelta(days=1)) == 0
+    assert (await sa.job_status(store.db, call.id))["status"] == "queued"

@@ -3,7 +3,9 @@
 It subscribes to ``recording_saved`` and to nothing in the media path; the work happens in
 worker processes (:mod:`salvesti.plugins.analysis.runner`).  At start, jobs that a stopped or
 crashed process left ``running`` go back to the queue, and calls that ended while analysis
-was off are not touched (``salvesti analysis run --since`` takes that backlog on purpose).
+was off long ago are not touched (``salvesti analysis run --since`` takes that backlog on
+purpose); recent calls that have a recording but no job (a crash between saving and queueing, a
+call cut off and repaired at start) are queued.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from salvesti.core import bus as events
@@ -21,6 +24,9 @@ from salvesti.plugins.analysis.models import ModelNotFound
 from salvesti.plugins.analysis.runner import AnalysisRunner
 
 _LOGGER = logging.getLogger(__name__)
+
+#: At start, calls this recent with a recording but no job are queued (older ones: analysis run).
+CATCH_UP = timedelta(days=2)
 
 
 def make_runner(hub: Any, conf: dict[str, Any]) -> AnalysisRunner:
@@ -64,6 +70,11 @@ class AnalysisEngine:
         released = await runner.release_stale()
         if released:
             _LOGGER.info("analysis: %d job(s) cut off by a stop resume now", released)
+        caught = await runner.catch_up(self.hub.now() - CATCH_UP)
+        if caught:
+            _LOGGER.info(
+                "analysis: %d recent call(s) were never queued (a crash or a repair); queued now", caught
+            )
         self.runner = runner
         self._unsubscribe = self.hub.bus.subscribe(events.RECORDING_SAVED, self._on_saved)
         self._task = self.hub.create_task(runner.serve(), name="analysis scheduler")

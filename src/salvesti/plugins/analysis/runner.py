@@ -108,6 +108,18 @@ class AnalysisRunner:
             self.wake.set()
         return queued
 
+    async def catch_up(self, since: datetime) -> int:
+        """Queue recent calls that have a recording but were never queued: a crash between a
+        recording's save and its queueing, or a call cut off and repaired at start (repairs
+        happen before this integration listens).  Calls already queued or done are left alone."""
+        from salvesti.core.components import CallQuery
+
+        queued = 0
+        for call in await self.store.list_calls(CallQuery(since=since, limit=0)):
+            if self.wants(call):
+                queued += await self.enqueue(call)
+        return queued
+
     async def release_stale(self) -> int:
         async with self.store.write() as db:
             return await sa.release_stale(db, claimer_alive)

@@ -8,6 +8,7 @@ first call of the day.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,10 @@ def cross_check(item: dict[str, Any], config: dict[str, Any]) -> list[tuple[list
         problem = describe_problem(transcription["model"], config_dir)
         if problem:
             problems.append((["transcription", "model"], problem))
+        if importlib.util.find_spec("faster_whisper") is None:
+            problems.append(
+                (["transcription"], "transcripts need faster-whisper: pip install 'salvesti[analysis]'")
+            )
     known: set[str] = set()
     for source in config.get("sources") or []:
         known.update(source.get("lines") or [])

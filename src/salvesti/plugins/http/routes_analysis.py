@@ -64,11 +64,11 @@ async def get_analysis(request: web.Request) -> web.Response:
 
 
 async def get_insights(request: web.Request) -> web.Response:
+    require(request, "manager")
     from salvesti.plugins.analysis.insights import insights
     from salvesti.plugins.http.routes_calls import _time_param
 
     server = server_of(request)
-    require(request, "manager")
     for key in request.query:
         if key not in _INSIGHTS_PARAMS:
             raise api_error(400, f"unknown parameter {key!r}")
