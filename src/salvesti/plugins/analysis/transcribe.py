@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from salvesti.core.analysis.vad import gate
 
+from salvesti.core.analysis.vad import gate
 from salvesti.core.analyzers import TranscriptLine
 
 WHISPER_RATE = 16000
