@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from salvesti.core.analysis import talk, vad  # noqa: E402
 from salvesti.plugins.analysis.models import describe_problem, resolve  # noqa: E402
+from salvesti.testing.speech import speak, write_stereo  # noqa: E402
 
 RATE = 8000
 AGENT = (
@@ -51,31 +51,7 @@ CUSTOMER = (
 
 
 def _speak(text: str, voice: str, out: Path) -> np.ndarray:
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True, capture_output=True
-    )
-    subprocess.run(
-        [
-            "sox",
-            str(raw),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            str(out),
-            "norm",
-            "-3",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    with wave.open(str(out)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
+    return speak(text, out, voice=voice, speed=150).astype(np.float64)
 
 
 def make_call(directory: Path) -> tuple[Path, float]:
@@ -95,13 +71,8 @@ def make_call(directory: Path) -> tuple[Path, float]:
     # A realistic length: the conversation four times over (calls are minutes, not seconds).
     left_mix, right_mix = np.tile(left_mix, 4), np.tile(right_mix, 4)
     total *= 4
-    stereo = np.clip(np.stack([left_mix, right_mix], axis=1), -32768, 32767).astype("<i2")
     path = directory / "call.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(stereo.tobytes())
+    write_stereo(path, left_mix, right_mix)
     return path, total / RATE
 
 

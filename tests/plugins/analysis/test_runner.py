@@ -6,7 +6,6 @@ failures with reasons, retries with backoff, and a third-party step through the 
 
 from __future__ import annotations
 
-import subprocess
 import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,47 +22,15 @@ from salvesti.plugins import store_sqlite_analysis as sa
 from salvesti.plugins.analysis.runner import AnalysisRunner
 from salvesti.plugins.analysis.worker import Job, JobResult, analyse, build_steps
 from salvesti.plugins.store_sqlite import SqliteStore
+from salvesti.testing.speech import speak as speak_to
+from salvesti.testing.speech import write_stereo
 
 RATE = 8000
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 def speak(text: str, out: Path, voice: str = "en-us") -> np.ndarray:
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True, capture_output=True)
-    subprocess.run(
-        [
-            "sox",
-            str(raw),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            str(out),
-            "norm",
-            "-3",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    with wave.open(str(out)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.int16)
-
-
-def write_stereo(path: Path, left: np.ndarray, right: np.ndarray) -> None:
-    n = max(len(left), len(right))
-    stereo = np.zeros((n, 2), dtype="<i2")
-    stereo[: len(left), 0] = left
-    stereo[: len(right), 1] = right
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(stereo.tobytes())
+    return speak_to(text, out, voice=voice, speed=175).astype(np.int16)
 
 
 class Notice:
