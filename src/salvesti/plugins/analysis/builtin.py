@@ -12,7 +12,6 @@ from typing import Any
 
 from salvesti.core.analysis import notice_match, phrases, redact, talk, trackers, vad
 from salvesti.core.analysis.words import Line, Word
-
 from salvesti.core.analyzers import AnalyzerSpec, CallMedia, TranscriptLine
 
 CHANNELS = ("outside", "agent")

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from salvesti.core.analysis.phrases import rank_phrases
-
 from salvesti.core.components import CallQuery
 from salvesti.plugins import store_sqlite_analysis as sa
 from salvesti.plugins.store_sqlite_query import build_where
