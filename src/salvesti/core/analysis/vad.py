@@ -78,6 +78,8 @@ def louder_than_bleed(pcm: np.ndarray, other: np.ndarray, rate: int) -> np.ndarr
     """Frames of ``pcm`` no more than 15 dB below the other channel's loudest frame of the last
     250 ms (and next 50 ms): a frame further below is that party's crosstalk."""
     mine, theirs = frame_dbfs(pcm, rate), frame_dbfs(other, rate)
+    if mine.size == 0:
+        return np.zeros(0, dtype=bool)
     if theirs.size < mine.size:
         theirs = np.concatenate([theirs, np.full(mine.size - theirs.size, -120.0)])
     padded = np.concatenate(
