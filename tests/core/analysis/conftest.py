@@ -1,8 +1,9 @@
 """Synthetic calls with a known truth: who speaks when, on two channels, with bleed and noise.
 
 Two sources of "speech": a numpy generator (always available: voiced syllables with pauses,
-like running speech to an energy detector) and espeak-ng (real phonetics, when installed; the
-tests that need it skip otherwise).  The truth of a clip is measured on the clean clip with
+like running speech to an energy detector) and espeak-ng (real phonetics; test.sh installs it,
+and without it the tests that need it fail, never skip).  The truth of a clip is measured on
+the clean clip with
 plain numpy (first to last 10 ms frame above -45 dBFS), never with the code under test.
 """
 
@@ -131,9 +132,8 @@ _SPOKEN: dict[tuple[str, str], np.ndarray] = {}
 
 @pytest.fixture
 def espeak():
-    """``espeak(text, voice="en")`` -> float clip at 8 kHz; skips the test without espeak-ng."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
+    """``espeak(text, voice="en")`` -> float clip at 8 kHz; fails without espeak-ng (apt install)."""
+    assert shutil.which("espeak-ng"), "espeak-ng is missing (test.sh installs it: apt install espeak-ng)"
 
     def speak(text: str, voice: str = "en") -> np.ndarray:
         if (text, voice) not in _SPOKEN:
