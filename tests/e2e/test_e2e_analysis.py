@@ -12,6 +12,7 @@ through the public surfaces (HTTP API, CLI).
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -91,6 +92,11 @@ class Scene:
         return sorted(names.get(c["id"], c["id"]) for c in found)
 
 
+def words(texts: Any) -> str:
+    """Lower-case words, punctuation removed, one space apart."""
+    return " ".join(re.sub(r"[^\w\s]", " ", " ".join(texts).lower()).split())
+
+
 def speech_seconds(samples: np.ndarray, rate: int) -> float:
     """The truth for talk time, independent of the product's VAD: 10 ms frames above 1 % of
     the loudest frame, pauses under 0.5 s bridged, bursts under 0.25 s dropped."""
@@ -147,21 +153,34 @@ def scene(tmp_path_factory: pytest.TempPathFactory, audio) -> Any:
         salv = lab.salvesti(
             trunk=carrier, source_extra={"record_internal": True}, extra_blocks=ANALYSIS, timeout_s=600
         )
-        phone101 = lab.phone("101", salv, audio=audio.phone_a, auto_answer=True)
-        lab.phone("102", salv, audio=audio.phone_b, auto_answer=True)
+        # The phones live through six calls and a restart: their watchdog is the scene's length.
+        phone101 = lab.phone("101", salv, audio=audio.phone_a, auto_answer=True, timeout_s=600)
+        lab.phone("102", salv, audio=audio.phone_b, auto_answer=True, timeout_s=600)
         calls: dict[str, dict[str, Any]] = {}
         for name, (caller, _text) in CALLERS.items():
             _inbound(lab, salv, carrier, name, caller, pcaps[name])
             calls[name] = salv.wait_call(lambda c, n=caller: c["remote_number"] == n, timeout=20)
         # Kill Salvesti with SIGKILL in the middle of an internal call (no notice is played to
         # anyone): the next start repairs the recording, and the analysis must still get to it.
+        # phone 101 answered every inbound call above: wait for *this* call's event, and for
+        # Salvesti to list it as answered and still going, before the kill.
+        seen = len(phone101.events)
         phone101.dial(f"sip:102@{salv.address}")
-        phone101.wait_event("CALL_ESTABLISHED", 10)
-        time.sleep(5.0)  # the call's length: a real call lasts this long (not test logic)
+        phone101.wait_event("CALL_ESTABLISHED", 15, after=seen)
+
+        def internal_live() -> bool:
+            return any(
+                c["direction"] == "internal" and c.get("answered_at") and not c.get("ended_at")
+                for c in salv.calls()
+            )
+
+        wait_for(internal_live, 15, interval=0.2, what="the internal call answered and in progress")
+        time.sleep(3.0)  # the call's length: a real call lasts this long (not test logic)
         salv.kill9()
         status = salv.cli("analysis", "status", "-c", str(salv.config_path), "--json")
         assert status.returncode == 0, status.stderr.decode()
         at_kill = json.loads(status.stdout)
+        at_kill["calls"] = salv.calls()
         salv.start()
         calls["internal"] = salv.wait_call(lambda c: c["direction"] == "internal", timeout=30)
 
@@ -192,7 +211,16 @@ def scene(tmp_path_factory: pytest.TempPathFactory, audio) -> Any:
 
 def test_a_crash_mid_call_and_mid_queue_loses_no_analysis(scene: Scene):
     counts = scene.queue_at_kill["counts"]
-    assert sum(counts.values()) == 5, f"the call cut off by the kill had no job yet: {counts}"
+    listed = [
+        (c["direction"], c["remote_number"], c.get("ended_at"), (c.get("recording") or {}).get("status"))
+        for c in scene.queue_at_kill["calls"]
+    ]
+    live = [c for c in scene.queue_at_kill["calls"] if not c.get("ended_at")]
+    assert [c["direction"] for c in live] == ["internal"], f"calls at the kill: {listed}"
+    ended = [c for c in scene.queue_at_kill["calls"] if c.get("ended_at") and c.get("recording")]
+    assert sum(counts.values()) == len(ended) == 5, (
+        f"every ended call and only those had a job at the kill: {counts}; calls: {listed}"
+    )
     assert scene.calls["internal"]["recording"]["status"] == "repaired"
     for name in scene.calls:
         assert scene.analysis(name)["status"] == "done", name
@@ -227,10 +255,14 @@ def test_the_notice_is_verified_and_not_when_none_was_played(scene: Scene):
 
 def test_transcripts_are_attributed_to_the_right_channel(scene: Scene):
     lines = scene.analysis("won1")["transcript"]
-    outside = " ".join(x["text"] for x in lines if x["channel"] == "outside").lower()
-    agent = " ".join(x["text"] for x in lines if x["channel"] == "agent").lower()
+    # Whisper tiny.en hears espeak-ng's voices differently from one CPU to the next ("order,
+    # number", "may cry about every day"): compare words, punctuation removed, and ask for any
+    # of several words only the agent's text has.
+    outside = words(x["text"] for x in lines if x["channel"] == "outside")
+    agent = words(x["text"] for x in lines if x["channel"] == "agent")
     assert "delivery" in outside and "buy" in outside, lines
-    assert "bakery" in agent or "bread" in agent or "order number" in agent, lines
+    agent_only = {"bakery", "bread", "order", "number", "morning", "office", "harbour", "harbor"}
+    assert agent_only & set(agent.split()), lines
     assert "delivery" not in agent and "bakery" not in outside and "bread" not in outside, lines
 
 

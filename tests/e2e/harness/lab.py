@@ -92,11 +92,18 @@ class Lab:
         auto_answer: bool = False,
         register: bool = True,
         password: str | None = None,
+        timeout_s: float = 60,
     ) -> Baresip:
-        """A baresip office phone for extension ``ext`` registered at Salvesti (waits for REGISTER_OK)."""
+        """A baresip office phone for extension ``ext`` registered at Salvesti (waits for REGISTER_OK).
+
+        ``timeout_s`` is the phone's watchdog: after it the phone is stopped, so a scene that
+        keeps its phones through several calls must give them the scene's length, not 60 s.
+        """
         pw = password if password is not None else EXTENSIONS[ext][0]
         aor = Baresip.account(ext, salv.address, password=pw, register=register, auto_answer=auto_answer)
-        phone = Baresip(f"phone{ext}", self.dir, aor=aor, audio=audio or self.audio.phone_a)
+        phone = Baresip(
+            f"phone{ext}", self.dir, aor=aor, audio=audio or self.audio.phone_a, timeout_s=timeout_s
+        )
         self._items.append(phone)
         phone.start()
         if register:
