@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -93,6 +94,9 @@ class CallRecording:
         self._writer: RecordingWriter | None = None
         self._failed: BaseException | None = None
         self._closed = False
+        #: Called before each render: a media path that keeps audio elsewhere (the native RTP
+        #: core) hands it over here, once a flush instead of once a packet.
+        self._feeders: list[Callable[[], None]] = []
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -168,6 +172,21 @@ class CallRecording:
             buf.extend(bytes(stop - len(buf)))
         buf[2 * offset : stop] = pcm
 
+    def add_feeder(self, feeder: Callable[[], None]) -> None:
+        """Have ``feeder`` called before every render; it ``put``s what it holds."""
+        self._feeders.append(feeder)
+
+    def remove_feeder(self, feeder: Callable[[], None]) -> None:
+        if feeder in self._feeders:
+            self._feeders.remove(feeder)
+
+    def _feed(self) -> None:
+        for feeder in list(self._feeders):
+            try:
+                feeder()
+            except Exception:
+                _LOGGER.exception("call %s: a recording feeder failed", self.call.id)
+
     def position(self, at: float) -> int:
         """Sample index of monotonic time ``at`` in this recording."""
         t0 = self._t0
@@ -185,6 +204,7 @@ class CallRecording:
         self._timer = None
         if self._closed:
             return
+        self._feed()
         self._render(self.position(self._clock() - self.reorder_window))
         self._schedule()
 
@@ -238,6 +258,8 @@ class CallRecording:
         """
         if self._closed:
             return self.call.recording
+        self._feed()  # before closing: put() ignores audio once closed
+        self._feeders.clear()
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()

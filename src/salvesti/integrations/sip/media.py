@@ -8,9 +8,13 @@ events through) and feeds the recording: channel 0 what the outside party said, 
 what it heard.
 
 Everything per packet is a synchronous call chain from ``datagram_received``: no task per
-packet, no queue.  Decoding G.711 is two ``bytes.translate`` calls; the recording copies
-the chunk into its place with one slice assignment and writes once a second.  Measured
-with ``bench/rtp_path.py`` against a bare asyncio UDP relay.
+packet, no queue.  Once bridged with one G.711 codec on both legs, a call's legs go to the
+native core when there is one (:mod:`salvesti.integrations.sip.native`): C relays them and
+keeps their audio, which the recording drains once per flush (:meth:`CallMedia._drain`);
+any change (hold, re-INVITE, transfer, unbridge, close) takes them back to Python first.
+In Python, decoding G.711 is two ``bytes.translate`` calls; the recording copies the chunk
+into its place with one slice assignment and writes once a second.  Measured with
+``bench/rtp_path.py`` against a bare asyncio UDP relay.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from salvesti.integrations.sip.media_leg import CodecSpec, Header, LegStats, Med
 
 if TYPE_CHECKING:
     from salvesti.core.recording import CallRecording
+    from salvesti.integrations.sip.native import NativeCore
 
 __all__ = ["CallMedia", "CodecSpec", "LegStats", "MediaLeg", "MediaPortsExhausted", "MediaRelay"]
 
@@ -42,12 +47,16 @@ class MediaPortsExhausted(SalvestiError):
 
 
 class MediaRelay:
-    """Allocates RTP/RTCP port pairs (even/odd) from ``port_min``-``port_max`` on ``host``."""
+    """Allocates RTP/RTCP port pairs (even/odd) from ``port_min``-``port_max`` on ``host``.
 
-    def __init__(self, host: str, port_min: int, port_max: int) -> None:
+    ``native``: the C relay core bridged calls are handed to (None: everything in Python).
+    """
+
+    def __init__(self, host: str, port_min: int, port_max: int, *, native: NativeCore | None = None) -> None:
         if port_min > port_max:
             raise ValueError(f"rtp port range {port_min}-{port_max} is empty")
         self.host = host
+        self.native = native
         self.port_min = port_min + (port_min & 1)
         self.port_max = port_max
         self._next = self.port_min
@@ -70,6 +79,8 @@ class MediaRelay:
         """Close every leg still open."""
         for leg in list(self._legs.values()):
             self.release(leg)
+        if self.native is not None:
+            self.native.close()
         self._started = False
 
     async def allocate(self) -> MediaLeg:
@@ -145,13 +156,29 @@ class CallMedia:
     def __init__(self, outside: MediaLeg, recording: CallRecording | None = None) -> None:
         self.outside = outside
         self.inside: MediaLeg | None = None
-        self.recording = recording
+        self._recording = recording
         self.bridged = False
         self._playing = False
         self._stopped = False
         self._wake: asyncio.Future[None] | None = None
         self._rec_rate = recording.sample_rate if recording is not None else 0
+        #: The native core relaying both legs now, None while Python does.
+        self._core: NativeCore | None = None
+        self._closing = False
         outside.handler = self._from_outside
+        outside.on_change = self._leg_changing
+
+    @property
+    def recording(self) -> CallRecording | None:
+        return self._recording
+
+    @recording.setter
+    def recording(self, rec: CallRecording | None) -> None:
+        """Record into ``rec`` from now on (the core is told: it captures only with one)."""
+        self._suspend_native()
+        self._recording = rec
+        self._rec_rate = rec.sample_rate if rec is not None else 0
+        self._update_native()
 
     # -- notice playback --------------------------------------------------------------------------
     async def play(self, pcm: bytes, sample_rate: int) -> bool:
@@ -176,6 +203,7 @@ class CallMedia:
         rec_audio = resample(pcm, sample_rate, self._rec_rate) if rec is not None else b""
         rec_frame = self._rec_rate * PTIME_MS // 1000 * 2
         self._stopped = False
+        self._suspend_native()
         self._playing = True
         n_frames = (len(audio) + per_frame - 1) // per_frame
         start = time.monotonic()
@@ -200,6 +228,7 @@ class CallMedia:
             return True
         finally:
             self._playing = False
+            self._update_native()
 
     async def _sleep(self, delay: float) -> None:
         """Sleep that :meth:`stop_playback` can cut short: one future and one timer, no task."""
@@ -225,15 +254,20 @@ class CallMedia:
     # -- bridging -----------------------------------------------------------------------------------
     def attach_inside(self, leg: MediaLeg) -> None:
         """Join the inside leg; nothing flows between the legs until :meth:`bridge`."""
+        self._suspend_native()
         self.inside = leg
         leg.handler = self._from_inside
+        leg.on_change = self._leg_changing
+        self._update_native()
 
     def bridge(self) -> None:
         if self.inside is None:
             raise RuntimeError("bridge() without an inside leg (attach_inside first)")
         self.bridged = True
+        self._update_native()
 
     def unbridge(self) -> None:
+        self._suspend_native()
         self.bridged = False
 
     def replace_inside(self, leg: MediaLeg) -> MediaLeg | None:
@@ -241,9 +275,11 @@ class CallMedia:
 
         Returns the previous inside leg, detached but open: the caller releases it.
         """
+        self._suspend_native()
         old = self.inside
         if old is not None and old is not leg:
             old.handler = None
+            old.on_change = None
         self.attach_inside(leg)
         return old
 
@@ -253,17 +289,90 @@ class CallMedia:
 
     async def close(self) -> None:
         """Stop playback, unbridge and release both legs (their ports go back to the pool)."""
+        self._closing = True
         self.stop_playback()
+        self._suspend_native()
         self.bridged = False
         for leg in (self.outside, self.inside):
             if leg is None:
                 continue
             leg.handler = None
+            leg.on_change = None
             if leg.relay is not None:
                 leg.relay.release(leg)
             else:
                 leg.close()
         await asyncio.sleep(0)
+
+    # -- the native core ----------------------------------------------------------------------------
+    @property
+    def native(self) -> bool:
+        """True while the native core relays this call."""
+        return self._core is not None
+
+    def _update_native(self) -> None:
+        """Hand both legs to the native core if the call is in a state it can carry."""
+        out, ins = self.outside, self.inside
+        core = out.relay.native if out.relay is not None else None
+        if self._core is not None or core is None or ins is None or self._closing:
+            return
+        if not (self.bridged and not self._playing and ins.relay is out.relay):
+            return
+        if out.closed or ins.closed or out.sock is None or ins.sock is None or out.engaged or ins.engaged:
+            return
+        if out.payload_type is None or ins.payload_type is None or not out.same_codec(ins):
+            return
+        if not core.relays(out.codec_name, out.clock_rate):
+            return
+        rec = self.recording
+        out.engage(core, ins, capture=rec is not None)
+        try:
+            ins.engage(core, out, capture=rec is not None)
+        except Exception:
+            out.disengage()
+            raise
+        self._core = core
+        if rec is not None:
+            rec.add_feeder(self._drain)
+
+    def _suspend_native(self) -> None:
+        """Take both legs back to Python, with the audio the core still holds."""
+        if self._core is None:
+            return
+        self._core = None
+        if self.recording is not None:
+            self.recording.remove_feeder(self._drain)
+        self._record(OUTSIDE, self.outside.disengage())
+        if self.inside is not None:
+            self._record(HEARD, self.inside.disengage())
+
+    def _leg_changing(self) -> None:
+        """A leg is about to change (hold, re-INVITE, close): back to Python, then decide again."""
+        if self._core is None:
+            return
+        self._suspend_native()
+        if not self._closing:
+            try:
+                asyncio.get_running_loop().call_soon(self._update_native)
+            except RuntimeError:
+                pass
+
+    def _drain(self) -> None:
+        """The recording's feeder: what the core captured since the last flush."""
+        core = self._core
+        if core is None:
+            return
+        self._record(OUTSIDE, core.drain(self.outside.sock.fileno()))  # type: ignore[union-attr]
+        if self.inside is not None:
+            self._record(HEARD, core.drain(self.inside.sock.fileno()))  # type: ignore[union-attr]
+
+    def _record(self, channel: int, chunks: list[tuple[float, bytes]]) -> None:
+        rec = self.recording
+        if rec is None:
+            return
+        rate = self._rec_rate
+        for at, pcm in chunks:
+            rec.put(channel, pcm if rate == 8000 else resample(pcm, 8000, rate), at)
 
     # -- per-packet paths --------------------------------------------------------------------------
     def _from_outside(self, leg: MediaLeg, data: bytes, hdr: Header, now: float) -> None:

@@ -9,6 +9,11 @@ address the far end really sends from (symmetric RTP, RFC 4961, so phones behind
 work), turns RTP timestamps into monotonic times for the recording, and rewrites the
 header of what it sends so the far end sees one continuous stream (one SSRC, contiguous
 sequence numbers and timestamps) across notice playback, bridging and transfers.
+
+Once a call is bridged with one G.711 codec on both legs, :class:`CallMedia` may hand both
+sockets to the native core (``_rtpcore``, see :meth:`MediaLeg.engage`): the leg's stream
+state goes with them, and comes back intact on :meth:`MediaLeg.disengage`, so the Python
+path and the C path are one stream to the far end.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from salvesti.core.protocols.rtp.packet import RTP_HEADER, is_rtcp, parse_header
 
 if TYPE_CHECKING:
     from salvesti.integrations.sip.media import MediaRelay
+    from salvesti.integrations.sip.native import NativeCore
 
 _LOGGER = logging.getLogger(__name__)
 _SEQ_TS_SSRC = struct.Struct("!HII")
@@ -88,8 +94,13 @@ class MediaLeg:
         self.relay = relay
         self.host = host
         self.local_port = port
-        self.stats = LegStats()
+        self._stats = LegStats()
         self.handler: PacketHandler | None = None
+        #: The native core holding this leg's socket, while engaged (see :meth:`engage`).
+        self._core: NativeCore | None = None
+        #: Told before an engaged leg changes (codec, address, hold, close): CallMedia then
+        #: takes both legs back from the core and decides again.
+        self.on_change: Callable[[], None] | None = None
         self.closed = False
         self._hold = False
         #: Cached ``can_send`` (read on every packet, changed rarely).
@@ -146,6 +157,7 @@ class MediaLeg:
         ``latch_any`` the first valid packet from any address is latched (a phone behind NAT
         that advertises its private address); otherwise only packets from the SDP's IP pass.
         """
+        self._changing()
         pt, spec = codec
         if spec.name.upper() != self.codec_name or spec.clock_rate != self.clock_rate or self.decoder is None:
             self.decoder = get_codec(spec.name, spec.clock_rate)
@@ -170,7 +182,39 @@ class MediaLeg:
     @property
     def send_addr(self) -> tuple[str, int] | None:
         """Where RTP goes now: the latched source address, else the SDP address."""
+        if self._core is not None:
+            return self._core.state(self.sock.fileno())["addr"]  # type: ignore[union-attr,no-any-return]
         return self._send_addr
+
+    @property
+    def stats(self) -> LegStats:
+        """Counters of this leg, including what the native core counted while it held it."""
+        if self._core is not None:
+            self._add_stats(self._core.stats(self.sock.fileno()))  # type: ignore[union-attr]
+        return self._stats
+
+    def _add_stats(self, counted: dict[str, Any]) -> None:
+        st = self._stats
+        for name in ("packets_in", "bytes_in", "packets_out", "invalid", "wrong_source", "unknown_pt"):
+            setattr(st, name, getattr(st, name) + counted[name])
+        st.rtcp += counted["rtcp"]
+        st.send_errors += counted["send_errors"]
+        if counted["last_rx"] is not None:
+            st.last_rx = counted["last_rx"]
+
+    @property
+    def engaged(self) -> bool:
+        """True while the native core relays this leg."""
+        return self._core is not None
+
+    def _changing(self) -> None:
+        """An engaged leg is about to change: have the owner take it back from the core first."""
+        if self._core is None:
+            return
+        if self.on_change is not None:
+            self.on_change()
+        if self._core is not None:  # no owner, or the owner left it engaged
+            self.disengage()
 
     @property
     def hold(self) -> bool:
@@ -179,6 +223,8 @@ class MediaLeg:
 
     @hold.setter
     def hold(self, on: bool) -> None:
+        if on != self._hold:
+            self._changing()
         self._hold = on
         self._update_sendable()
 
@@ -210,7 +256,8 @@ class MediaLeg:
         self._loop = loop
         self.sock = rtp
         self._rtcp_sock = rtcp
-        if type(loop).__module__.startswith("uvloop"):
+        native = self.relay is not None and self.relay.native is not None
+        if type(loop).__module__.startswith("uvloop") and not native:
             transport, _ = await loop.create_datagram_endpoint(lambda: _Feed(self), sock=rtp)
             self._transport = transport  # type: ignore[assignment]
         else:
@@ -251,10 +298,10 @@ class MediaLeg:
                 self._rtcp_sock.recv(2048)  # type: ignore[union-attr]
             except OSError:
                 return
-            self.stats.rtcp += 1
+            self._stats.rtcp += 1
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        stats = self.stats
+        stats = self._stats
         stats.packets_in += 1
         stats.bytes_in += len(data)
         hdr = parse_header(data)
@@ -391,13 +438,83 @@ class MediaLeg:
         try:
             self.sock.sendto(data, self._send_addr)  # type: ignore[union-attr]
         except OSError:
-            self.stats.send_errors += 1
+            self._stats.send_errors += 1
         else:
-            self.stats.packets_out += 1
+            self._stats.packets_out += 1
+
+    # -- the native core ------------------------------------------------------------------------
+    def engage(self, core: NativeCore, peer: MediaLeg, *, capture: bool) -> None:
+        """Hand this leg's socket and stream state to ``core``, relaying to ``peer``.
+
+        The event loop stops reading the socket; the core reads it, forwards to ``peer`` (also
+        engaged) and, with ``capture``, keeps the decoded audio for the recording.
+        """
+        sock, peer_sock = self.sock, peer.sock
+        if sock is None or peer_sock is None or self._core is not None or self._loop is None:
+            raise RuntimeError(f"{self!r} cannot be engaged")
+        src = self._src
+        core.add(
+            fd=sock.fileno(),
+            peer=peer_sock.fileno(),
+            audio_pt=self.payload_type if self.payload_type is not None else -1,
+            event_pt=self.telephone_event_pt if self.telephone_event_pt is not None else -1,
+            table=core.table(self.codec_name or ""),
+            capture=capture,
+            addr=self._send_addr,
+            expect_ip=self._expected_ip,
+            latch_any=self._latch_any,
+            latched=self._latched,
+            blocked=self._hold or self.direction not in ("sendrecv", "recvonly"),
+            out_ssrc=self._out_ssrc,
+            out_seq=self._out_seq,
+            out_ts=self._out_ts,
+            out_time=self._out_time,
+            src_ssrc=src[0] if src is not None and src[1] == self.clock_rate else None,
+            src_seq_off=self._src_seq_off,
+            src_ts0=self._src_ts0,
+            out_ts0=self._out_ts0,
+            clock=self.clock_rate,
+            rx_ssrc=self._rx_ssrc,
+            rx_ts0=self._rx_ts0,
+            rx_t0=self._rx_t0,
+        )
+        self._loop.remove_reader(sock.fileno())
+        self._core = core
+
+    def disengage(self) -> list[tuple[float, bytes]]:
+        """Take the leg back from the core: its stream state, counters and undrained audio.
+
+        Returns the captured chunks ``(monotonic time, s16le)`` not yet drained.
+        """
+        core = self._core
+        if core is None or self.sock is None:
+            return []
+        self._core = None
+        state, counted, chunks = core.remove(self.sock.fileno())
+        self._send_addr = state["addr"]
+        self._expected_ip = state["expect_ip"]
+        self._latched = bool(state["latched"])
+        self._out_seq = state["out_seq"]
+        self._out_ts = state["out_ts"]
+        self._out_time = state["out_time"]
+        src = state["src_ssrc"]
+        self._src = None if src is None else (src, self.clock_rate)
+        self._src_seq_off = state["src_seq_off"]
+        self._src_ts0 = state["src_ts0"]
+        self._out_ts0 = state["out_ts0"]
+        self._rx_ssrc = state["rx_ssrc"]
+        self._rx_ts0 = state["rx_ts0"]
+        self._rx_t0 = state["rx_t0"]
+        self._add_stats(counted)
+        self._update_sendable()
+        if not self.closed and self._loop is not None and not self._loop.is_closed():
+            self._loop.add_reader(self.sock.fileno(), self._readable)
+        return chunks  # type: ignore[no-any-return]
 
     # -- teardown ---------------------------------------------------------------------------------
     def close(self) -> None:
         """Stop reading and close both sockets (``MediaRelay.release`` also frees the ports)."""
+        self._changing()
         self.closed = True
         self.sendable = False
         self.handler = None

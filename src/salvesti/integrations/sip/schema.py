@@ -146,6 +146,9 @@ def _check_references(conf: dict[str, Any]) -> dict[str, Any]:
     return conf
 
 
+#: ``media_core``: see salvesti.integrations.sip.native.
+MEDIA_CORES = ("auto", "native", "python")
+
 SCHEMA = vol.All(
     vol.Schema(
         {
@@ -153,6 +156,9 @@ SCHEMA = vol.All(
             vol.Required("id"): str,
             vol.Optional("listen", default="0.0.0.0:5060"): hostport,
             vol.Optional("rtp_ports", default="10000-10999"): port_range,
+            # Who relays bridged G.711 calls: the C core when built (auto), always (native), or
+            # Python (python).  docs/performance.md has what each carries.
+            vol.Optional("media_core", default="auto"): vol.In(MEDIA_CORES),
             vol.Optional("advertise"): str,
             vol.Optional("external_address"): str,
             vol.Optional("trunk"): vol.Any(None, TRUNK_SCHEMA),

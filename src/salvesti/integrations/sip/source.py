@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from salvesti.integrations.sip.call import CODECS
 from salvesti.integrations.sip.extension_bridge import ExtensionBridge, ring_for
 from salvesti.integrations.sip.flows import Flows
 from salvesti.integrations.sip.media import MediaRelay
+from salvesti.integrations.sip.native import load_core
 from salvesti.integrations.sip.registrar import Registrar
 from salvesti.integrations.sip.routing import TrunkAddresses
 from salvesti.integrations.sip.schema import notice_problems, split_hostport
@@ -71,7 +73,9 @@ class SipTrunkSource:
         self.flows = Flows(self)
         self.transport = SipTransport(self.host, self.port, self.b2bua.handle_event, label=self.label)
         self.signaller = Signaller(self.transport)
-        self.relay = MediaRelay(self.host, low, high)
+        # SALVESTI_MEDIA_CORE overrides the config, so one test suite can run on both paths.
+        self.media_core: str = os.environ.get("SALVESTI_MEDIA_CORE") or conf.get("media_core", "auto")
+        self.relay = MediaRelay(self.host, low, high, native=load_core(self.media_core))
         self.trunk: TrunkClient | None = None
         if trunk_conf:
             self.trunk = TrunkClient(
