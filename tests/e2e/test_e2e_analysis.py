@@ -12,6 +12,7 @@ through the public surfaces (HTTP API, CLI).
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import urllib.parse
@@ -97,6 +98,22 @@ def words(texts: Any) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", " ".join(texts).lower()).split())
 
 
+def workers_in(directory: Path) -> list[int]:
+    """Pids of multiprocessing workers whose working directory is ``directory``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if "spawn_main" in (proc / "cmdline").read_bytes().decode(errors="replace") and Path(
+                os.readlink(proc / "cwd")
+            ) == Path(directory):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 def speech_seconds(samples: np.ndarray, rate: int) -> float:
     """The truth for talk time, independent of the product's VAD: 10 ms frames above 1 % of
     the loudest frame, pauses under 0.5 s bridged, bursts under 0.25 s dropped."""
@@ -177,6 +194,8 @@ def scene(tmp_path_factory: pytest.TempPathFactory, audio) -> Any:
         wait_for(internal_live, 15, interval=0.2, what="the internal call answered and in progress")
         time.sleep(3.0)  # the call's length: a real call lasts this long (not test logic)
         salv.kill9()
+        # its analysis workers die with it (PR_SET_PDEATHSIG), not linger holding a model
+        wait_for(lambda: not workers_in(salv.dir), 15, interval=0.2, what="the killed service's workers gone")
         status = salv.cli("analysis", "status", "-c", str(salv.config_path), "--json")
         assert status.returncode == 0, status.stderr.decode()
         at_kill = json.loads(status.stdout)

@@ -8,8 +8,12 @@ picklable data; the parent writes results to the store.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import multiprocessing
 import os
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,9 +64,28 @@ def build_steps(conf: dict[str, Any]) -> list[Analyzer]:
     return steps
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the service dies, even by SIGKILL or a crash.
+
+    Without it a killed ``salvesti run`` leaves its workers behind, each holding a loaded
+    speech model (hundreds of MB on a Pi) and nobody to hand results to.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before the prctl
+        os._exit(1)
+
+
 def init_worker(conf: dict[str, Any], nice: int) -> None:
     """Process initializer: lower our priority, stay offline, build the steps."""
     global _STEPS
+    _die_with_parent()
     if nice:
         try:
             os.nice(nice)
