@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import Any
 
 PTIME = 0.02
-#: bare asyncio relay (reference), Salvesti relaying only, Salvesti relaying and recording.
-MODES = ("bare", "relay-only", "salvesti")
+#: bare asyncio relay (reference), Salvesti relaying only, Salvesti relaying and recording
+#: in Python, and relaying and recording through the native core (media_core: native).
+MODES = ("bare", "relay-only", "salvesti", "native")
 PAYLOAD = 160
 _COUNTER = struct.Struct("!II")  # (far end index, packet counter) at the start of the payload
 
@@ -162,7 +163,9 @@ async def _setup_bare(n: int) -> tuple[list[int], Any, Any]:
     return ports, set_peers, teardown
 
 
-async def _setup_salvesti(n: int, folder: Path, record: bool = True) -> tuple[list[int], Any, Any]:
+async def _setup_salvesti(
+    n: int, folder: Path, record: bool = True, core: str = "python"
+) -> tuple[list[int], Any, Any]:
     from datetime import datetime
 
     from salvesti.core.call import Call, Direction
@@ -171,12 +174,13 @@ async def _setup_salvesti(n: int, folder: Path, record: bool = True) -> tuple[li
     from salvesti.core.protocols.sdp import Codec
     from salvesti.core.recording import CallRecording
     from salvesti.integrations.sip.media import CallMedia, MediaRelay
+    from salvesti.integrations.sip.native import load_core
     from salvesti.plugins.sink_local import LocalSink
 
     hub = Hub({}, config_path=folder / "bench.yaml", plugins=PluginManager())
     sink = LocalSink(hub, "bench", folder / "recordings")
     await sink.async_setup()
-    relay = MediaRelay("127.0.0.1", 30000, 30000 + 4 * n + 100)
+    relay = MediaRelay("127.0.0.1", 30000, 30000 + 4 * n + 100, native=load_core(core))
     await relay.start()
     medias, recordings, ports = [], [], []
     for i in range(n):
@@ -234,7 +238,9 @@ async def run_once(mode: str, n: int, seconds: float, folder: Path) -> dict[str,
     if mode == "bare":
         ports, set_peers, teardown = await _setup_bare(n)
     else:
-        ports, set_peers, teardown = await _setup_salvesti(n, folder, record=mode == "salvesti")
+        ports, set_peers, teardown = await _setup_salvesti(
+            n, folder, record=mode != "relay-only", core="native" if mode == "native" else "python"
+        )
     cmd = [sys.executable, __file__, "--generator", str(n), "--seconds", str(seconds)]
     if (os.cpu_count() or 1) >= 2:
         cmd = ["taskset", "-c", "0", *cmd]
@@ -303,7 +309,8 @@ async def main(calls: list[int], seconds: float, repeat: int) -> None:
                 print(f"    {mode:10s} {med[mode]:.3f} s per call-minute, loss {loss[mode]:.2f} %")
             print(
                 f"    relay+record / bare relay = {med['salvesti'] / med['bare']:.2f}, "
-                f"relay-only / bare relay = {med['relay-only'] / med['bare']:.2f}",
+                f"relay-only / bare relay = {med['relay-only'] / med['bare']:.2f}, "
+                f"native relay+record / bare relay = {med['native'] / med['bare']:.2f}",
                 flush=True,
             )
     finally:
