@@ -44,15 +44,18 @@ def setup_logging(level: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     loaded = load(args)
     setup_logging(args.log_level)
-    if loaded.config["salvesti"].get("event_loop") == "uvloop":
+    choice = loaded.config["salvesti"].get("event_loop", "auto")
+    if choice in ("auto", "uvloop"):
         try:
             import uvloop
         except ImportError:
-            _LOGGER.error(
-                "salvesti.event_loop is uvloop, but uvloop is not installed: pip install 'salvesti[fast]'"
-            )
-            return EXIT_FAILED
-        return uvloop.run(run(loaded))
+            if choice == "uvloop":
+                _LOGGER.error(
+                    "salvesti.event_loop is uvloop, but uvloop is not installed: pip install uvloop"
+                )
+                return EXIT_FAILED
+        else:
+            return uvloop.run(run(loaded))
     return asyncio.run(run(loaded))
 
 

@@ -113,8 +113,8 @@ CORE_SCHEMA = vol.Schema(
         vol.Optional("default_country", default="EE"): country,
         # Seconds a stop (SIGTERM) waits for calls to end by themselves before hanging them up.
         vol.Optional("shutdown_grace", default=5): vol.All(vol.Coerce(float), vol.Range(min=0, max=600)),
-        # uvloop roughly halves the event loop's cost per RTP packet (docs/performance.md);
-        # it is an optional dependency: pip install 'salvesti[fast]'.
-        vol.Optional("event_loop", default="asyncio"): vol.In(["asyncio", "uvloop"]),
+        # uvloop costs less per packet and per timer (docs/performance.md); a dependency on
+        # Linux, so auto uses it there and the standard loop elsewhere.
+        vol.Optional("event_loop", default="auto"): vol.In(["auto", "asyncio", "uvloop"]),
     }
 )

@@ -45,7 +45,7 @@ def test_valid_config_returns_plain_validated_dicts(write, plugins, tmp_path):
         "purpose": "Klienditeeninduse kvaliteedi parandamine",
         "default_country": "EE",
         "shutdown_grace": 5.0,
-        "event_loop": "asyncio",
+        "event_loop": "auto",
     }
     assert config["store"] == {"platform": "sqlite"} or config["store"]["platform"] == "sqlite"
     assert config["http"] == {"listen": "127.0.0.1:8081"}
