@@ -27,6 +27,7 @@ import socket
 import struct
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -132,9 +133,8 @@ def kamailio_modules() -> str:
     raise RuntimeError("kamailio modules folder (tm.so, rtpengine.so) not found")
 
 
-def group_cpu_s(pgid: int) -> float:
-    """utime + stime + cutime + cstime of every live process in process group ``pgid``."""
-    total = 0
+def _group_stats(pgid: int) -> Iterator[tuple[Path, list[str]]]:
+    """``(/proc/<pid>, stat fields after the command)`` of every live process in group ``pgid``."""
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -143,25 +143,24 @@ def group_cpu_s(pgid: int) -> float:
         except OSError:
             continue
         if int(fields[2]) == pgid:
-            total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+            yield Path(entry.path), fields
+
+
+def group_cpu_s(pgid: int) -> float:
+    """utime + stime + cutime + cstime of every live process in process group ``pgid``."""
+    total = sum(sum(int(fields[i]) for i in (11, 12, 13, 14)) for _, fields in _group_stats(pgid))
     return total / CLK_TCK
 
 
 def group_rss_mb(pgid: int) -> float:
     """Summed VmHWM of the group's processes (Kamailio children share memory: an upper bound)."""
     total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    for proc, _fields in _group_stats(pgid):
         try:
-            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:
-                continue
-            for line in Path(entry.path, "status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
+            status = (proc / "status").read_text()
         except OSError:
             continue
+        total += sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
     return total / 1024
 
 
