@@ -16,11 +16,19 @@ import numpy as np
 RATE = 8000
 
 
-def speak(text: str, out: Path, *, voice: str = "en-us", speed: int = 150, rate: int = RATE) -> np.ndarray:
-    """Say ``text`` into ``out`` (WAV, mono s16 at ``rate``, normalised to -3 dB); its samples."""
+def speak(
+    text: str, out: Path, *, voice: str = "en-us", speed: int = 150, rate: int = RATE, pad_s: float = 0.0
+) -> np.ndarray:
+    """Say ``text`` into ``out`` (WAV, mono s16 at ``rate``, normalised to -3 dB); its samples.
+
+    ``pad_s`` seconds of silence follow, so a file played as a phone's microphone ends cleanly.
+    """
     raw = out.with_suffix(".raw.wav")
     subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text],
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     subprocess.run(
         [
@@ -37,9 +45,11 @@ def speak(text: str, out: Path, *, voice: str = "en-us", speed: int = 150, rate:
             str(out),
             "norm",
             "-3",
+            *(["pad", "0", f"{pad_s}"] if pad_s > 0 else []),
         ],
         check=True,
         capture_output=True,
+        timeout=30,
     )
     raw.unlink(missing_ok=True)
     with wave.open(str(out)) as w:

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from harness.procs import require_tool
 
+from salvesti.testing.speech import speak
+
 RATE = 8000
 FRAME_S = 0.02
 
@@ -73,33 +75,8 @@ def _sox(args: list[str]) -> None:
 
 
 def _speak(voice: str, speed: int, text: str, out: Path, pad_s: float) -> None:
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(
-        ["timeout", "30", "espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text],
-        check=True,
-        capture_output=True,
-    )
-    # 8 kHz mono 16-bit, normalised; a little silence after so files end cleanly.
-    _sox(
-        [
-            str(raw),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            str(out),
-            "norm",
-            "-3",
-            "pad",
-            "0",
-            f"{pad_s}",
-        ]
-    )
-    raw.unlink()
+    """8 kHz mono 16-bit speech, normalised, with ``pad_s`` of silence after (salvesti.testing)."""
+    speak(text, out, voice=voice, speed=speed, rate=RATE, pad_s=pad_s)
 
 
 def make_audio_set(directory: Path) -> AudioSet:
