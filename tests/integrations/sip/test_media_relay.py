@@ -557,9 +557,11 @@ async def test_bridged_g711_is_relayed_by_the_native_core_and_handed_back_intact
     await media.close()
     info = await rec.close()
     frames = np.frombuffer(read_wav(info.path).frames, "<i2")
-    # sent in bursts, the packets' timestamps run ahead of the clock: the recording holds the
-    # part that fits in its wall-clock length, on both channels
-    assert np.count_nonzero(frames[0::2]) > 300 and np.count_nonzero(frames[1::2]) > 300
+    # sent in bursts, the packets' timestamps run ahead of the clock: the recording holds only
+    # the part that fits in its wall-clock length (how much depends on timing), on both channels
+    # the first packet each way arrives right after the start, so it is always in the file, whole
+    left, right = frames[0::2].tobytes(), frames[1::2].tobytes()
+    assert g711.ulaw_decode(ulaw_tone(0)) in left and g711.ulaw_decode(ulaw_tone(50)) in right
     if relay.native is not None:
         assert relay.native.legs == 0  # everything handed back at close
 
