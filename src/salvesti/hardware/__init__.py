@@ -13,16 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import voluptuous as vol
-import yaml
-
+from .files import ProfileError, find_profile, line_of, read_profile
 from .schema import PROFILE
 
 MODEMS_DIR = Path(__file__).parent / "modems"
-
-
-class ProfileError(ValueError):
-    """A profile file is missing, not YAML, or does not match the schema."""
 
 
 @dataclass(frozen=True)
@@ -101,38 +95,10 @@ def available_profiles() -> list[str]:
 
 def load_profile(name: str | Path) -> Profile:
     """Load a shipped profile by name, or any profile file by path."""
-    path = Path(name) if isinstance(name, Path) or str(name).endswith(".yaml") else None
-    if path is None:
-        path = MODEMS_DIR / f"{name}.yaml"
-        if not path.is_file():
-            known = ", ".join(available_profiles())
-            raise ProfileError(f"unknown modem profile {name!r}; known profiles: {known}")
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path.name}:{mark.line + 1}" if mark else path.name
-        raise ProfileError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    if not isinstance(raw, dict):
-        raise ProfileError(f"{path.name}:1: a profile must be a mapping")
-    try:
-        data = PROFILE(raw)
-    except vol.MultipleInvalid as exc:
-        lines = []
-        for err in sorted(exc.errors, key=lambda e: [str(p) for p in e.path]):
-            line = _line_of(node, err.path)
-            key = _dotted(err.path) or "(top)"
-            lines.append(f"{path.name}:{line}: {key}: {err.error_message}")
-        raise ProfileError("\n".join(lines)) from exc
-    if data["name"] != path.stem:
-        line = _line_of(node, ["name"])
-        raise ProfileError(f"{path.name}:{line}: name: must match the file name {path.stem!r}")
+    path = find_profile(name, MODEMS_DIR, "modem")
+    data, node = read_profile(path, PROFILE)
     if not any("{number}" in c["cmd"] for c in data["dial"]):
-        line = _line_of(node, ["dial"])
+        line = line_of(node, ["dial"])
         raise ProfileError(f"{path.name}:{line}: dial: no command contains {{number}}")
     return _build(data, path)
 
@@ -177,30 +143,6 @@ def _build(d: dict, path: Path) -> Profile:
         sources=tuple(d["sources"]),
         path=path,
     )
-
-
-def _dotted(path: list) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line_of(node: yaml.Node | None, path: list) -> int:
-    """Line (1-based) of the deepest YAML node on ``path`` that exists; a missing key
-    points at its parent block."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for part in path:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line
 
 
 __all__ = [
