@@ -29,8 +29,8 @@ class Msg:
 
     @classmethod
     def parse(cls, data: bytes) -> Msg | None:
-        head, sep, body = data.partition(b"\r\n\r\n")
-        if not sep:
+        head, sep, body = data.lstrip(b"\r\n").partition(b"\r\n\r\n")
+        if not sep or not head.split():  # a CRLF keep-alive (RFC 5626) or a fragment
             return None
         lines = head.decode(errors="replace").split("\r\n")
         headers = []
