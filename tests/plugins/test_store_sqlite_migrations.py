@@ -49,7 +49,7 @@ async def test_plugin_migrations_apply_in_order_once(registry, tmp_path):
             "SELECT namespace, version FROM schema_migrations WHERE namespace IN ('core', 'plugin_x')"
             " ORDER BY namespace, version"
         )
-        assert [tuple(r) for r in rows] == [("core", 1), ("plugin_x", 1), ("plugin_x", 2)]
+        assert [tuple(r) for r in rows] == [("core", 1), ("core", 2), ("plugin_x", 1), ("plugin_x", 2)]
 
 
 async def test_failed_migration_rolls_back_and_says_which(registry, tmp_path):

@@ -28,6 +28,9 @@ SOURCE_STATUS = "source_status"
 ANALYSIS_DONE = "analysis_done"
 #: The analysis did not find the recording notice in a call that should have played it.
 NOTICE_UNVERIFIED = "notice_unverified"
+#: After call_ended: the recording does not match the signalling (payload: the call object,
+#: whose ``health`` lists every problem found).
+RECORDING_UNHEALTHY = "recording_unhealthy"
 
 EVENTS = (
     CALL_STARTED,
@@ -40,6 +43,7 @@ EVENTS = (
     SOURCE_STATUS,
     ANALYSIS_DONE,
     NOTICE_UNVERIFIED,
+    RECORDING_UNHEALTHY,
 )
 
 Handler = Callable[["Event"], Awaitable[None] | None]

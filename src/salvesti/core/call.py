@@ -66,6 +66,32 @@ class RetentionInfo:
     rule: str | None = None
 
 
+class HealthReason(StrEnum):
+    """Why a call's recording is unhealthy (``salvesti.core.health`` decides; also a list filter)."""
+
+    NO_RECORDING = "no_recording"
+    SHORT = "recording_short"
+    NO_AUDIO = "channel_no_audio"
+    SILENT = "channel_silent"
+    PACKET_LOSS = "packet_loss"
+
+
+@dataclass(frozen=True)
+class HealthProblem:
+    """One broken health rule; ``channel`` (``outside``/``heard``) for the per-channel rules."""
+
+    reason: HealthReason
+    detail: str
+    channel: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": str(self.reason), "channel": self.channel, "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HealthProblem:
+        return cls(HealthReason(data["reason"]), str(data.get("detail") or ""), data.get("channel"))
+
+
 def new_call_id(now: datetime) -> str:
     """Sortable, unique call ids: the start time to the second, then random hex."""
     return now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:12]
@@ -95,6 +121,8 @@ class Call:
     extensions: list[str] = field(default_factory=list)
     #: Free-form per-source details (SIP Call-IDs, codec, hangup cause, ...).
     meta: dict[str, Any] = field(default_factory=dict)
+    #: What the after-call health check found wrong with the recording (empty: healthy).
+    health: list[HealthProblem] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float | None:
@@ -156,6 +184,7 @@ class Call:
             "tags": list(self.tags),
             "notes": self.notes,
             "meta": dict(self.meta),
+            "health": [p.to_json() for p in self.health],
         }
 
     @classmethod
@@ -197,4 +226,5 @@ class Call:
             tags=list(data.get("tags") or []),
             notes=data.get("notes") or "",
             meta=dict(data.get("meta") or {}),
+            health=[HealthProblem.from_json(p) for p in data.get("health") or []],
         )

@@ -52,6 +52,8 @@ class CallQuery:
     q: str | None = None
     #: An analysis flag (``notice_unverified``, ``card_data``): calls the analysis flagged for review.
     flag: str | None = None
+    #: A health reason (``no_recording``, ``channel_silent``, ...) or ``any``: unhealthy recordings.
+    unhealthy: str | None = None
     limit: int = 100
     cursor: tuple[str, str] | None = None
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from salvesti.core import bus as events
+from salvesti.core import health
 from salvesti.core.bus import EventBus
 from salvesti.core.call import Call, Disposition
 from salvesti.core.components import CallStore, NoticePlayer, RecordingSink, RetentionRule
@@ -54,6 +55,7 @@ class Hub:
         self.purpose: str = core.get("purpose", "")
         self.shutdown_grace: float = float(core.get("shutdown_grace", 5))
         self.data_dir = self.path(core.get("data_dir", "./data"))
+        self.health_limits = health.Limits.from_config(core.get("health"))
         self.entries: list[Entry] = []
         self.store: CallStore | None = None
         self.sinks: dict[str, RecordingSink] = {}
@@ -238,14 +240,32 @@ class Hub:
         """Persist a mid-call change (transfer, hold) without an event of its own."""
         await self._save(call)
 
-    async def call_ended(self, call: Call, recording: Any | None = None) -> None:
-        """Finalise the recording (shielded from cancellation), apply retention, persist, publish."""
+    async def call_ended(
+        self,
+        call: Call,
+        recording: Any | None = None,
+        *,
+        rtp: Mapping[str, health.RtpCounts] | None = None,
+    ) -> None:
+        """Finalise the recording (shielded from cancellation), check its health, apply
+        retention, persist, publish.
+
+        ``recording`` is the call's :class:`~salvesti.core.recording.CallRecording`, None when
+        the source did not mean to record; ``rtp`` the RTP counters by channel (``outside``,
+        ``heard``) when the source keeps them (kept in ``call.meta["rtp"]``).
+        """
         if call.ended_at is None:
             call.ended_at = self.now()
         if call.disposition is None:
             call.disposition = Disposition.ANSWERED if call.answered_at else Disposition.FAILED
         if recording is not None:
             await asyncio.shield(self._finish_recording(call, recording))
+        if rtp:
+            call.meta["rtp"] = {ch: {"received": c.received, "lost": c.lost} for ch, c in rtp.items()}
+        audio = recording.audio_seen() if hasattr(recording, "audio_seen") else None
+        call.health = health.assess(
+            call, expected=recording is not None, audio=audio, rtp=rtp, limits=self.health_limits
+        )
         self.apply_retention(call)
         for extra in self.plugins.hook.call_metadata(call=call):
             if extra:
@@ -254,6 +274,11 @@ class Hub:
         self.bus.publish(events.CALL_ENDED, call.to_json())
         if call.recording is not None and call.recording.status in ("saved", "repaired"):
             self.bus.publish(events.RECORDING_SAVED, call.to_json())
+        if call.health:
+            _LOGGER.warning(
+                "call %s: recording unhealthy: %s", call.id, "; ".join(p.detail for p in call.health)
+            )
+            self.bus.publish(events.RECORDING_UNHEALTHY, call.to_json())
 
     async def _finish_recording(self, call: Call, recording: Any) -> None:
         try:

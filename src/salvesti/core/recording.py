@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from salvesti.core.call import Call, RecordingInfo
+from salvesti.core.health import ChannelAudio
 
 if TYPE_CHECKING:
     from salvesti.core.components import RecordingSink, RecordingWriter
@@ -44,13 +45,15 @@ _MAX_AHEAD_S = 30.0
 class _Channel:
     """Silent s16le buffer for samples ``base`` .. ``base + len(buf) // 2``."""
 
-    __slots__ = ("buf", "late", "next", "shift")
+    __slots__ = ("buf", "chunks", "late", "next", "peak", "shift")
 
     def __init__(self, samples: int) -> None:
         self.buf = bytearray(2 * samples)
         self.shift = 0  # jitter correction (samples) applied to this channel's chunks
         self.next = 0  # sample index just after the latest chunk placed
         self.late = 0  # chunks (partly) dropped because their place was already written
+        self.chunks = 0  # chunks handed over (for the health check: a channel that got none)
+        self.peak = 0  # loudest absolute sample written (for the health check: only silence)
 
 
 class CallRecording:
@@ -111,6 +114,10 @@ class CallRecording:
     def frames_rendered(self) -> int:
         return self._written
 
+    def audio_seen(self) -> tuple[ChannelAudio, ...]:
+        """Per channel (outside, heard): chunks handed over and the loudest sample written."""
+        return tuple(ChannelAudio(ch.chunks, ch.peak) for ch in self._channels)
+
     @property
     def late_chunks(self) -> int:
         """Chunks (partly) dropped: they arrived after the reorder window (for stats and tests)."""
@@ -143,6 +150,7 @@ class CallRecording:
         if t0 is None or self._closed:
             return
         ch = self._channels[channel]
+        ch.chunks += 1
         idx = round((at - t0) * self.sample_rate) + ch.shift
         nxt = ch.next
         d = idx - nxt
@@ -218,8 +226,11 @@ class CallRecording:
         if self._failed is not None or self._writer is None:
             return
         stereo = np.empty(2 * n, dtype="<i2")
-        stereo[0::2] = np.frombuffer(left, dtype="<i2")
-        stereo[1::2] = np.frombuffer(right, dtype="<i2")
+        for i, (pcm, ch) in enumerate(zip((left, right), self._channels, strict=True)):
+            samples = np.frombuffer(pcm, dtype="<i2")
+            stereo[i::2] = samples
+            if ch.peak < 32767:  # two passes over a second of audio, once a second
+                ch.peak = max(ch.peak, int(samples.max()), -int(samples.min()))
         try:
             self._writer.write_frames(stereo.tobytes())
             self._writer.flush()

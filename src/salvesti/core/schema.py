@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import voluptuous as vol
 
+from salvesti.core import health
 from salvesti.core.numbers import _COUNTRY_CODES
 
 #: Top-level keys, in the order the docs present them.
@@ -116,5 +117,7 @@ CORE_SCHEMA = vol.Schema(
         # uvloop costs less per packet and per timer (docs/performance.md); a dependency on
         # Linux, so auto uses it there and the standard loop elsewhere.
         vol.Optional("event_loop", default="auto"): vol.In(["auto", "asyncio", "uvloop"]),
+        # Thresholds of the after-call recording health check (salvesti.core.health).
+        vol.Optional("health"): health.SCHEMA,
     }
 )

@@ -157,7 +157,7 @@ class SqliteStore:
 
     # -- calls -------------------------------------------------------------------------------
     async def save_call(self, call: Call) -> None:
-        """Insert or replace the call, its tags and its extensions."""
+        """Insert or replace the call, its tags, its extensions and its health problems."""
         async with self.write() as db:
             await self._upsert(db, call)
 
@@ -197,6 +197,11 @@ class SqliteStore:
         extensions = list(call.extensions)
         if call.extension and call.extension not in extensions:
             extensions.insert(0, call.extension)
+        await db.execute("DELETE FROM call_health WHERE call_id = ?", (call.id,))
+        await db.executemany(
+            "INSERT OR IGNORE INTO call_health (call_id, reason) VALUES (?, ?)",
+            [(call.id, str(p.reason)) for p in call.health],
+        )
         await db.execute("DELETE FROM call_extensions WHERE call_id = ?", (call.id,))
         await db.executemany(
             "INSERT OR IGNORE INTO call_extensions (call_id, extension, position) VALUES (?, ?, ?)",

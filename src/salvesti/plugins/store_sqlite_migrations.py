@@ -170,3 +170,18 @@ register_migration(
     CREATE INDEX deletions_deleted_at ON deletions (deleted_at);
     """,
 )
+
+# v2: what the after-call health check found (salvesti.core.health), one row per reason, so
+# the call list can show only the unhealthy calls (or one kind) from an index.
+register_migration(
+    CORE,
+    2,
+    """
+    CREATE TABLE call_health (
+        call_id TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (call_id, reason)
+    );
+    CREATE INDEX call_health_reason ON call_health (reason, call_id);
+    """,
+)

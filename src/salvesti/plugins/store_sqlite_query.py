@@ -94,6 +94,11 @@ def build_where(query: CallQuery, *, tz: tzinfo, default_country: str) -> tuple[
     if query.flag:
         clauses.append("calls.id IN (SELECT call_id FROM analysis_flags WHERE flag = ?)")
         params.append(query.flag)
+    if query.unhealthy == "any":
+        clauses.append("calls.id IN (SELECT call_id FROM call_health)")
+    elif query.unhealthy:
+        clauses.append("calls.id IN (SELECT call_id FROM call_health WHERE reason = ?)")
+        params.append(query.unhealthy)
     if query.cursor is not None:
         started, call_id = query.cursor
         clauses.append("(started_at, id) < (?, ?)")

@@ -177,3 +177,25 @@ def test_topics_and_ids():
     assert topics.birth == "homeassistant/status"
     assert line_key("+372 600 0000") == "3726000000"
     assert slug("+") == "x"
+
+
+def test_recording_unhealthy_event_names_reasons_and_channels_not_details():
+    tracker = CallTracker("masked", DAY, line_key)
+    data = ended(call("a"), "answered")
+    data["health"] = [
+        {"reason": "channel_silent", "channel": "heard", "detail": "peak -60 dBFS"},
+        {"reason": "no_recording", "channel": None, "detail": "disk full: /secret/path.wav"},
+    ]
+    update = tracker.recording_unhealthy(data)
+    assert update.last_call is None
+    assert update.events == [
+        {
+            "event_type": "recording_unhealthy",
+            "call_id": "a",
+            "line": "+3726000000",
+            "direction": "inbound",
+            "number": "+372*****34",
+            "reasons": ["channel_silent", "no_recording"],
+            "channels": ["heard"],
+        }
+    ]

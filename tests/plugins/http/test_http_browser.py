@@ -201,3 +201,33 @@ def test_admin_manages_users_and_tokens(browser, live, tmp_path):
     other = browser.new_page()
     log_in(other, env.url, "manager", PASSWORD)
     expect(other.locator("#nav-users")).to_have_count(0)
+
+
+def test_unhealthy_recordings_have_a_badge_and_a_filter(browser, live, tmp_path):
+    from http_env import PASSWORD
+
+    from salvesti.core.call import HealthProblem, HealthReason
+
+    server, env = live
+    call = env.calls["a1_in"]
+    detail = "only silence for the whole call (peak -60 dBFS)"
+    call.health = [HealthProblem(HealthReason.SILENT, detail, "heard")]
+    server.run(env.hub.store.save_call(call))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, env.url, "manager", PASSWORD)
+    badge = page.locator(f"#calls li[data-id='{call.id}'] .health-channel_silent")
+    expect(badge).to_have_text("⚠ Ühel kanalil ainult vaikus")
+    expect(badge).to_have_attribute("title", f"Parem kanal: mida väline osapool kuulis: {detail}")
+    expect(page.locator("#calls .badge-warn")).to_have_count(1)
+    page.select_option("#f-unhealthy", "any")
+    page.click(".filter-actions button[type=submit]")
+    expect(page.locator("#calls li")).to_have_count(1)
+    expect(page.locator("#calls li")).to_have_attribute("data-id", call.id)
+    assert "unhealthy=any" in page.url
+    page.select_option("#f-unhealthy", "no_recording")
+    page.click(".filter-actions button[type=submit]")
+    expect(page.locator(".empty")).to_be_visible()
+    page.click("#nav button[lang=en]")
+    option = page.locator("#f-unhealthy option[value=channel_silent]")
+    expect(option).to_have_text("A channel is only silence")
+    shot(page, tmp_path, "list-unhealthy")

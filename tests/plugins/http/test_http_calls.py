@@ -274,3 +274,19 @@ async def test_flac_recordings_play_and_have_peaks(env, http):
         body = await r.json()
     assert body["duration_s"] == pytest.approx(4.0, abs=0.05)
     assert max(body["channels"][0]) > 0.3 and max(body["channels"][1][:9]) == 0.0
+
+
+async def test_the_unhealthy_filter(env, http):
+    from salvesti.core.call import HealthProblem, HealthReason
+
+    call = env.calls["a2_in"]
+    call.health = [HealthProblem(HealthReason.NO_AUDIO, "no audio packets for the whole call", "outside")]
+    await env.hub.store.save_call(call)
+    assert await _ids(http, env, "unhealthy=any") == [call.id]
+    assert await _ids(http, env, "unhealthy=channel_no_audio") == [call.id]
+    assert await _ids(http, env, "unhealthy=packet_loss") == []
+    async with http.get("/api/calls?unhealthy=bad", headers=env.bearer("manager")) as r:
+        assert r.status == 400
+        assert "unhealthy must be one of any, no_recording" in (await r.json())["error"]
+    async with http.get(f"/api/calls/{call.id}", headers=env.bearer("manager")) as r:
+        assert (await r.json())["health"][0]["reason"] == "channel_no_audio"

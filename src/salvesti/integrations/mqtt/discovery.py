@@ -29,7 +29,9 @@ from typing import Any
 
 from salvesti import __version__
 
-EVENT_TYPES = ("incoming", "outgoing", "answered", "missed", "ended", "recording_saved")
+EVENT_TYPES = (
+    "incoming", "outgoing", "answered", "missed", "ended", "recording_saved", "recording_unhealthy",
+)
 CALL_STATES = ("idle", "ringing", "talking")
 ONLINE = "online"
 OFFLINE = "offline"

@@ -93,6 +93,7 @@ class MqttIntegration:
             events.CALL_ENDED: self._on_ended,
             events.RECORDING_SAVED: self._on_recording_saved,
             events.RECORDING_DELETED: self._on_recording_deleted,
+            events.RECORDING_UNHEALTHY: self._on_recording_unhealthy,
             events.SOURCE_STATUS: self._on_source_status,
         }
         self._unsubscribe = [self.hub.bus.subscribe(name, handler) for name, handler in handlers.items()]
@@ -193,6 +194,9 @@ class MqttIntegration:
 
     def _on_recording_saved(self, event: Event) -> None:
         self._send(self.tracker.recording_saved(event.data))
+
+    def _on_recording_unhealthy(self, event: Event) -> None:
+        self._send(self.tracker.recording_unhealthy(event.data))
 
     def _on_recording_deleted(self, event: Event) -> None:
         if "reason" not in event.data:

@@ -176,6 +176,18 @@ class CallTracker:
         update.events.append(event)
         return update
 
+    def recording_unhealthy(self, call: dict[str, Any]) -> Update | None:
+        """The health check's reasons and channels; its details may name paths, so they stay home."""
+        update = self._begin(call, last_call=False)
+        if update is None:
+            return None
+        event = self._event("recording_unhealthy", call)
+        problems = call.get("health") or []
+        event["reasons"] = list(dict.fromkeys(p["reason"] for p in problems))
+        event["channels"] = list(dict.fromkeys(p["channel"] for p in problems if p.get("channel")))
+        update.events.append(event)
+        return update
+
     def _begin(self, call: dict[str, Any], *, last_call: bool = True) -> Update | None:
         line = call.get("line")
         if not line or not call.get("id"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from salvesti import __version__
+from salvesti.core.call import HealthReason
 from salvesti.plugins.http import routes_analysis, routes_dial
 
 
@@ -127,6 +128,19 @@ CALL_SCHEMA: dict[str, Any] = {
         "tags": {"type": "array", "items": {"type": "string"}},
         "notes": {"type": "string"},
         "meta": {"type": "object"},
+        "health": {
+            "type": "array",
+            "description": "problems the after-call recording health check found (empty: healthy)",
+            "items": {
+                "type": "object",
+                "required": ["reason", "detail"],
+                "properties": {
+                    "reason": {"enum": [str(r) for r in HealthReason]},
+                    "channel": {"enum": ["outside", "heard", None]},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
         "notice_end_s": {
             "type": ["number", "null"],
             "description": "GET /api/calls/{id} only: where the notice ends in the recording (s)",
@@ -273,6 +287,11 @@ def _document() -> dict[str, Any]:
                             "flag",
                             "flagged by the analysis for review",
                             enum=["notice_unverified", "card_data"],
+                        ),
+                        _q(
+                            "unhealthy",
+                            "the recording health check found this problem (any: any problem)",
+                            enum=["any", *(str(r) for r in HealthReason)],
                         ),
                         _q("limit", "page size (1-500, default 50)", type="integer", minimum=1, maximum=500),
                         _q("cursor", "next_cursor from the previous page"),

@@ -18,7 +18,7 @@ import voluptuous as vol
 from aiohttp import web
 
 from salvesti.core import bus as events
-from salvesti.core.call import Call
+from salvesti.core.call import Call, HealthReason
 from salvesti.core.components import CallQuery
 from salvesti.plugins.http import fastlist, routes_analysis
 from salvesti.plugins.http.server import (
@@ -35,8 +35,11 @@ OUTCOMES = ("won", "lost", "follow_up")
 DIRECTIONS = ("inbound", "outbound", "internal")
 MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".opus": "audio/ogg", ".ogg": "audio/ogg"}
 MAX_LIMIT = 500
-_FILTERS = ("since", "until", "number", "direction", "line", "extension", "outcome", "tag", "q", "flag")
+_FILTERS = (
+    "since", "until", "number", "direction", "line", "extension", "outcome", "tag", "q", "flag", "unhealthy",
+)
 FLAGS = ("notice_unverified", "card_data")
+UNHEALTHY = ("any", *(str(r) for r in HealthReason))
 
 
 def _tag(value: Any) -> str:
@@ -112,6 +115,9 @@ def build_query(request: web.Request) -> CallQuery:
     flag = q.get("flag") or None
     if flag is not None and flag not in FLAGS:
         raise api_error(400, "flag must be notice_unverified or card_data")
+    unhealthy = q.get("unhealthy") or None
+    if unhealthy is not None and unhealthy not in UNHEALTHY:
+        raise api_error(400, f"unhealthy must be one of {', '.join(UNHEALTHY)}")
     texts = {}
     for key in ("number", "line", "extension", "tag", "q"):
         value = q.get(key) or None
@@ -124,6 +130,7 @@ def build_query(request: web.Request) -> CallQuery:
         direction=direction,
         outcome=outcome,
         flag=flag,
+        unhealthy=unhealthy,
         limit=limit,
         cursor=decode_cursor(q["cursor"]) if q.get("cursor") else None,
         **texts,

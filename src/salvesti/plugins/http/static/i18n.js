@@ -46,6 +46,10 @@ const STRINGS = {
     agent_monologue: "Töötaja pikim monoloog", agent_interruptions: "Töötaja vahelesegamisi",
     agent_latency: "Töötaja vastamise viivitus", no_phrases: "Piisavalt sagedasi fraase pole (vähemalt {n} kõnet).",
     week_title: "{week}: õnnestus {won}, ebaõnnestus {lost}, jätkata {follow_up}",
+    health: "Salvestise seisund", unhealthy_any: "Mis tahes viga",
+    health_no_recording: "Salvestis puudub", health_recording_short: "Salvestis on lühem kui kõne",
+    health_channel_no_audio: "Ühel kanalil pole heli", health_channel_silent: "Ühel kanalil ainult vaikus",
+    health_packet_loss: "Pakettide kadu",
   },
   en: {
     app: "Salvesti", login: "Log in", logout: "Log out", username: "User name",
@@ -92,6 +96,10 @@ const STRINGS = {
     agent_monologue: "Agent's longest monologue", agent_interruptions: "Agent interruptions",
     agent_latency: "Agent response latency", no_phrases: "No phrase is frequent enough yet (at least {n} calls).",
     week_title: "{week}: won {won}, lost {lost}, follow up {follow_up}",
+    health: "Recording health", unhealthy_any: "Any problem",
+    health_no_recording: "No recording", health_recording_short: "Recording shorter than the call",
+    health_channel_no_audio: "A channel has no audio", health_channel_silent: "A channel is only silence",
+    health_packet_loss: "Packet loss",
   },
 };
 

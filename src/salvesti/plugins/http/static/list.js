@@ -5,8 +5,10 @@ import { h, clear, fmtClock, fmtDuration, fmtTime } from "./dom.js";
 import { t, locale, timeZone } from "./i18n.js";
 import { textWithChips } from "./transcript.js";
 
-const FILTERS = ["q", "number", "direction", "outcome", "tag", "extension", "since", "until", "flag"];
+const FILTERS = ["q", "number", "direction", "outcome", "tag", "extension", "since", "until", "flag", "unhealthy"];
 const FLAGS = ["notice_unverified", "card_data"];
+// The after-call recording health check's reasons (salvesti.core.call.HealthReason).
+const HEALTH = ["no_recording", "recording_short", "channel_no_audio", "channel_silent", "packet_loss"];
 const ARROWS = { inbound: "↙", outbound: "↗", internal: "⇄" };
 
 export function directionIcon(direction) {
@@ -56,6 +58,7 @@ export async function renderList({ main, me }, hash) {
       h("label", {}, t("since"), field("since", { type: "date" })),
       h("label", {}, t("until"), field("until", { type: "date" })),
       h("label", {}, t("flag"), select("flag", FLAGS, (o) => t(`flag_${o}`))),
+      h("label", {}, t("health"), select("unhealthy", ["any", ...HEALTH], (o) => t(o === "any" ? "unhealthy_any" : `health_${o}`))),
     )),
     h("div", { class: "filter-actions" },
       h("button", { type: "submit", class: "primary" }, t("filter")),
@@ -124,6 +127,13 @@ export function flagBadges(analysis) {
   ];
 }
 
+// One badge per recording health problem; the title says what exactly (channel, figures).
+export function healthBadges(health) {
+  return (health || []).map((p) =>
+    h("span", { class: `badge badge-warn health-${p.reason}`, title: p.channel ? `${t(p.channel === "heard" ? "channel_right" : "channel_left")}: ${p.detail}` : p.detail },
+      `⚠ ${t(`health_${p.reason}`)}`));
+}
+
 // A search snippet: the words that matched are between « and »; shown in <mark>, built as nodes.
 export function snippetNodes(snippet) {
   const out = [];
@@ -160,7 +170,8 @@ function row(call) {
         call.tags.map((tag) => h("span", { class: "tag" }, tag)),
         call.notes ? h("span", { class: "has-notes", title: t("notes") }, "✎") : null,
         call.recording && call.recording.status === "deleted" ? h("span", { class: "tag muted" }, "∅") : null,
-        flagBadges(call.analysis)),
+        flagBadges(call.analysis),
+        healthBadges(call.health)),
     ),
     matchLine(call));
 }
