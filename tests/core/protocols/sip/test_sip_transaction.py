@@ -474,3 +474,29 @@ def test_any_loss_pattern_ends_cleanly(
     if method == "INVITE" and final == 486 and invites and not timed_out:
         acked = not only(net.events_b, TransactionTimeout)
         assert acked or net.times("a", "ACK")  # timer H only fires when every ACK was lost
+
+
+def test_timer_heap_tracks_many_transactions_and_forgets_ended_ones() -> None:
+    """The next deadline comes from a heap, not a scan: answered transactions' timers stop
+    counting at once (lazy deletion), and a stale heap entry keeps no transaction alive."""
+    import gc
+    import weakref
+
+    layer = TransactionLayer()
+    txns = [
+        layer.send_request(request("OPTIONS", cseq=i + 1), B_ADDR, "UDP", i * 0.01) for i in range(200)
+    ]
+    assert layer.next_timer() == pytest.approx(0.5)  # the first one's timer E
+    ended = weakref.ref(txns[0])
+    for txn in txns[:150]:  # answered: timers E and F are cleared, K (T4 = 5 s) runs
+        resp = build_response(txn.request, 200, to_tag="b")
+        layer.receive(resp, B_ADDR, "UDP", 1.0)
+    layer.datagrams_to_send()
+    assert layer.next_timer() == pytest.approx(150 * 0.01 + 0.5)  # the first unanswered
+    events = layer.handle_timer(6.5)  # every K fired; each unanswered one retransmitted once
+    assert events == [] and all(t.state == "terminated" for t in txns[:150])
+    assert len(layer.datagrams_to_send()) == 50
+    del txns[:150], resp, txn
+    gc.collect()
+    assert ended() is None
+    assert layer.next_timer() == pytest.approx(6.5 + 1.0)  # E re-armed at twice T1

@@ -14,6 +14,9 @@ and ``rport`` filled in.
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +39,45 @@ def is_reliable(transport: str) -> bool:
     return transport.lower() != "udp"
 
 
+class _Timers(dict[str, float]):
+    """A transaction's running timers (name -> deadline) that also file each deadline in
+    the layer's heap, so finding the next one costs O(log n), not a scan of every
+    transaction (which at a few hundred calls was a measurable share of the loop).
+
+    Clearing or popping a timer leaves its heap entry behind; the layer drops such stale
+    entries when they surface (lazy deletion), comparing the entry with the live deadline.
+    The transaction is held weakly, so a stale entry never keeps an ended one (and its
+    messages) alive until its old deadline.
+    """
+
+    __slots__ = ("_heap", "_owner")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._heap: list[tuple[float, int, _Timers, str]] | None = None
+        self._owner: weakref.ref[_Transaction] | None = None
+
+    def attach(self, heap: list[tuple[float, int, _Timers, str]], owner: _Transaction) -> None:
+        self._heap, self._owner = heap, weakref.ref(owner)
+        for name, deadline in self.items():
+            heapq.heappush(heap, (deadline, next(_SEQ), self, name))
+
+    def __setitem__(self, name: str, deadline: float) -> None:
+        super().__setitem__(name, deadline)
+        if self._heap is not None:
+            heapq.heappush(self._heap, (deadline, next(_SEQ), self, name))
+
+    def live(self, name: str, deadline: float) -> bool:
+        return self.get(name) == deadline
+
+    @property
+    def owner(self) -> _Transaction | None:
+        return self._owner() if self._owner is not None else None
+
+
+_SEQ = itertools.count()
+
+
 @dataclass(eq=False)
 class _Transaction:
     request: SipRequest
@@ -44,7 +86,7 @@ class _Transaction:
     key: tuple[Any, ...]
     state: str
     user_data: Any = None
-    timers: dict[str, float] = field(default_factory=dict)
+    timers: _Timers = field(default_factory=_Timers)
     interval: float = 0.0
 
     @property
@@ -113,6 +155,7 @@ class TransactionLayer:
         self._server: dict[tuple[Any, ...], ServerTransaction] = {}
         self._oks: dict[tuple[str, int], _OkRetransmitter] = {}
         self._out: list[tuple[bytes, Addr, str]] = []
+        self._heap: list[tuple[float, int, _Timers, str]] = []
 
     # ------------------------------------------------------------------ output
     def datagrams_to_send(self) -> list[tuple[bytes, Addr, str]]:
@@ -124,8 +167,14 @@ class TransactionLayer:
         """Queue a message outside any transaction (the ACK to a 2xx, RFC 3261 §13.2.2.4)."""
         self._out.append((msg.to_bytes(), addr, transport))
 
+    def _adopt(self, txn: _Transaction) -> None:
+        txn.timers.attach(self._heap, txn)
+
     def next_timer(self) -> float | None:
-        deadlines = [d for t in self._all() for d in t.timers.values()]
+        heap = self._heap
+        while heap and not heap[0][2].live(heap[0][3], heap[0][0]):
+            heapq.heappop(heap)
+        deadlines = [heap[0][0]] if heap else []
         for ok in self._oks.values():
             deadlines.append(ok.deadline)
             if ok.next_at is not None:
@@ -150,6 +199,7 @@ class TransactionLayer:
             raise ValueError("request needs a top Via with a branch parameter")
         state = "calling" if req.method == "INVITE" else "trying"
         txn = ClientTransaction(req, addr, transport, _client_key(branch, req.method), state)
+        self._adopt(txn)
         self._client[txn.key] = txn
         self._start_client(txn, now)
         return txn
@@ -179,6 +229,7 @@ class TransactionLayer:
         txn = ClientTransaction(
             req, invite_txn.addr, invite_txn.transport, (inv.via.branch, "CANCEL"), "trying"
         )
+        self._adopt(txn)
         if invite_txn.state == "proceeding":
             self._client[txn.key] = txn
             self._start_client(txn, now)
@@ -245,7 +296,8 @@ class TransactionLayer:
                 self._drop_pending_cancel(txn)
                 txn.state = "accepted"
                 txn.last_response = resp
-                txn.timers = {"M": now + 64 * self.t1}
+                txn.timers.clear()
+                txn.timers["M"] = now + 64 * self.t1
                 return [ResponseReceived(txn, resp)]
             if txn.state == "accepted":
                 return [ResponseReceived(txn, resp)]
@@ -289,6 +341,7 @@ class TransactionLayer:
             return []
         state = "proceeding" if msg.method == "INVITE" else "trying"
         txn = ServerTransaction(msg, addr, transport, key, state)
+        self._adopt(txn)
         self._server[key] = txn
         if msg.method == "CANCEL":
             return self._receive_cancel(txn, now)
@@ -373,7 +426,8 @@ class TransactionLayer:
         data = resp.to_bytes()
         txn.last_response, txn.last_bytes = resp, data
         txn.state = "accepted"
-        txn.timers = {"L": now + 64 * self.t1}
+        txn.timers.clear()
+        txn.timers["L"] = now + 64 * self.t1
         self._out.append((data, txn.addr, txn.transport))
         next_at = None if txn.reliable else now + self.t1
         key = (resp.call_id, resp.cseq[0])
@@ -396,13 +450,13 @@ class TransactionLayer:
     def handle_timer(self, now: float) -> list[TransactionEvent]:
         """Fire every timer due at ``now``; returns the resulting events."""
         events: list[TransactionEvent] = []
-        for txn in self._all():
-            for name, deadline in sorted(txn.timers.items(), key=lambda kv: kv[1]):
-                if deadline > now or txn.state == "terminated":
-                    continue
-                if name not in txn.timers:
-                    continue
-                events.extend(self._fire(txn, name, now))
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            deadline, _, timers, name = heapq.heappop(heap)
+            txn = timers.owner
+            if txn is None or txn.state == "terminated" or not timers.live(name, deadline):
+                continue  # cleared, re-armed or ended since it was filed
+            events.extend(self._fire(txn, name, now))
         for key, ok in list(self._oks.items()):
             if ok.deadline <= now:
                 del self._oks[key]
