@@ -31,6 +31,8 @@ NOTICE_UNVERIFIED = "notice_unverified"
 #: After call_ended: the recording does not match the signalling (payload: the call object,
 #: whose ``health`` lists every problem found).
 RECORDING_UNHEALTHY = "recording_unhealthy"
+#: A retention sweep finished with no deletion failing (payload: at, deleted).
+RETENTION_SWEPT = "retention_swept"
 
 EVENTS = (
     CALL_STARTED,
@@ -44,6 +46,7 @@ EVENTS = (
     ANALYSIS_DONE,
     NOTICE_UNVERIFIED,
     RECORDING_UNHEALTHY,
+    RETENTION_SWEPT,
 )
 
 Handler = Callable[["Event"], Awaitable[None] | None]

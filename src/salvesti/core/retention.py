@@ -105,6 +105,10 @@ async def sweep(target: Any, now: datetime, dry_run: bool = False) -> list[Delet
     result = []
     for call in sorted(due.values(), key=lambda c: (c.retention.delete_after or now, c.id)):
         result.append(await _delete_one(parts, call, now, dry_run))
+    if not dry_run and parts.bus is not None and not any(d.error for d in result):
+        # "the sweep ran and did all it had to" is what an operator alerts on when it stops
+        deleted = sum(d.deleted for d in result)
+        parts.bus.publish(events.RETENTION_SWEPT, {"at": now.isoformat(), "deleted": deleted})
     return result
 
 

@@ -6,6 +6,7 @@ The hub builds the block as ``{"platform": "http", **http_block}``, so the schem
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import voluptuous as vol
@@ -32,6 +33,14 @@ def split_listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+def ip_network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An address or network: ``127.0.0.1``, ``10.0.0.0/8``, ``::1``."""
+    try:
+        return ipaddress.ip_network(str(value).strip(), strict=False)
+    except ValueError:
+        raise vol.Invalid(f"expected an IP address or network such as 10.0.0.0/8, got {value!r}") from None
+
+
 SCHEMA = vol.Schema(
     {
         vol.Required("platform"): "http",
@@ -49,5 +58,8 @@ SCHEMA = vol.Schema(
         #: Playback requests for the same call by the same user within this many seconds are
         #: one audit entry (a player fetches audio in many Range requests).
         vol.Optional("audit_playback_window_s", default=300): vol.All(int, vol.Range(min=0, max=86400)),
+        #: Addresses that may read ``GET /metrics`` without a token (a Prometheus scraper);
+        #: anyone else needs an admin's Bearer token.
+        vol.Optional("metrics_from", default=list): [ip_network],
     }
 )

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from salvesti.core.call import Call
 from salvesti.plugins.http import audit, auth, db
+from salvesti.plugins.http.metrics import HubMetrics
 from salvesti.plugins.http.schema import split_listen
 from salvesti.plugins.http.waveform import PeaksCache
 
@@ -108,6 +109,9 @@ class HttpServer:
         #: applied again after that (an agent's notes taken during the call must survive it).
         self.pending_edits: dict[str, dict[str, Any]] = {}
         self.bound_port: int | None = None
+        self.metrics_from = list(config.get("metrics_from") or [])
+        self.metrics = HubMetrics(hub)
+        self._unsubscribe_metrics: list[Callable[[], None]] = []
 
     @classmethod
     def from_config(cls, hub: Any, config: dict[str, Any]) -> HttpServer:
@@ -133,12 +137,16 @@ class HttpServer:
         if sockets is not None and sockets.sockets:
             self.bound_port = sockets.sockets[0].getsockname()[1]
         self._unsubscribe = self.hub.bus.subscribe("*", self._on_event)
+        self._unsubscribe_metrics = self.metrics.subscribe(self.hub.bus)
         _LOGGER.info("http(%s): listening on http://%s:%s/", self.id, self.host, self.bound_port)
 
     async def async_unload(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        for unsubscribe in self._unsubscribe_metrics:
+            unsubscribe()
+        self._unsubscribe_metrics = []
         for q in list(self.sse_queues):
             q.put_nowait(None)
         if self.runner is not None:
@@ -156,6 +164,7 @@ class HttpServer:
             routes_calls,
             routes_dial,
             routes_events,
+            routes_metrics,
             routes_ui,
         )
 
@@ -167,6 +176,7 @@ class HttpServer:
         routes_calls.add_routes(app)
         routes_admin.add_routes(app)
         routes_events.add_routes(app)
+        routes_metrics.add_routes(app)
         routes_ui.add_routes(app)
         return app
 
