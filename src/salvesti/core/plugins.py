@@ -37,6 +37,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "salvesti.integrations.serial_at",
     "salvesti.plugins.http",
     "salvesti.integrations.mqtt",
+    "salvesti.integrations.webhook",
     "salvesti.plugins.analysis",
 )
 
