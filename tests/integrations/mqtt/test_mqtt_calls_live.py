@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from mqtt_harness import running_hub, settled, watch
 
 from salvesti.core import bus as events
-from salvesti.core.call import Call, Direction, Disposition, RecordingInfo
+from salvesti.core.call import Call, Direction, Disposition, HealthProblem, HealthReason, RecordingInfo
 from salvesti.core.hub import Hub
 from salvesti.core.retention import sweep
 
@@ -132,6 +132,11 @@ async def test_last_call_is_masked_by_default_and_never_retained(tmp_path, prefi
             }
             saved = await ha.json_on(f"{p.topics}/ha/line/{KEY}/event", event_type="recording_saved")
             assert saved["recording_duration_s"] == 42.0
+            call.health = [HealthProblem(HealthReason.NO_AUDIO, "no audio in /x.wav", "heard")]
+            hub.bus.publish(events.RECORDING_UNHEALTHY, call.to_json())
+            bad = await ha.json_on(f"{p.topics}/ha/line/{KEY}/event", event_type="recording_unhealthy")
+            assert (bad["reasons"], bad["channels"]) == (["channel_no_audio"], ["heard"])
+            assert "detail" not in bad and "/x.wav" not in str(bad)
             assert "/x.wav" not in str(saved)
             assert all("55512345" not in m.payload.decode() for m in ha.messages)
             await settled(hub)
