@@ -24,6 +24,7 @@ from salvesti.core.protocols.sip.message import new_tag
 from salvesti.core.protocols.sip.transaction import ClientTransaction
 from salvesti.integrations.sip import routing
 from salvesti.integrations.sip.call import B2BCall, Leg
+from salvesti.integrations.sip.carrier import InboundMatch
 from salvesti.integrations.sip.signalling import ALLOW
 
 if TYPE_CHECKING:
@@ -125,8 +126,9 @@ class B2BUA:
         if not self.accepting:
             self.sig.answer_request(ev.txn, req, 503, to_tag=new_tag(), headers=[("Retry-After", "30")])
             return
-        if src.trunk is not None and src.trunk_addresses.contains(addr[0], addr[1]):
-            src.flows.start_inbound(ev)
+        match = src.carrier.inbound(req, addr, src.lines, src.hub.normalize)
+        if match is not None:
+            self._from_carrier(ev, match)
             return
         outcome = src.auth.check(req, addr[0], time.monotonic(), time.time())
         if outcome.drop:
@@ -139,11 +141,33 @@ class B2BUA:
             self.sig.answer_request(ev.txn, req, 404, to_tag=new_tag())
         elif target in src.extensions:
             src.flows.start_internal(ev, outcome.user, target)
-        elif src.trunk is None:
-            _LOGGER.info("%s: %s dialled %s but no trunk is configured", self.label, outcome.user, target)
-            self.sig.answer_request(ev.txn, req, 404, "No Trunk Configured", to_tag=new_tag())
         else:
-            src.flows.start_outbound(ev, outcome.user, target)
+            self._outbound(ev, outcome.user, target)
+
+    def _from_carrier(self, ev: RequestReceived, match: InboundMatch) -> None:
+        src, req = self.src, ev.request
+        if match.client is None:
+            _LOGGER.warning(
+                "%s: INVITE for %s from the carrier at %s:%s matches no account",
+                self.label,
+                req.uri,
+                *ev.addr,
+            )
+            self.sig.answer_request(ev.txn, req, 404, to_tag=new_tag())
+            return
+        remote = routing.caller_number(req, src.hub.normalize)
+        src.flows.start_inbound(ev, match.line, remote, {"route": match.client.describe()})
+
+    def _outbound(self, ev: RequestReceived, user: str, target: str) -> None:
+        """An extension's call to the outside: on its line, through that line's route."""
+        src = self.src
+        line = src.extensions[user].get("line") or (src.lines[0] if src.lines else None)
+        route = src.outbound_route(line)
+        if route is None:
+            _LOGGER.info("%s: %s dialled %s but line %s has no way out", self.label, user, target, line)
+            self.sig.answer_request(ev.txn, ev.request, 404, "No Trunk Configured", to_tag=new_tag())
+            return
+        src.flows.start_outbound(ev, user, target, line, route)
 
     # -- in-dialog -----------------------------------------------------------------------------
     def _in_dialog(self, call: B2BCall, leg: Leg, ev: RequestReceived) -> None:

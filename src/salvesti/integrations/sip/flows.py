@@ -17,11 +17,11 @@ from typing import Any
 from salvesti.core.call import Call, Direction, Disposition, new_call_id
 from salvesti.core.protocols.sip.events import RequestReceived
 from salvesti.core.protocols.sip.message import new_tag
-from salvesti.integrations.sip import routing
 from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
 from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
 from salvesti.integrations.sip.phases import CallOver, CallPhases
+from salvesti.integrations.sip.route import OutboundRoute
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,19 +74,23 @@ class Flows(MidCall, CallPhases):
             over = CallOver(Disposition.FAILED, f"error: {type(err).__name__}", status=500)
         await self.finish(call, over)
 
-    def start_outbound(self, ev: RequestReceived, user: str, target: str) -> None:
-        ext = self.src.extensions[user]
-        line = ext.get("line") or (self.src.lines[0] if self.src.lines else None)
+    def start_outbound(
+        self, ev: RequestReceived, user: str, target: str, line: str | None, route: OutboundRoute
+    ) -> None:
+        """A phone's call to ``target`` on ``line``, leaving through ``route``."""
         call = self._new_call(Direction.OUTBOUND, line, self.hub.normalize(target))
         call.record.add_extension(user)
+        call.record.meta["route"] = route.describe()
         phone = self._uas_leg(call, ev, "inside", latch_any=True, extension=user, contact_user=user)
-        self._spawn(call, self._outbound(call, phone, target))
+        self._spawn(call, self._outbound(call, phone, target, route))
 
-    def start_inbound(self, ev: RequestReceived) -> None:
-        src = self.src
-        line = routing.inbound_line(ev.request, src.lines, src.line_header, self.hub.normalize)
-        remote = routing.caller_number(ev.request, self.hub.normalize)
+    def start_inbound(
+        self, ev: RequestReceived, line: str | None, remote: str | None, meta: dict[str, Any] | None = None
+    ) -> None:
+        """A call from the outside world (carrier or gateway) on ``line``; ``meta`` says
+        which way it came in (``meta.route``, and a gateway's caller ID reading)."""
         call = self._new_call(Direction.INBOUND, line, remote)
+        call.record.meta.update(meta or {})
         caller = self._uas_leg(call, ev, "outside")
         self._spawn(call, self._inbound(call, caller))
 
@@ -97,32 +101,33 @@ class Flows(MidCall, CallPhases):
         self._spawn(call, self._internal(call, caller, target))
 
     # -- outbound ------------------------------------------------------------------------------
-    async def _outbound(self, call: B2BCall, phone: Leg, target: str) -> None:
+    async def _outbound(self, call: B2BCall, phone: Leg, target: str, route: OutboundRoute) -> None:
         src, rec = self.src, call.record
-        trunk = src.trunk
-        assert trunk is not None and phone.invite is not None
+        assert phone.invite is not None
         await self.allocate(call, phone)
         try:
             phone_answer = phone.answer_offer(phone.invite.body, src.codecs)
         except NoCommonCodec:
             self.sig.respond(phone, 488)
             raise CallOver(Disposition.FAILED, "no common codec with the phone", "inside") from None
-        hop = await trunk.next_hop()
-        out = self.uac_leg(call, "outside", hop, trunk.sip_transport, contact_user=trunk.username)
+        try:
+            hop = await route.next_hop()
+        except OSError as err:
+            raise CallOver(Disposition.FAILED, f"no route out: {err}", "salvesti", status=503) from None
+        out = self.uac_leg(call, "outside", hop, route.sip_transport, contact_user=route.contact_user)
         await self.allocate(call, out)
         await self.hub.call_started(rec)
-        from_user = trunk.conf.get("from_user") or rec.line or trunk.username
         on_event = self.callback(call, out)
         self.sig.invite(
             out,
-            request_uri=trunk.request_uri(target),
-            from_=f"<sip:{from_user}@{trunk.domain}>",
-            to=f"<sip:{target}@{trunk.domain}>",
+            request_uri=route.request_uri(target),
+            from_=route.from_header(rec.line),
+            to=route.to_header(target),
             sdp=out.make_offer(src.codecs, prefer=phone.codec[1] if phone.codec else None),
             on_event=on_event,
         )
         rec.meta["sip"] = {"inside_call_id": phone.call_id, "outside_call_id": out.call_id}
-        early = await self._dial(call, phone, out, on_event, phone_answer)
+        early = await self._dial(call, phone, out, on_event, phone_answer, route)
         if early is not None:  # the far end's early media ends: the notice comes first
             early.unbridge()
             early.set_hold(out.media, False)  # type: ignore[arg-type]
@@ -138,7 +143,7 @@ class Flows(MidCall, CallPhases):
         await self.talk(call)
 
     async def _dial(
-        self, call: B2BCall, phone: Leg, out: Leg, on_event: Any, phone_answer: bytes
+        self, call: B2BCall, phone: Leg, out: Leg, on_event: Any, phone_answer: bytes, route: OutboundRoute
     ) -> CallMedia | None:
         """Wait for the far end's answer, relaying ringing and failures to the phone.
 
@@ -178,7 +183,7 @@ class Flows(MidCall, CallPhases):
             if status in (401, 407) and out.auth_tries == 0 and not call.cancelled:
                 out.auth_tries += 1
                 assert out.invite is not None
-                if self.src.trunk and self.src.trunk.authorize(out.invite, resp):
+                if route.authorize(out.invite, resp):
                     self.sig.resend_invite(out, on_event)
                     continue
             if status >= 300:

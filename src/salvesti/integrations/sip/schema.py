@@ -14,6 +14,7 @@ from typing import Any
 import voluptuous as vol
 
 from salvesti.core.numbers import normalize_number
+from salvesti.hardware.gateways import available_gateway_profiles, load_gateway_profile
 
 DEFAULT_SIP_PORT = 5060
 CODEC_NAMES = ("PCMU", "PCMA", "G722", "opus")
@@ -104,6 +105,45 @@ TRUNK_SCHEMA = vol.Schema(
     }
 )
 
+#: One carrier account per number (CONTRACT "Carrier accounts and hardware SIP gateways"):
+#: a trunk's settings plus the line it is for.
+ACCOUNT_SCHEMA = TRUNK_SCHEMA.extend({vol.Required("line"): e164})
+
+
+def _gateway_connects(gw: dict[str, Any]) -> dict[str, Any]:
+    """A gateway registers (``user`` + ``password``) or is trusted by ``address``, and its
+    profile must say it can."""
+    has_user, has_address = "user" in gw, "address" in gw
+    if has_user == has_address:
+        raise vol.Invalid(
+            "give either user and password (it registers to us) or address (trusted by address)"
+        )
+    if has_user and "password" not in gw:
+        raise vol.Invalid("required key not provided", path=["password"])
+    mode = "registers_to_us" if has_user else "trusted_by_address"
+    profile = load_gateway_profile(gw["profile"])
+    if mode not in profile.connect:
+        raise vol.Invalid(
+            f"profile {profile.name} cannot connect as {mode} (it supports {', '.join(profile.connect)})",
+            path=["user" if has_user else "address"],
+        )
+    return gw
+
+
+GATEWAY_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Required("id"): vol.All(str, vol.Match(r"^[A-Za-z0-9_.\-]{1,32}$")),
+            vol.Required("profile"): vol.In(available_gateway_profiles()),
+            vol.Required("line"): e164,
+            vol.Optional("user"): _user,
+            vol.Optional("password"): vol.All(vol.Coerce(str), vol.Length(min=4)),
+            vol.Optional("address"): address_or_network,
+        }
+    ),
+    _gateway_connects,
+)
+
 EXTENSION_SCHEMA = vol.Schema(
     {
         vol.Required("user"): _user,
@@ -122,12 +162,59 @@ SECURITY_SCHEMA = vol.Schema(
 )
 
 
+def _first_repeat(values: list[Any]) -> int | None:
+    seen: set[Any] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            return index
+        seen.add(value)
+    return None
+
+
+def _derive_lines(conf: dict[str, Any]) -> dict[str, Any]:
+    """``accounts:`` take the place of ``trunk:`` and ``lines:``; a gateway's line is a line too.
+
+    So ``conf["lines"]`` ends up holding every line the source serves, and everything that
+    names a line (inbound, extensions, no_notice, notices) checks against one list.
+    """
+    accounts, gateways = conf.get("accounts") or [], conf["gateways"]
+    if accounts and conf.get("trunk") is not None:
+        raise vol.Invalid(
+            "give either trunk: (one account for every line) or accounts:, not both", path=["accounts"]
+        )
+    if accounts and conf["lines"]:
+        raise vol.Invalid("with accounts: the lines are the accounts' lines; remove lines:", path=["lines"])
+    extra = [a["line"] for a in accounts] + [g["line"] for g in gateways]
+    index = _first_repeat(extra)
+    if index is not None:
+        n = len(accounts)
+        where = ["accounts", index, "line"] if index < n else ["gateways", index - n, "line"]
+        raise vol.Invalid(
+            f"line {extra[index]!r} is served twice (one account or gateway per line)", path=where
+        )
+    for index, gw in enumerate(gateways):
+        if gw["line"] in conf["lines"]:
+            raise vol.Invalid(
+                f"line {gw['line']!r} is already a trunk line", path=["gateways", index, "line"]
+            )
+    index = _first_repeat([g["id"] for g in gateways])
+    if index is not None:
+        raise vol.Invalid(
+            f"gateway id {gateways[index]['id']!r} is used twice", path=["gateways", index, "id"]
+        )
+    conf["lines"] = list(conf["lines"]) + extra
+    return conf
+
+
 def _check_references(conf: dict[str, Any]) -> dict[str, Any]:
     """Lines and extensions named in ``inbound``/``extensions[].line`` must exist."""
     users = [e["user"] for e in conf["extensions"]]
     if len(set(users)) != len(users):
         dup = next(u for u in users if users.count(u) > 1)
         raise vol.Invalid(f"extension {dup!r} is listed twice", path=["extensions"])
+    for index, gw in enumerate(conf["gateways"]):
+        if gw.get("user") in users:
+            raise vol.Invalid(f"user {gw['user']!r} is an extension's too", path=["gateways", index, "user"])
     lines = conf["lines"]
     for line, exts in conf["inbound"].items():
         if line not in lines:
@@ -162,6 +249,8 @@ SCHEMA = vol.All(
             vol.Optional("advertise"): str,
             vol.Optional("external_address"): str,
             vol.Optional("trunk"): vol.Any(None, TRUNK_SCHEMA),
+            vol.Optional("accounts"): vol.All([ACCOUNT_SCHEMA], vol.Length(min=1)),
+            vol.Optional("gateways", default=list): [GATEWAY_SCHEMA],
             vol.Optional("lines", default=list): [e164],
             vol.Optional("extensions", default=list): [EXTENSION_SCHEMA],
             vol.Optional("inbound", default=dict): {e164: [_user]},
@@ -179,6 +268,7 @@ SCHEMA = vol.All(
             vol.Optional("realm"): str,
         }
     ),
+    _derive_lines,
     _check_references,
 )
 
@@ -190,7 +280,8 @@ def notice_problems(conf: dict[str, Any], notice_for: Any) -> list[tuple[list[An
     ``(path, message)`` pairs, path relative to this source item.
     """
     problems = []
-    directions = ["inbound", "outbound"] if conf.get("trunk") else []
+    outside = conf.get("trunk") or conf.get("accounts") or conf.get("gateways")
+    directions = ["inbound", "outbound"] if outside else []
     for line in conf.get("lines", []):
         if line in conf.get("no_notice", {}):
             continue

@@ -22,17 +22,18 @@ from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import DigestServer
 from salvesti.integrations.sip.b2bua import B2BUA
 from salvesti.integrations.sip.call import CODECS
+from salvesti.integrations.sip.carrier import Carrier
 from salvesti.integrations.sip.extension_bridge import ExtensionBridge, ring_for
 from salvesti.integrations.sip.flows import Flows
 from salvesti.integrations.sip.media import MediaRelay
 from salvesti.integrations.sip.native import load_core
 from salvesti.integrations.sip.registrar import Registrar
-from salvesti.integrations.sip.routing import TrunkAddresses
+from salvesti.integrations.sip.route import OutboundRoute
 from salvesti.integrations.sip.schema import notice_problems, split_hostport
 from salvesti.integrations.sip.security import Authenticator, SecurityGuard
 from salvesti.integrations.sip.signalling import Signaller
 from salvesti.integrations.sip.transport import SipTransport
-from salvesti.integrations.sip.trunk import TrunkClient, resolve
+from salvesti.integrations.sip.trunk import TrunkClient
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,8 +58,6 @@ class SipTrunkSource:
         self.record_internal: bool = conf.get("record_internal", False)
         self.no_answer_timeout: float = conf.get("no_answer_timeout", 45)
         self.codecs = [CODECS[name] for name in conf.get("codecs", ["PCMU", "PCMA"])]
-        trunk_conf = conf.get("trunk")
-        self.line_header: str | None = (trunk_conf or {}).get("line_header")
         self.advertise: str | None = conf.get("advertise")
         self.external: str | None = conf.get("external_address")
         sec = conf.get("security", {})
@@ -68,7 +67,6 @@ class SipTrunkSource:
         passwords = {user: e["password"] for user, e in self.extensions.items()}
         self.auth = Authenticator(self.digest, passwords, self.guard, self.label)
         self.registrar = Registrar(self.auth, self.label)
-        self.trunk_addresses = TrunkAddresses((trunk_conf or {}).get("inbound_from", []))
         self.b2bua = B2BUA(self)
         self.flows = Flows(self)
         self.transport = SipTransport(self.host, self.port, self.b2bua.handle_event, label=self.label)
@@ -76,17 +74,15 @@ class SipTrunkSource:
         # SALVESTI_MEDIA_CORE overrides the config, so one test suite can run on both paths.
         self.media_core: str = os.environ.get("SALVESTI_MEDIA_CORE") or conf.get("media_core", "auto")
         self.relay = MediaRelay(self.host, low, high, native=load_core(self.media_core))
-        self.trunk: TrunkClient | None = None
-        if trunk_conf:
-            self.trunk = TrunkClient(
-                trunk_conf,
-                transport=self.transport,
-                contact_host=lambda: self.local_address(
-                    self.trunk.registrar_host if self.trunk else "", outside=True
-                ),
-                label=self.label,
-                on_status=self._trunk_status,
-            )
+        #: The carrier registrations: the DDI ``trunk:`` or one per ``accounts:`` item.
+        self.carrier = Carrier.from_config(
+            conf,
+            transport=self.transport,
+            contact_host=lambda peer: self.local_address(peer, outside=True),
+            label=self.label,
+            on_status=self._registration_status,
+        )
+        self.trunk: TrunkClient | None = self.carrier.trunk
         self._address_cache: dict[str, str] = {}
 
     @classmethod
@@ -147,9 +143,7 @@ class SipTrunkSource:
         except OSError as err:
             await self.relay.stop()
             raise SalvestiError(f"cannot listen on {self.host}:{self.port}: {err}") from err
-        if self.trunk is not None:
-            await self._resolve_trunk()
-            self.trunk.start(self.hub.create_task)
+        await self.carrier.start(self.hub.create_task)
         _LOGGER.info(
             "%s: listening on %s:%d (udp, tcp), rtp %d-%d",
             self.label,
@@ -158,39 +152,25 @@ class SipTrunkSource:
             *self.rtp_range,
         )
 
-    async def _resolve_trunk(self) -> None:
-        """The trunk's addresses (an INVITE from elsewhere is not an inbound call)."""
-        assert self.trunk is not None
-        try:
-            addrs = await self.trunk.refresh_addresses()
-        except OSError as err:
-            _LOGGER.warning("%s: cannot resolve the trunk: %s (will retry)", self.label, err)
-            addrs = []
-        self.trunk_addresses.exact.update(addrs)
-        for name in self.trunk_addresses.names:
-            try:
-                for ip, port in await resolve(name):
-                    if ":" in name and not name.startswith("["):
-                        self.trunk_addresses.exact.add((ip, port))
-                    else:
-                        self.trunk_addresses.resolved.add(ip)
-            except (OSError, ValueError) as err:
-                _LOGGER.warning("%s: cannot resolve inbound_from %s: %s", self.label, name, err)
+    def _registration_status(self, client: TrunkClient, status: str, reason: str | None) -> None:
+        """Each registration's changes on the bus: ``trunk`` for the DDI trunk, ``account``
+        and ``registration`` for one of ``accounts:``."""
+        data: dict[str, Any] = {
+            "kind": "source",
+            "id": self.id,
+            "platform": "sip_trunk",
+            "state": "loaded",
+            "reason": reason,
+        }
+        if client.line is None:
+            data["trunk"] = status
+        else:
+            data.update(account=client.line, registration=status)
+        self.hub.bus.publish(events.SOURCE_STATUS, data)
 
-    def _trunk_status(self, status: str, reason: str | None) -> None:
-        if self.trunk is not None:
-            self.trunk_addresses.exact.update(self.trunk.addresses)
-        self.hub.bus.publish(
-            events.SOURCE_STATUS,
-            {
-                "kind": "source",
-                "id": self.id,
-                "platform": "sip_trunk",
-                "state": "loaded",
-                "trunk": status,
-                "reason": reason,
-            },
-        )
+    def outbound_route(self, line: str | None) -> OutboundRoute | None:
+        """The way out for a call on ``line``: its account, or the DDI trunk."""
+        return self.carrier.for_line(line)
 
     def stop_intake(self) -> None:
         self.b2bua.accepting = False
@@ -209,8 +189,7 @@ class SipTrunkSource:
     async def async_unload(self) -> None:
         self.stop_intake()
         await self.hangup_all()
-        if self.trunk is not None:
-            await self.trunk.stop()
+        await self.carrier.stop()
         await self.transport.stop()
         await self.relay.stop()
 
@@ -240,6 +219,7 @@ class SipTrunkSource:
         return {
             "trunk": self.trunk.status if self.trunk else None,
             "trunk_reason": self.trunk.reason if self.trunk else None,
+            "accounts": self.carrier.statuses() if self.trunk is None else [],
             "registered": self.registrar.registered(time.monotonic()),
             "calls": self.active_calls(),
         }

@@ -1,8 +1,11 @@
-"""Registration to the carrier's SIP trunk: REGISTER with digest, refresh, backoff.
+"""One registration with the carrier: REGISTER with digest, refresh, backoff.
 
-The trunk is the line to the outside world, so a failure here must never stop the source:
-it keeps the phones' side running, reports the trunk's state (``source_status`` with a
-``trunk`` field) and retries with backoff (5 s doubling to 5 min) for as long as it runs.
+A :class:`TrunkClient` is either the source's DDI ``trunk:`` (one account for every line)
+or one of its ``accounts:`` (one carrier account per number, ``line`` set); the source
+holds them in a :class:`~salvesti.integrations.sip.carrier.Carrier`.  The carrier is the
+line to the outside world, so a failure here must never stop the source: it keeps the
+phones' side running, reports the registration's state (``on_status``) and retries with
+backoff (5 s doubling to 5 min) for as long as it runs, each account on its own.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from salvesti.core.protocols.sip.digest import authorization_for, pick_challenge
 from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import SipRequest, make_via, new_call_id, new_tag
+from salvesti.integrations.sip.routing import TrunkAddresses
 from salvesti.integrations.sip.schema import split_hostport
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,22 +46,32 @@ async def resolve(hostport: str, transport: str = "udp") -> list[Addr]:
 
 
 class TrunkClient:
-    """The trunk's settings as the B2BUA needs them, plus the registration loop."""
+    """One carrier account's settings as the B2BUA needs them, plus its registration loop.
+
+    ``contact_host(peer)`` is the address the carrier can reach us at (looked up per
+    registrar, so two carriers on two networks each get the right one); ``on_status`` is
+    told every change of this registration's state.
+    """
 
     def __init__(
         self,
         conf: dict[str, Any],
         *,
         transport: Any,
-        contact_host: Callable[[], str],
+        contact_host: Callable[[str], str],
         label: str,
-        on_status: Callable[[str, str | None], None],
+        on_status: Callable[[TrunkClient, str, str | None], None],
     ) -> None:
         self.conf = conf
         self.transport = transport
-        self.contact_host = contact_host
-        self.label = label
+        self._contact_host = contact_host
         self.on_status = on_status
+        #: The account's own line (``accounts:``); None for a DDI trunk, which serves every line.
+        self.line: str | None = conf.get("line")
+        self.name = f"account {self.line}" if self.line else "trunk"
+        self.label = f"{label} {self.name}" if self.line else label
+        #: The carrier's addresses: INVITEs from them are calls from the outside world.
+        self.peers = TrunkAddresses(conf.get("inbound_from", []))
         self.registrar_host, self.registrar_port = split_hostport(conf["registrar"])
         self.domain: str = conf.get("domain") or self.registrar_host
         self.username: str = conf["username"]
@@ -76,6 +90,9 @@ class TrunkClient:
         self._keepalive: asyncio.Task[None] | None = None
         self._retry = RETRY_FIRST
 
+    def contact_host(self) -> str:
+        return self._contact_host(self.registrar_host)
+
     # -- where things go -----------------------------------------------------------------------
     async def refresh_addresses(self) -> list[Addr]:
         """Resolve the registrar (and outbound proxy): the trunk's own addresses."""
@@ -85,7 +102,27 @@ class TrunkClient:
                 a for a in await resolve(self.conf["outbound_proxy"], self.sip_transport) if a not in addrs
             ]
         self.addresses = addrs
+        self.peers.exact.update(addrs)
         return addrs
+
+    async def resolve_peers(self) -> None:
+        """The registrar's addresses and ``inbound_from`` names, resolved into ``peers``.
+
+        Failures are logged, not raised: an unreachable carrier is retried by the loop.
+        """
+        try:
+            await self.refresh_addresses()
+        except OSError as err:
+            _LOGGER.warning("%s: cannot resolve the %s: %s (will retry)", self.label, self.name, err)
+        for name in self.peers.names:
+            try:
+                for ip, port in await resolve(name):
+                    if ":" in name and not name.startswith("["):
+                        self.peers.exact.add((ip, port))
+                    else:
+                        self.peers.resolved.add(ip)
+            except (OSError, ValueError) as err:
+                _LOGGER.warning("%s: cannot resolve inbound_from %s: %s", self.label, name, err)
 
     async def next_hop(self) -> Addr:
         """Where requests to the trunk are sent: the outbound proxy, else the registrar."""
@@ -98,6 +135,36 @@ class TrunkClient:
     def request_uri(self, user: str) -> str:
         port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
         return f"sip:{user}@{self.registrar_host}{port}"
+
+    @property
+    def contact_user(self) -> str:
+        """The user part of our Contact: the carrier sends this account's calls to it."""
+        return self.username
+
+    def from_header(self, line: str | None) -> str:
+        """Who an outbound call is from: an account is always itself; a DDI trunk names the
+        line the call is on (or ``from_user``)."""
+        if self.line is not None:
+            user = self.conf.get("from_user") or self.username
+        else:
+            user = self.conf.get("from_user") or line or self.username
+        return f"<sip:{user}@{self.domain}>"
+
+    def to_header(self, target: str) -> str:
+        return f"<sip:{target}@{self.domain}>"
+
+    def describe(self) -> dict[str, Any]:
+        """What an outbound call's record says about the way it went out."""
+        return {"via": "account" if self.line else "trunk", "username": self.username}
+
+    def status_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "username": self.username,
+            "status": self.status,
+            "reason": self.reason,
+            "registrations": self.registrations,
+        }
 
     def authorize(self, request: SipRequest, response: Any) -> bool:
         """Add credentials for a 401/407 to ``request``; False when none can be made."""
@@ -125,11 +192,11 @@ class TrunkClient:
     # -- registration loop ---------------------------------------------------------------------
     def start(self, create_task: Callable[..., asyncio.Task[Any]]) -> None:
         if self.conf.get("register", True):
-            self._task = create_task(self._run(), f"{self.label} trunk registration")
+            self._task = create_task(self._run(), f"{self.label} {self.name} registration")
         else:
             self._set("not_registering", "register: false (the trunk authenticates by address)")
         if self.conf.get("keepalive", 25) and self.sip_transport == "udp":
-            self._keepalive = create_task(self._keep_alive(), f"{self.label} trunk keep-alive")
+            self._keepalive = create_task(self._keep_alive(), f"{self.label} {self.name} keep-alive")
 
     async def _keep_alive(self) -> None:
         """A CRLF datagram every ``keepalive`` seconds keeps a NAT router's UDP mapping open,
@@ -166,21 +233,21 @@ class TrunkClient:
             except asyncio.CancelledError:
                 raise
             except Exception as err:
+                # Said once per answer: the same refusal every 5 min is not news.
+                log = _LOGGER.warning if str(err) != self.reason else _LOGGER.debug
                 self._set("failed", str(err))
-                _LOGGER.warning(
-                    "%s: trunk REGISTER failed: %s; retrying in %.0f s", self.label, err, self._retry
-                )
+                log("%s: %s REGISTER failed: %s; retrying in %.0f s", self.label, self.name, err, self._retry)
                 await asyncio.sleep(self._retry)
                 self._retry = min(self._retry * 2, RETRY_MAX)
                 continue
             self._retry = RETRY_FIRST
-            await asyncio.sleep(max(min(granted * 0.8, granted - 10), 5))
+            await asyncio.sleep(refresh_after(granted))
 
     def _set(self, status: str, reason: str | None) -> None:
         changed = status != self.status or reason != self.reason
         self.status, self.reason = status, reason
         if changed:
-            self.on_status(status, reason)
+            self.on_status(self, status, reason)
 
     def _build_register(self, expires: int, hop: Addr) -> SipRequest:
         self._cseq += 1
@@ -235,7 +302,9 @@ class TrunkClient:
                 if expires:
                     self.registrations += 1
                     if self.status != "registered":
-                        _LOGGER.info("%s: registered to the trunk %s for %d s", self.label, hop[0], granted)
+                        _LOGGER.info(
+                            "%s: %s registered at %s for %d s", self.label, self.name, hop[0], granted
+                        )
                     self._set("registered", None)
                 else:
                     self._set("not_registered", "unregistered")
@@ -258,6 +327,12 @@ class TrunkClient:
         txn = self.transport.send_request(request, hop, self.sip_transport)
         txn.user_data = on_event
         return await done
+
+
+def refresh_after(granted: int) -> float:
+    """Seconds until the next REGISTER: at 80 % of the expiry the carrier granted, at half
+    of a short one (under 50 s), so even a carrier granting 3 s is refreshed in time."""
+    return max(granted * (0.8 if granted >= 50 else 0.5), 1.0)
 
 
 def _is_stale(response: Any) -> bool:
