@@ -257,7 +257,11 @@ class Lab:
         path = self.tmp / f"{name}.msg"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    async def start_hub(self, source: dict[str, Any], *, notices: bool = True) -> Hub:
+    async def start_hub(
+        self, source: dict[str, Any], *, notices: bool = True, config: dict[str, Any] | None = None
+    ) -> Hub:
+        """The hub with one sip_trunk source (``source`` over the defaults); ``config`` adds
+        top-level blocks (retention rules, ...)."""
         import yaml
 
         rtp = PORTS.block(40)
@@ -275,6 +279,7 @@ class Lab:
             "sources": [src],
             "sinks": [{"platform": "local", "id": "disk", "path": "recordings", "format": "wav"}],
             "notices": [{"platform": "audio_file", "id": "et", "file": str(self.notice)}] if notices else [],
+            **(config or {}),
         }
         path = self.tmp / "config.yaml"
         path.write_text(yaml.safe_dump(config))

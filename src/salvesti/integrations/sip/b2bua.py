@@ -25,6 +25,7 @@ from salvesti.core.protocols.sip.transaction import ClientTransaction
 from salvesti.integrations.sip import routing
 from salvesti.integrations.sip.call import B2BCall, Leg
 from salvesti.integrations.sip.carrier import InboundMatch
+from salvesti.integrations.sip.gateways import Gateway
 from salvesti.integrations.sip.signalling import ALLOW
 
 if TYPE_CHECKING:
@@ -126,15 +127,34 @@ class B2BUA:
         if not self.accepting:
             self.sig.answer_request(ev.txn, req, 503, to_tag=new_tag(), headers=[("Retry-After", "30")])
             return
-        match = src.carrier.inbound(req, addr, src.lines, src.hub.normalize)
+        match = src.carrier.inbound(req, addr, src.carrier_lines, src.hub.normalize)
         if match is not None:
             self._from_carrier(ev, match)
             return
-        outcome = src.auth.check(req, addr[0], time.monotonic(), time.time())
+        now = time.monotonic()
+        gateway = src.gateways.from_address(addr, now)
+        if gateway is not None:
+            self._from_gateway(ev, gateway)
+            return
+        outcome = src.auth.check(req, addr[0], now, time.time())
         if outcome.drop:
             return
         if outcome.user is None:
             self.sig.answer_request(ev.txn, req, outcome.status, to_tag=new_tag(), headers=outcome.headers)
+            return
+        gateway = src.gateways.by_user(outcome.user)
+        if gateway is not None:
+            if gateway.binding(now) is None:
+                # It knows the password but has no registration (or its REGISTER failed).
+                _LOGGER.warning(
+                    "%s: gateway %s called from %s:%s before it registered: refused",
+                    self.label,
+                    gateway.id,
+                    *addr,
+                )
+                self.sig.answer_request(ev.txn, req, 403, reason="Gateway Not Registered", to_tag=new_tag())
+            else:
+                self._from_gateway(ev, gateway)
             return
         target = routing.dialled(req)
         if target is None:
@@ -158,6 +178,19 @@ class B2BUA:
         remote = routing.caller_number(req, src.hub.normalize)
         src.flows.start_inbound(ev, match.line, remote, {"route": match.client.describe()})
 
+    def _from_gateway(self, ev: RequestReceived, gateway: Gateway) -> None:
+        """A gateway's INVITE: an inbound call on the gateway's line, whatever user the
+        Request-URI names, from the caller its profile finds."""
+        caller = gateway.caller(ev.request)
+        if caller.flagged:
+            _LOGGER.warning(
+                "%s: gateway %s sent caller ID %r in no form we know; kept as it came",
+                self.label,
+                gateway.id,
+                caller.raw,
+            )
+        self.src.flows.start_inbound(ev, gateway.line, caller.number, gateway.inbound_meta(caller))
+
     def _outbound(self, ev: RequestReceived, user: str, target: str) -> None:
         """An extension's call to the outside: on its line, through that line's route."""
         src = self.src
@@ -165,7 +198,7 @@ class B2BUA:
         route = src.outbound_route(line)
         if route is None:
             _LOGGER.info("%s: %s dialled %s but line %s has no way out", self.label, user, target, line)
-            self.sig.answer_request(ev.txn, ev.request, 404, "No Trunk Configured", to_tag=new_tag())
+            self.sig.answer_request(ev.txn, ev.request, 404, reason="No Trunk Configured", to_tag=new_tag())
             return
         src.flows.start_outbound(ev, user, target, line, route)
 

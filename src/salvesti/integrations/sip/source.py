@@ -25,6 +25,7 @@ from salvesti.integrations.sip.call import CODECS
 from salvesti.integrations.sip.carrier import Carrier
 from salvesti.integrations.sip.extension_bridge import ExtensionBridge, ring_for
 from salvesti.integrations.sip.flows import Flows
+from salvesti.integrations.sip.gateways import Gateways
 from salvesti.integrations.sip.media import MediaRelay
 from salvesti.integrations.sip.native import load_core
 from salvesti.integrations.sip.registrar import Registrar
@@ -67,6 +68,11 @@ class SipTrunkSource:
         passwords = {user: e["password"] for user, e in self.extensions.items()}
         self.auth = Authenticator(self.digest, passwords, self.guard, self.label)
         self.registrar = Registrar(self.auth, self.label)
+        #: Hardware gateways: they register like phones (digest users of the registrar) or are
+        #: trusted by address; their lines are not the carrier's.
+        self.gateways = Gateways.from_config(conf, self.registrar, hub.default_country)
+        passwords.update(self.gateways.passwords())
+        self.carrier_lines = [line for line in self.lines if line not in self.gateways.lines]
         self.b2bua = B2BUA(self)
         self.flows = Flows(self)
         self.transport = SipTransport(self.host, self.port, self.b2bua.handle_event, label=self.label)
@@ -144,6 +150,7 @@ class SipTrunkSource:
             await self.relay.stop()
             raise SalvestiError(f"cannot listen on {self.host}:{self.port}: {err}") from err
         await self.carrier.start(self.hub.create_task)
+        await self.gateways.resolve(self.label)
         _LOGGER.info(
             "%s: listening on %s:%d (udp, tcp), rtp %d-%d",
             self.label,
@@ -169,8 +176,9 @@ class SipTrunkSource:
         self.hub.bus.publish(events.SOURCE_STATUS, data)
 
     def outbound_route(self, line: str | None) -> OutboundRoute | None:
-        """The way out for a call on ``line``: its account, or the DDI trunk."""
-        return self.carrier.for_line(line)
+        """The way out for a call on ``line``: the gateway it belongs to, its account, or the
+        DDI trunk."""
+        return self.gateways.for_line(line) or self.carrier.for_line(line)
 
     def stop_intake(self) -> None:
         self.b2bua.accepting = False
@@ -220,6 +228,7 @@ class SipTrunkSource:
             "trunk": self.trunk.status if self.trunk else None,
             "trunk_reason": self.trunk.reason if self.trunk else None,
             "accounts": self.carrier.statuses() if self.trunk is None else [],
+            "gateways": self.gateways.statuses(time.monotonic()),
             "registered": self.registrar.registered(time.monotonic()),
             "calls": self.active_calls(),
         }

@@ -45,6 +45,20 @@ async def resolve(hostport: str, transport: str = "udp") -> list[Addr]:
     return out
 
 
+async def resolve_names(peers: TrunkAddresses, label: str) -> None:
+    """Resolve the host names among ``peers``' items: ``host:port`` into exact peers,
+    a bare ``host`` into addresses (any port).  A name that does not resolve is logged."""
+    for name in peers.names:
+        try:
+            for ip, port in await resolve(name):
+                if ":" in name and not name.startswith("["):
+                    peers.exact.add((ip, port))
+                else:
+                    peers.resolved.add(ip)
+        except (OSError, ValueError) as err:
+            _LOGGER.warning("%s: cannot resolve %s: %s", label, name, err)
+
+
 class TrunkClient:
     """One carrier account's settings as the B2BUA needs them, plus its registration loop.
 
@@ -114,15 +128,7 @@ class TrunkClient:
             await self.refresh_addresses()
         except OSError as err:
             _LOGGER.warning("%s: cannot resolve the %s: %s (will retry)", self.label, self.name, err)
-        for name in self.peers.names:
-            try:
-                for ip, port in await resolve(name):
-                    if ":" in name and not name.startswith("["):
-                        self.peers.exact.add((ip, port))
-                    else:
-                        self.peers.resolved.add(ip)
-            except (OSError, ValueError) as err:
-                _LOGGER.warning("%s: cannot resolve inbound_from %s: %s", self.label, name, err)
+        await resolve_names(self.peers, self.label)
 
     async def next_hop(self) -> Addr:
         """Where requests to the trunk are sent: the outbound proxy, else the registrar."""
