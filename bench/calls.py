@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from callstats import machine, proc_cpu_s, proc_hwm_mb, summarise  # noqa: E402
+from callstats import machine, proc_cpu_s, proc_hwm_mb, summarise, thread_cpu_s  # noqa: E402
 from harness.audio import make_audio_set  # noqa: E402
 from harness.ports import PORTS  # noqa: E402
 from harness.salvesti import Salvesti, calls_json  # noqa: E402
@@ -139,6 +139,7 @@ async def run_calls(
         return {"salvesti": proc_cpu_s(pid)} if pid else {}
 
     cpu0, t0, own0 = cpu_now(), time.monotonic(), os.times()
+    threads0 = thread_cpu_s(pid) if pid else {}
     load.ticker.start(n / args.rate + secs + 60)
     results: list[dict[str, Any]] = [{} for _ in range(n)]
 
@@ -187,6 +188,7 @@ async def run_calls(
             await asyncio.sleep(1.0)
         pcaps = {f.name: await asyncio.to_thread(pcap_packets, f) for f in reference.pcaps()}
     cpu1, t1, own1 = cpu_now(), time.monotonic(), os.times()
+    threads1 = thread_cpu_s(pid) if pid else {}
     for p in phones:
         p.close()
     cpu_parts = {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1}
@@ -199,6 +201,7 @@ async def run_calls(
     )
     return {
         "cpu_parts": cpu_parts,
+        "cpu_by_thread": {k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()},
         "media_minutes": media_s / 60,
         "pcaps": pcaps,
         "carrier_answered": load.t_carrier_answered,

@@ -21,6 +21,30 @@ def proc_cpu_s(pid: int) -> float:
     return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLK_TCK
 
 
+def thread_cpu_s(pid: int) -> dict[str, float]:
+    """CPU seconds of a process by part: its event loop (the main thread), its native RTP
+    workers (threads named ``salvesti-rtp``), and everything else (the database thread,
+    executors, exited threads, children), which is the rest of :func:`proc_cpu_s`.
+
+    This is what says how the load would spread over more cores: the workers' share scales
+    out with ``media_workers``, the loop's does not."""
+    parts = {"loop": 0.0, "rtp_workers": 0.0}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+            name = (task / "comm").read_text().strip()
+        except OSError:
+            continue  # the thread ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        if task.name == str(pid):
+            parts["loop"] += cpu
+        elif name == "salvesti-rtp":
+            parts["rtp_workers"] += cpu
+    parts["other"] = max(proc_cpu_s(pid) - parts["loop"] - parts["rtp_workers"], 0.0)
+    return parts
+
+
 def proc_hwm_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -128,6 +152,7 @@ def summarise(out: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             max((abs(c["recording"]["duration_s"] - (c["duration_s"] or 0)) for c in recs), default=0.0), 3
         ),
         "salvesti_cpu_s": round(out["cpu_s"], 2),
+        "salvesti_cpu_s_by_thread": out.get("cpu_by_thread") or None,
         "talk_minutes": round(talk_min, 2),
         "cpu_s_per_call_minute": round(out["cpu_s"] / talk_min, 4) if talk_min else None,
         "peak_rss_mb": round(out["hwm_mb"], 1),

@@ -100,10 +100,14 @@ def ulaw_tone(i: int, n: int = 160) -> bytes:
     return g711.ulaw_encode((np.sin(2 * np.pi * 400 * t) * 6000).astype("<i2").tobytes())
 
 
-@pytest.fixture(params=["python", "native"])
+@pytest.fixture(params=["python", "native", "threaded"])
 async def relay(request):
-    """Every relay test runs on both media paths: Python, and the C core for bridged G.711."""
-    native = load_core(request.param)
+    """Every relay test runs on every media path: Python, and the C core for bridged G.711,
+    pumped by the event loop or relaying in two worker threads of its own."""
+    if request.param == "threaded":
+        native = load_core("native", 2)
+    else:
+        native = load_core(request.param)
     relay = MediaRelay("127.0.0.1", RELAY_PORTS.start, RELAY_PORTS.stop - 1, native=native)
     await relay.start()
     yield relay
@@ -577,3 +581,33 @@ async def test_a_leg_closed_while_in_the_native_core_is_handed_back_first(relay,
     await media.close()
     if relay.native is not None:
         assert relay.native.legs == 0
+
+
+async def test_worker_threads_relay_while_the_event_loop_is_busy(far):
+    """With media workers, bridged calls are spread over the worker cores (a call's two legs
+    on one), and a packet crosses the relay while the event loop is blocked: the worker, not
+    the loop, relays it."""
+    pool = load_core("native", 2)
+    if pool is None:
+        pytest.skip("the native core is not built")
+    relay = MediaRelay("127.0.0.1", RELAY_PORTS.start, RELAY_PORTS.stop - 1, native=pool)
+    await relay.start()
+    calls = [await pair(relay, far) for _ in range(4)]
+    assert [core.legs for core in pool.cores] == [4, 4]
+    for _, _, out_leg, in_leg, media in calls:
+        assert media.native and out_leg.engaged and in_leg.engaged
+        assert sum(core.legs for core in pool.cores if core is media._core) == 4
+    a, b, out_leg, in_leg, media = calls[0]
+    a.send(ulaw_tone(0), out_leg)
+    b.sock.setblocking(True)
+    b.sock.settimeout(5.0)  # this blocks the loop's thread: only a worker can relay now
+    data, addr = b.sock.recvfrom(2048)
+    b.sock.setblocking(False)
+    assert addr == ("127.0.0.1", in_leg.local_port)
+    assert RtpPacket.parse(data).payload == ulaw_tone(0)
+    assert sum(core.counters()["ready"] for core in pool.cores) >= 1
+    for *_, media in calls:
+        await media.close()
+    assert pool.legs == 0
+    await relay.stop()
+    assert not any(core.running for core in pool.cores)

@@ -2,26 +2,39 @@
  *
  * Python keeps the control (SIP, SDP, notice playback, hold, transfer, transcoding); once a
  * call's two legs are bridged with the same G.711 codec, both sockets are handed to one
- * Core.  The Core is an epoll set whose descriptor the event loop watches; when it is
- * readable the loop calls Core.pump() straight (no Python frame), which drains every ready
- * socket with recvmmsg, rewrites each header in place into the far leg's stream (the same
- * sequence/timestamp/SSRC algorithm as MediaLeg.forward), sends each batch with one
- * sendmmsg, and decodes the audio into per-leg chunks for the recording: consecutive packets
- * of one stream are merged, so the recording gets about one chunk per leg per flush instead
- * of one Python call per packet.  Everything runs on the event loop's thread with the GIL
- * held: no locks, no second thread, and the hand-over back to Python (Core.remove) returns
- * the whole stream state so the Python path continues exactly where C stopped.
+ * Core.  The Core is an epoll set.  It drains every ready socket with recvmmsg, rewrites each
+ * header in place into the far leg's stream (the same sequence/timestamp/SSRC algorithm as
+ * MediaLeg.forward), sends each batch with one sendmmsg, and decodes the audio into per-leg
+ * chunks for the recording: consecutive packets of one stream are merged, so the recording
+ * gets about one chunk per leg per flush instead of one Python call per packet.
+ *
+ * Two ways to run it:
+ * - pumped: the event loop watches the epoll descriptor and calls Core.pump() (no thread);
+ * - a worker: Core.start() runs the same relay in its own thread that never takes the GIL,
+ *   so RTP no longer wakes the event loop at all and several Cores use several CPU cores.
+ *   A mutex guards the legs; the Python methods take it with the GIL released, and build
+ *   their Python objects only after letting it go (a leg being removed is unlinked first,
+ *   captured audio is detached first), so the worker never waits on Python and Python never
+ *   runs arbitrary code (a GC finaliser) while holding the mutex.  batch_us > 0 lets the
+ *   worker sleep that long after each wake-up so the next one finds many sockets ready:
+ *   fewer epoll_wait calls and context switches per packet, for at most that much jitter.
+ * The hand-over back to Python (Core.remove) returns the whole stream state so the Python
+ * path continues exactly where C stopped.
  */
+#define _GNU_SOURCE
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +95,10 @@ typedef struct {
     struct sockaddr_storage rname[BATCH];
     struct mmsghdr smsg[BATCH];
     struct iovec siov[BATCH];
+    pthread_mutex_t lock;
+    pthread_t thread;
+    int running, wakefd, batch_us, paused;
+    unsigned long long wakeups, ready;
 } Core;
 
 static double monotonic(void) {
@@ -99,8 +116,8 @@ static void free_chunks(leg_t *L) {
     chunk_t *c = L->head;
     while (c) {
         chunk_t *n = c->next;
-        PyMem_Free(c->pcm);
-        PyMem_Free(c);
+        free(c->pcm);
+        free(c);
         c = n;
     }
     L->head = L->tail = NULL;
@@ -206,7 +223,7 @@ static void capture(leg_t *L, const unsigned char *p, Py_ssize_t n, uint32_t ts,
     double at = rx_time(L, ts, ssrc, now);
     chunk_t *c = L->tail;
     if (!(c && c->ssrc == ssrc && c->anchor == L->anchor_gen && c->end_ts == ts)) {
-        c = PyMem_Calloc(1, sizeof(chunk_t));
+        c = calloc(1, sizeof(chunk_t));
         if (!c) return;
         c->at = at;
         c->ssrc = ssrc;
@@ -221,7 +238,7 @@ static void capture(leg_t *L, const unsigned char *p, Py_ssize_t n, uint32_t ts,
     if (c->n + n > c->cap) {
         Py_ssize_t cap = c->cap ? c->cap * 2 : 1024;
         while (cap < c->n + n) cap *= 2;
-        int16_t *pcm = PyMem_Realloc(c->pcm, (size_t)cap * sizeof(int16_t));
+        int16_t *pcm = realloc(c->pcm, (size_t)cap * sizeof(int16_t));
         if (!pcm) return;
         c->pcm = pcm;
         c->cap = cap;
@@ -376,11 +393,82 @@ static void service(Core *self, leg_t *L) {
     }
 }
 
+/* -- the worker thread ------------------------------------------------------------------- */
+static void relay_ready(Core *self, struct epoll_event *evs, int n, int *stop) {
+    self->wakeups++;
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data.fd == self->wakefd && self->wakefd >= 0) {
+            *stop = 1;
+            continue;
+        }
+        leg_t *L = find(self, evs[i].data.fd);
+        if (L) {
+            self->ready++;
+            service(self, L);
+        }
+    }
+}
+
+static void *worker(void *arg) {
+    Core *self = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals stay with Python's main thread */
+    struct epoll_event evs[MAXEV];
+    for (;;) {
+        int n = epoll_wait(self->epfd, evs, MAXEV, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        int stop = 0;
+        pthread_mutex_lock(&self->lock);
+        if (self->paused) { /* a pair of legs is being handed over: leave the packets queued */
+            pthread_mutex_unlock(&self->lock);
+            struct timespec wait = {0, 100000L};
+            nanosleep(&wait, NULL);
+            continue; /* level-triggered: epoll reports them again */
+        }
+        relay_ready(self, evs, n, &stop);
+        pthread_mutex_unlock(&self->lock);
+        if (stop) break;
+        if (self->batch_us > 0) {
+            struct timespec pause = {0, (long)self->batch_us * 1000L};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* Take the mutex from Python: without the GIL while waiting, so the loop's other threads run. */
+static void lock_core(Core *self) {
+    if (pthread_mutex_trylock(&self->lock) == 0) return;
+    Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&self->lock);
+    Py_END_ALLOW_THREADS
+}
+
+static void unlock_core(Core *self) { pthread_mutex_unlock(&self->lock); }
+
+static void stop_worker(Core *self) {
+    if (!self->running) return;
+    uint64_t one = 1;
+    if (write(self->wakefd, &one, sizeof(one)) < 0) { /* the worker is gone already */
+    }
+    Py_BEGIN_ALLOW_THREADS pthread_join(self->thread, NULL);
+    Py_END_ALLOW_THREADS
+    self->running = 0;
+    epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->wakefd, NULL);
+    close(self->wakefd);
+    self->wakefd = -1;
+}
+
 /* -- Python interface -------------------------------------------------------------------- */
 static PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     if (!PyArg_ParseTuple(args, "")) return NULL;
     Core *self = (Core *)type->tp_alloc(type, 0);
     if (!self) return NULL;
+    self->wakefd = -1;
+    pthread_mutex_init(&self->lock, NULL);
     self->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (self->epfd < 0) {
         Py_DECREF(self);
@@ -399,20 +487,87 @@ static PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
 }
 
 static void Core_dealloc(Core *self) {
+    stop_worker(self);
     for (int i = 0; i < self->nlegs; i++) {
         if (self->legs[i]) {
             free_chunks(self->legs[i]);
             PyMem_Free(self->legs[i]);
         }
     }
-    PyMem_Free(self->legs);
+    free(self->legs);
     if (self->epfd >= 0) close(self->epfd);
+    pthread_mutex_destroy(&self->lock);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyObject *Core_fileno(Core *self, PyObject *unused) { return PyLong_FromLong(self->epfd); }
 
 static PyObject *Core_len(Core *self, PyObject *unused) { return PyLong_FromLong(self->count); }
+
+static PyObject *Core_start(Core *self, PyObject *args) {
+    int batch_us = 0;
+    if (!PyArg_ParseTuple(args, "|i", &batch_us)) return NULL;
+    if (self->running) {
+        PyErr_SetString(PyExc_RuntimeError, "the core's worker is already running");
+        return NULL;
+    }
+    if (batch_us < 0 || batch_us > 20000) {
+        PyErr_SetString(PyExc_ValueError, "batch_us must be 0..20000");
+        return NULL;
+    }
+    self->batch_us = batch_us;
+    self->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (self->wakefd < 0) return PyErr_SetFromErrno(PyExc_OSError);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = self->wakefd};
+    if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, self->wakefd, &ev) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        close(self->wakefd);
+        self->wakefd = -1;
+        return NULL;
+    }
+    int err = pthread_create(&self->thread, NULL, worker, self);
+    if (err) {
+        errno = err;
+        PyErr_SetFromErrno(PyExc_OSError);
+        epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->wakefd, NULL);
+        close(self->wakefd);
+        self->wakefd = -1;
+        return NULL;
+    }
+    pthread_setname_np(self->thread, "salvesti-rtp"); /* what top -H and /proc/PID/task show */
+    self->running = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_stop(Core *self, PyObject *unused) {
+    stop_worker(self);
+    Py_RETURN_NONE;
+}
+
+/* Between pause() and resume() the worker reads nothing, so both legs of a call change hands
+ * together: no packet is read while only one of them is in the core. */
+static PyObject *Core_pause(Core *self, PyObject *unused) {
+    lock_core(self);
+    self->paused = 1;
+    unlock_core(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_resume(Core *self, PyObject *unused) {
+    lock_core(self);
+    self->paused = 0;
+    unlock_core(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_running(Core *self, PyObject *unused) { return PyBool_FromLong(self->running); }
+
+static PyObject *Core_counters(Core *self, PyObject *unused) {
+    lock_core(self);
+    unsigned long long wakeups = self->wakeups, ready = self->ready;
+    unlock_core(self);
+    return Py_BuildValue("{sKsK}", "wakeups", wakeups, "ready", ready);
+}
 
 static const char *ADD_KW[] = {"fd", "peer", "audio_pt", "event_pt", "table", "capture", "addr",
                                "expect_ip", "latch_any", "latched", "blocked", "out_ssrc", "out_seq",
@@ -437,8 +592,8 @@ static PyObject *Core_add(Core *self, PyObject *args, PyObject *kw) {
         PyErr_SetString(PyExc_ValueError, "table must be 256 little-endian int16 samples");
         goto fail;
     }
-    if (fd < 0 || clock <= 0 || find(self, fd)) {
-        PyErr_Format(PyExc_ValueError, "descriptor %d is not valid or already in the core", fd);
+    if (fd < 0 || clock <= 0) {
+        PyErr_Format(PyExc_ValueError, "descriptor %d or clock %d is not valid", fd, clock);
         goto fail;
     }
     L = PyMem_Calloc(1, sizeof(leg_t));
@@ -490,25 +645,48 @@ static PyObject *Core_add(Core *self, PyObject *args, PyObject *kw) {
     L->rx_ssrc = rx_ssrc;
     L->rx_ts0 = rx_ts0;
     L->rx_t0 = rx_t0;
-    if (fd >= self->nlegs) {
+    int err = 0; /* 1: already there, 2: no memory, 3: errno from epoll_ctl */
+    lock_core(self);
+    if (find(self, fd)) {
+        err = 1;
+    } else if (fd >= self->nlegs) {
+        /* a new table (not realloc): the worker never sees a half-grown one */
         int n = self->nlegs ? self->nlegs : 64;
         while (n <= fd) n *= 2;
-        leg_t **legs = PyMem_Realloc(self->legs, (size_t)n * sizeof(leg_t *));
+        leg_t **legs = calloc((size_t)n, sizeof(leg_t *));
         if (!legs) {
-            PyErr_NoMemory();
-            goto fail;
+            err = 2;
+        } else {
+            if (self->nlegs) memcpy(legs, self->legs, (size_t)self->nlegs * sizeof(leg_t *));
+            free(self->legs);
+            self->legs = legs;
+            self->nlegs = n;
         }
-        memset(legs + self->nlegs, 0, (size_t)(n - self->nlegs) * sizeof(leg_t *));
-        self->legs = legs;
-        self->nlegs = n;
     }
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-    if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (!err) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            err = 3;
+        } else {
+            self->legs[fd] = L;
+            self->count++;
+        }
+    }
+    int saved = errno;
+    unlock_core(self);
+    if (err == 1) {
+        PyErr_Format(PyExc_ValueError, "descriptor %d is already in the core", fd);
+        goto fail;
+    }
+    if (err == 2) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (err == 3) {
+        errno = saved;
         PyErr_SetFromErrno(PyExc_OSError);
         goto fail;
     }
-    self->legs[fd] = L;
-    self->count++;
     PyBuffer_Release(&table);
     Py_RETURN_NONE;
 fail:
@@ -517,55 +695,72 @@ fail:
     return NULL;
 }
 
-static PyObject *chunks_list(leg_t *L) {
+/* Captured audio as [(at, s16le)], freeing the chunks (which are no longer linked anywhere). */
+static PyObject *chunks_list(chunk_t *head) {
     PyObject *out = PyList_New(0);
-    if (!out) return NULL;
-    for (chunk_t *c = L->head; c; c = c->next) {
+    for (chunk_t *c = head; c && out; c = c->next) {
         PyObject *item = Py_BuildValue("(dy#)", c->at, (const char *)c->pcm, c->n * 2);
-        if (!item || PyList_Append(out, item) < 0) {
-            Py_XDECREF(item);
-            Py_DECREF(out);
-            return NULL;
-        }
-        Py_DECREF(item);
+        if (!item || PyList_Append(out, item) < 0) Py_CLEAR(out);
+        Py_XDECREF(item);
     }
-    free_chunks(L);
+    leg_t tmp = {.head = head};
+    free_chunks(&tmp);
     return out;
 }
 
-static leg_t *leg_arg(Core *self, PyObject *args) {
-    int fd;
-    if (!PyArg_ParseTuple(args, "i", &fd)) return NULL;
-    leg_t *L = find(self, fd);
-    if (!L) PyErr_Format(PyExc_KeyError, "descriptor %d is not in the core", fd);
-    return L;
+static chunk_t *detach_chunks(leg_t *L) {
+    chunk_t *head = L->head;
+    L->head = L->tail = NULL;
+    return head;
+}
+
+static int fd_arg(PyObject *args, int *fd) { return PyArg_ParseTuple(args, "i", fd); }
+
+static PyObject *missing(int fd) {
+    PyErr_Format(PyExc_KeyError, "descriptor %d is not in the core", fd);
+    return NULL;
 }
 
 static PyObject *Core_drain(Core *self, PyObject *args) {
-    leg_t *L = leg_arg(self, args);
-    return L ? chunks_list(L) : NULL;
+    int fd;
+    if (!fd_arg(args, &fd)) return NULL;
+    lock_core(self);
+    leg_t *L = find(self, fd);
+    chunk_t *head = L ? detach_chunks(L) : NULL;
+    unlock_core(self);
+    return L ? chunks_list(head) : missing(fd);
 }
 
-static PyObject *take_stats(leg_t *L) {
+/* The counters of a snapshot ``L`` (a copy taken under the lock). */
+static PyObject *stats_dict(const leg_t *L) {
     PyObject *last = L->has_last_rx ? PyFloat_FromDouble(L->last_rx) : Py_NewRef(Py_None);
-    PyObject *r = Py_BuildValue("{sKsKsKsKsKsKsKsKsN}", "packets_in", L->packets_in, "bytes_in",
-                                L->bytes_in, "packets_out", L->packets_out, "invalid", L->invalid,
-                                "wrong_source", L->wrong_source, "unknown_pt", L->unknown_pt, "rtcp",
-                                L->rtcp, "send_errors", L->send_errors, "last_rx", last);
-    if (r) {
-        L->packets_in = L->bytes_in = L->packets_out = L->invalid = 0;
-        L->wrong_source = L->unknown_pt = L->rtcp = L->send_errors = 0;
-        L->has_last_rx = 0;
-    }
-    return r;
+    return Py_BuildValue("{sKsKsKsKsKsKsKsKsN}", "packets_in", L->packets_in, "bytes_in",
+                         L->bytes_in, "packets_out", L->packets_out, "invalid", L->invalid,
+                         "wrong_source", L->wrong_source, "unknown_pt", L->unknown_pt, "rtcp",
+                         L->rtcp, "send_errors", L->send_errors, "last_rx", last);
+}
+
+static void zero_stats(leg_t *L) {
+    L->packets_in = L->bytes_in = L->packets_out = L->invalid = 0;
+    L->wrong_source = L->unknown_pt = L->rtcp = L->send_errors = 0;
+    L->has_last_rx = 0;
 }
 
 static PyObject *Core_stats(Core *self, PyObject *args) {
-    leg_t *L = leg_arg(self, args);
-    return L ? take_stats(L) : NULL;
+    int fd;
+    if (!fd_arg(args, &fd)) return NULL;
+    leg_t snap;
+    lock_core(self);
+    leg_t *L = find(self, fd);
+    if (L) {
+        snap = *L;
+        zero_stats(L);
+    }
+    unlock_core(self);
+    return L ? stats_dict(&snap) : missing(fd);
 }
 
-static PyObject *state_dict(leg_t *L) {
+static PyObject *state_dict(const leg_t *L) {
     PyObject *addr = L->has_addr ? addr_tuple(&L->addr) : Py_NewRef(Py_None);
     PyObject *expect = expect_str(L);
     PyObject *out_time = L->has_out_time ? PyFloat_FromDouble(L->out_time) : Py_NewRef(Py_None);
@@ -585,35 +780,53 @@ static PyObject *state_dict(leg_t *L) {
 }
 
 static PyObject *Core_state(Core *self, PyObject *args) {
-    leg_t *L = leg_arg(self, args);
-    return L ? state_dict(L) : NULL;
+    int fd;
+    if (!fd_arg(args, &fd)) return NULL;
+    leg_t snap;
+    lock_core(self);
+    leg_t *L = find(self, fd);
+    if (L) snap = *L;
+    unlock_core(self);
+    return L ? state_dict(&snap) : missing(fd);
 }
 
 static PyObject *Core_remove(Core *self, PyObject *args) {
-    leg_t *L = leg_arg(self, args);
-    if (!L) return NULL;
+    int fd;
+    if (!fd_arg(args, &fd)) return NULL;
+    lock_core(self);
+    leg_t *L = find(self, fd);
+    if (L) { /* unlinked under the lock: from here on only this thread sees it */
+        epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, NULL); /* fails harmlessly if already closed */
+        self->legs[fd] = NULL;
+        self->count--;
+    }
+    unlock_core(self);
+    if (!L) return missing(fd);
     PyObject *state = state_dict(L);
-    PyObject *stats = state ? take_stats(L) : NULL;
-    PyObject *chunks = stats ? chunks_list(L) : NULL;
-    if (!chunks) {
+    PyObject *stats = stats_dict(L);
+    PyObject *chunks = chunks_list(detach_chunks(L));
+    PyMem_Free(L);
+    if (!state || !stats || !chunks) {
         Py_XDECREF(state);
         Py_XDECREF(stats);
+        Py_XDECREF(chunks);
         return NULL;
     }
-    epoll_ctl(self->epfd, EPOLL_CTL_DEL, L->fd, NULL); /* fails harmlessly if already closed */
-    self->legs[L->fd] = NULL;
-    self->count--;
-    free_chunks(L);
-    PyMem_Free(L);
     return Py_BuildValue("(NNN)", state, stats, chunks);
 }
 
 static PyObject *Core_pump(Core *self, PyObject *unused) {
+    if (self->running) {
+        PyErr_SetString(PyExc_RuntimeError, "the core's worker relays; pump() is for a pumped core");
+        return NULL;
+    }
     struct epoll_event evs[MAXEV];
     int n = epoll_wait(self->epfd, evs, MAXEV, 0);
-    for (int i = 0; i < n; i++) {
-        leg_t *L = find(self, evs[i].data.fd);
-        if (L) service(self, L);
+    int stop = 0;
+    if (n > 0) {
+        lock_core(self);
+        relay_ready(self, evs, n, &stop);
+        unlock_core(self);
     }
     return PyLong_FromLong(n < 0 ? 0 : n);
 }
@@ -629,6 +842,14 @@ static PyMethodDef Core_methods[] = {
     {"stats", (PyCFunction)Core_stats, METH_VARARGS, "Counters since the last call, then zeroed."},
     {"state", (PyCFunction)Core_state, METH_VARARGS, "The leg's stream state, without removing it."},
     {"pump", (PyCFunction)Core_pump, METH_NOARGS, "Relay what every ready socket holds."},
+    {"start", (PyCFunction)Core_start, METH_VARARGS,
+     "Relay in a worker thread from now on (no pump); start(batch_us=0)."},
+    {"stop", (PyCFunction)Core_stop, METH_NOARGS, "Stop the worker thread (the legs stay)."},
+    {"pause", (PyCFunction)Core_pause, METH_NOARGS, "The worker reads nothing until resume()."},
+    {"resume", (PyCFunction)Core_resume, METH_NOARGS, "The worker relays again."},
+    {"running", (PyCFunction)Core_running, METH_NOARGS, "True while the worker thread relays."},
+    {"counters", (PyCFunction)Core_counters, METH_NOARGS,
+     "Wake-ups and ready sockets served since the start: how well the relay batches."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -33,7 +33,7 @@ from salvesti.integrations.sip.media_leg import CodecSpec, Header, LegStats, Med
 
 if TYPE_CHECKING:
     from salvesti.core.recording import CallRecording
-    from salvesti.integrations.sip.native import NativeCore
+    from salvesti.integrations.sip.native import NativeCore, NativePool
 
 __all__ = ["CallMedia", "CodecSpec", "LegStats", "MediaLeg", "MediaPortsExhausted", "MediaRelay"]
 
@@ -49,10 +49,10 @@ class MediaPortsExhausted(SalvestiError):
 class MediaRelay:
     """Allocates RTP/RTCP port pairs (even/odd) from ``port_min``-``port_max`` on ``host``.
 
-    ``native``: the C relay core bridged calls are handed to (None: everything in Python).
+    ``native``: the C relay cores bridged calls are handed to (None: everything in Python).
     """
 
-    def __init__(self, host: str, port_min: int, port_max: int, *, native: NativeCore | None = None) -> None:
+    def __init__(self, host: str, port_min: int, port_max: int, *, native: NativePool | None = None) -> None:
         if port_min > port_max:
             raise ValueError(f"rtp port range {port_min}-{port_max} is empty")
         self.host = host
@@ -313,8 +313,8 @@ class CallMedia:
     def _update_native(self) -> None:
         """Hand both legs to the native core if the call is in a state it can carry."""
         out, ins = self.outside, self.inside
-        core = out.relay.native if out.relay is not None else None
-        if self._core is not None or core is None or ins is None or self._closing:
+        pool = out.relay.native if out.relay is not None else None
+        if self._core is not None or pool is None or ins is None or self._closing:
             return
         if not (self.bridged and not self._playing and ins.relay is out.relay):
             return
@@ -322,29 +322,34 @@ class CallMedia:
             return
         if out.payload_type is None or ins.payload_type is None or not out.same_codec(ins):
             return
-        if not core.relays(out.codec_name, out.clock_rate):
+        if not pool.relays(out.codec_name, out.clock_rate):
             return
+        core: NativeCore = pool.pick()
         rec = self.recording
-        out.engage(core, ins, capture=rec is not None)
-        try:
-            ins.engage(core, out, capture=rec is not None)
-        except Exception:
-            out.disengage()
-            raise
+        with core.handing_over():
+            out.engage(core, ins, capture=rec is not None)
+            try:
+                ins.engage(core, out, capture=rec is not None)
+            except Exception:
+                out.disengage()
+                raise
         self._core = core
         if rec is not None:
             rec.add_feeder(self._drain)
 
     def _suspend_native(self) -> None:
         """Take both legs back to Python, with the audio the core still holds."""
-        if self._core is None:
+        core = self._core
+        if core is None:
             return
         self._core = None
         if self.recording is not None:
             self.recording.remove_feeder(self._drain)
-        self._record(OUTSIDE, self.outside.disengage())
-        if self.inside is not None:
-            self._record(HEARD, self.inside.disengage())
+        with core.handing_over():
+            heard = self.outside.disengage()
+            said = self.inside.disengage() if self.inside is not None else []
+        self._record(OUTSIDE, heard)
+        self._record(HEARD, said)
 
     def _leg_changing(self) -> None:
         """A leg is about to change (hold, re-INVITE, close): back to Python, then decide again."""

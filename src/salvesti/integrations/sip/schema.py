@@ -14,6 +14,7 @@ from typing import Any
 import voluptuous as vol
 
 from salvesti.core.numbers import normalize_number
+from salvesti.core.schema import suggest
 from salvesti.hardware.gateways import available_gateway_profiles, load_gateway_profile
 
 DEFAULT_SIP_PORT = 5060
@@ -110,6 +111,15 @@ TRUNK_SCHEMA = vol.Schema(
 ACCOUNT_SCHEMA = TRUNK_SCHEMA.extend({vol.Required("line"): e164})
 
 
+def gateway_profile(value: Any) -> str:
+    """A shipped gateway profile (``hardware/sip_gateways``); a typo gets the closest name."""
+    known = available_gateway_profiles()
+    if isinstance(value, str) and value in known:
+        return value
+    hint = suggest(value, known) or f" (available: {', '.join(known)})"
+    raise vol.Invalid(f"unknown gateway profile {value!r}{hint}")
+
+
 def _gateway_connects(gw: dict[str, Any]) -> dict[str, Any]:
     """A gateway registers (``user`` + ``password``) or is trusted by ``address``, and its
     profile must say it can."""
@@ -134,7 +144,7 @@ GATEWAY_SCHEMA = vol.All(
     vol.Schema(
         {
             vol.Required("id"): vol.All(str, vol.Match(r"^[A-Za-z0-9_.\-]{1,32}$")),
-            vol.Required("profile"): vol.In(available_gateway_profiles()),
+            vol.Required("profile"): gateway_profile,
             vol.Required("line"): e164,
             vol.Optional("user"): _user,
             vol.Optional("password"): vol.All(vol.Coerce(str), vol.Length(min=4)),
@@ -246,6 +256,11 @@ SCHEMA = vol.All(
             # Who relays bridged G.711 calls: the C core when built (auto), always (native), or
             # Python (python).  docs/performance.md has what each carries.
             vol.Optional("media_core", default="auto"): vol.In(MEDIA_CORES),
+            # Threads the native core relays in: auto (a CPU core each, less one for the loop),
+            # or 0 (the event loop pumps the core itself).
+            vol.Optional("media_workers", default="auto"): vol.Any(
+                "auto", vol.All(int, vol.Range(min=0, max=64))
+            ),
             vol.Optional("advertise"): str,
             vol.Optional("external_address"): str,
             vol.Optional("trunk"): vol.Any(None, TRUNK_SCHEMA),

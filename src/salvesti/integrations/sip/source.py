@@ -79,7 +79,8 @@ class SipTrunkSource:
         self.signaller = Signaller(self.transport)
         # SALVESTI_MEDIA_CORE overrides the config, so one test suite can run on both paths.
         self.media_core: str = os.environ.get("SALVESTI_MEDIA_CORE") or conf.get("media_core", "auto")
-        self.relay = MediaRelay(self.host, low, high, native=load_core(self.media_core))
+        workers = os.environ.get("SALVESTI_MEDIA_WORKERS") or conf.get("media_workers", "auto")
+        self.relay = MediaRelay(self.host, low, high, native=load_core(self.media_core, workers))
         #: The carrier registrations: the DDI ``trunk:`` or one per ``accounts:`` item.
         self.carrier = Carrier.from_config(
             conf,
@@ -222,6 +223,19 @@ class SipTrunkSource:
         )
 
     # -- status -----------------------------------------------------------------------------------
+    def registrations(self) -> dict[str, str]:
+        """Each registration's state by its place in the config, for ``/api/health``:
+        ``trunk``, ``accounts[N]`` (``registered`` / ``failed`` / ...) and ``gateways.ID``
+        (``registered`` / ``not_registered`` / ``trusted``)."""
+        out: dict[str, str] = {}
+        if self.trunk is not None:
+            out["trunk"] = self.trunk.status
+        else:
+            out.update({f"accounts[{i}]": c.status for i, c in enumerate(self.carrier.clients)})
+        now = time.monotonic()
+        out.update({f"gateways.{g.id}": g.status(now) for g in self.gateways.items})
+        return out
+
     def status(self) -> dict[str, Any]:
         """Trunk registration, registered phones and calls in progress (for health/UI)."""
         return {
