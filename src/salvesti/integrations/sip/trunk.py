@@ -83,7 +83,7 @@ class TrunkClient:
         #: The account's own line (``accounts:``); None for a DDI trunk, which serves every line.
         self.line: str | None = conf.get("line")
         self.name = f"account {self.line}" if self.line else "trunk"
-        self.label = f"{label} {self.name}" if self.line else label
+        self.label = label
         #: The carrier's addresses: INVITEs from them are calls from the outside world.
         self.peers = TrunkAddresses(conf.get("inbound_from", []))
         self.registrar_host, self.registrar_port = split_hostport(conf["registrar"])
