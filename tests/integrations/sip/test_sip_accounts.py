@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import aiohttp
 from sip_lab import EXT, PORTS, Lab
 
 ACC1, ACC2 = "+3726000001", "+3726000002"
@@ -140,9 +141,17 @@ async def test_wrong_credentials_fail_one_account_only(lab: Lab) -> None:
     carrier_port = PORTS.port()
     registrar = carrier(lab, "registrar", "carrier_registrar.xml", carrier_port, "-m", "2", EXPIRES=300)
     await registrar.start()
-    await lab.start_hub(accounts_source(carrier_port, password2="not-the-password"))
+    await lab.start_hub(
+        accounts_source(carrier_port, password2="not-the-password"),
+        config={"http": {"listen": "127.0.0.1:0"}},
+    )
     await lab.wait_for(lambda: registration(lab, ACC2) == "failed", 15, "account 2 refused")
     await lab.wait_for(lambda: registration(lab, ACC1) == "registered", 15, "account 1 registered")
     assert lab.source.carrier.for_line(ACC2).reason == "403 Forbidden"
     failed = [s for s in lab.status if s.get("account") == ACC2 and s.get("registration") == "failed"]
     assert len(failed) == 1 and failed[0]["reason"] == "403 Forbidden", lab.status
+    # /api/health (public) says which registration is failing by its place in the config
+    port = lab.hub.integrations["http"].bound_port
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/api/health") as r:
+        body = await r.json()
+    assert body["registrations"] == {"telia": {"accounts[0]": "registered", "accounts[1]": "failed"}}

@@ -93,6 +93,7 @@ async def gateway_registers(lab: Lab, gateway: dict, port: int) -> None:
     await reg.start()
     assert await reg.wait(20) == 0, lab.logs()
     assert lab.source.gateways.by_user(gateway["user"]).status(time.monotonic()) == "registered"
+    assert lab.source.registrations()[f"gateways.{gateway['id']}"] == "registered"
 
 
 def gateway_calls(lab: Lab, name: str, port: int, invite: dict, talk_ms: int = 4000):
@@ -163,6 +164,10 @@ async def test_unregistered_gateway_is_refused_and_leaves_no_call(lab: Lab) -> N
     await claimed.wait(20)
     assert "403 Gateway Not Registered" in lab.messages("claimed"), lab.logs()
     assert not lab.source.b2bua.calls and not lab.ended and not started
+    assert lab.source.registrations() == {
+        "gateways.fxo1": "not_registered",
+        "gateways.gsm1": "not_registered",
+    }
 
 
 @pytest.mark.parametrize(

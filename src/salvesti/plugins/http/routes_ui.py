@@ -20,13 +20,22 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    """Public liveness: no personal data, just whether the components are loaded."""
+    """Public liveness: no personal data, just whether the components are loaded and, for
+    sources that register somewhere (carrier accounts, gateways), each registration's state
+    keyed by its place in the config (``accounts[1]: failed``), not by number."""
     hub = server_of(request).hub
-    states = [str(e.state) for e in getattr(hub, "entries", [])]
+    entries = list(getattr(hub, "entries", []))
+    states = [str(e.state) for e in entries]
     failing = sum(1 for s in states if s not in ("loaded",))
-    return web.json_response(
-        {"status": "ok", "version": __version__, "components": len(states), "not_loaded": failing}
-    )
+    body = {"status": "ok", "version": __version__, "components": len(states), "not_loaded": failing}
+    registrations = {}
+    for entry in entries:
+        report = getattr(entry.component, "registrations", None) if str(entry.state) == "loaded" else None
+        if callable(report):
+            registrations[entry.id] = report()
+    if registrations:
+        body["registrations"] = registrations
+    return web.json_response(body)
 
 
 async def openapi(request: web.Request) -> web.Response:
