@@ -204,3 +204,58 @@ async def test_extension_on_a_gateway_line_calls_out_through_it(
         assert route["answer_supervision"] == "none" and "talk time starts early" in route["talk_time"]
     else:
         assert route["answer_supervision"] == "network" and "talk_time" not in route
+
+
+#: The other profiles' documented shapes on the wire (no phone: the call ends after the notice,
+#: which is enough to see the caller's number read per profile from a real SIP exchange).
+WIRE = [
+    (
+        "grandstream_gxw4104",
+        "gxw-ch1",
+        '"6012345" <sip:6012345@[remote_ip]>',
+        "",
+        "+3726012345",
+        "From",
+        False,
+    ),
+    (
+        "dinstar_uc",
+        "uc-port1",
+        "<sip:uc-port1@[remote_ip]>",
+        "\nP-Asserted-Identity: <sip:0037255512345@[local_ip]>",
+        "+37255512345",
+        "P-Asserted-Identity",
+        False,
+    ),
+    ("goip", "goip1", '"37255512345" <sip:37255512345@[remote_ip]>', "", "+37255512345", "From", False),
+    (
+        "generic_fxo",
+        "fxo",
+        '"PSTN" <sip:fxo@[remote_ip]>',
+        '\nRemote-Party-ID: "Jaan Tamm" <sip:6012345@[local_ip]>;party=calling;screen=no;privacy=off',
+        "+3726012345",
+        "Remote-Party-ID",
+        False,
+    ),
+    ("goip", "goip1", '"Info" <sip:INFO-SMS@[remote_ip]>', "", "INFO-SMS", "From", True),
+]
+
+
+@pytest.mark.parametrize(("profile", "user", "from_", "extra", "number", "header", "flagged"), WIRE)
+async def test_each_profiles_invite_shape_on_the_wire(
+    lab: Lab, profile: str, user: str, from_: str, extra: str, number: str, header: str, flagged: bool
+) -> None:
+    gateway = {"id": "gw", "profile": profile, "user": user, "password": "gw-secret", "line": FXO_LINE}
+    await lab.start_hub({"gateways": [gateway], "inbound": {FXO_LINE: ["101"]}})
+    port = PORTS.port()
+    await gateway_registers(lab, gateway, port)
+    invite = {"RURI_USER": user, "TO_USER": user, "FROM": from_, "EXTRA": extra, "UA": profile}
+    call = gateway_calls(lab, f"gw-{profile}", port, invite, talk_ms=3000)
+    await call.start()
+    assert await call.wait(25) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    ended = lab.ended[0]
+    assert ended["line"] == FXO_LINE and ended["remote_number"] == number, ended
+    caller_id = ended["meta"]["gateway"]["caller_id"]
+    assert caller_id["header"] == header and caller_id["flagged"] is flagged, caller_id
+    assert ended["notice"]["complete"] and ended["recording"]["status"] == "saved"
