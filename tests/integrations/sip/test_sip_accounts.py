@@ -155,3 +155,18 @@ async def test_wrong_credentials_fail_one_account_only(lab: Lab) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/api/health") as r:
         body = await r.json()
     assert body["registrations"] == {"telia": {"accounts[0]": "registered", "accounts[1]": "failed"}}
+
+
+async def test_each_account_refreshes_before_a_short_expiry(lab: Lab) -> None:
+    """The carrier grants 2 s: each account REGISTERs again (with its digest) before it runs out."""
+    carrier_port = PORTS.port()
+    registrar = carrier(
+        lab, "registrar", "carrier_registrar.xml", carrier_port, "-m", "2", EXPIRES=2, MID="refresh"
+    )
+    await registrar.start()
+    await lab.start_hub(accounts_source(carrier_port))
+    await lab.wait_for(lambda: registrar.proc.returncode is not None, 15, "both accounts refreshed")
+    assert registrar.proc.returncode == 0, lab.logs()
+    counts = [a["registrations"] for a in lab.source.status()["accounts"]]
+    assert counts == [2, 2], lab.logs()
+    assert "403 Forbidden" not in lab.messages("registrar")
