@@ -24,6 +24,7 @@ CONF = {
         },
         {"id": "tg", "profile": "yeastar_tg", "address": "192.0.2.7:5062", "line": "+37255500000"},
         {"id": "goip", "profile": "goip", "address": "198.51.100.0/28", "line": "+37255500001"},
+        {"id": "v6", "profile": "generic_fxo", "address": "[2001:db8::7]:5062", "line": "+3726111112"},
     ]
 }
 
@@ -73,6 +74,10 @@ async def test_calls_out_go_where_the_gateway_is(gateways) -> None:
     assert fxo.describe()["talk_time"] == UNSUPERVISED
     await gws.resolve("test")
     assert await tg.next_hop() == ("192.0.2.7", 5062) and "talk_time" not in tg.describe()
+    assert tg.request_uri("5551234") == "sip:5551234@192.0.2.7:5062" and tg.sip_transport == "udp"
+    v6 = gws.for_line("+3726111112")
+    assert v6.request_uri("5551234") == "sip:5551234@[2001:db8::7]:5062"
+    assert v6.to_header("5551234") == "<sip:5551234@[2001:db8::7]>"
     with pytest.raises(OSError, match="trusted by a network"):
         await goip.next_hop()
 

@@ -17,13 +17,13 @@ import time
 from typing import Any
 
 from salvesti.core.protocols.sip.message import SipRequest, SipResponse
-from salvesti.core.protocols.sip.uri import parse_uri
+from salvesti.core.protocols.sip.uri import format_host, parse_uri
 from salvesti.hardware.gateways import GatewayProfile, load_gateway_profile
 from salvesti.integrations.sip.callerid import CallerNumber, caller_from_invite
 from salvesti.integrations.sip.registrar import Binding, Registrar
 from salvesti.integrations.sip.routing import TrunkAddresses
 from salvesti.integrations.sip.schema import split_hostport
-from salvesti.integrations.sip.trunk import resolve_names
+from salvesti.integrations.sip.trunk import resolve, resolve_names
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,7 +48,6 @@ class Gateway:
         self.registrar = registrar
         self.default_country = default_country
         self.trusted = TrunkAddresses([self.address] if self.address else [])
-        self.sip_transport = "udp"
 
     def __repr__(self) -> str:
         return f"<Gateway {self.id} {self.profile.name} {self.line}>"
@@ -97,44 +96,50 @@ class Gateway:
     def contact_user(self) -> str:
         return "salvesti"
 
+    @property
+    def sip_transport(self) -> str:
+        """The transport its registration came over (UDP for a gateway trusted by address)."""
+        binding = self.binding(time.monotonic())
+        return binding.transport if binding is not None else "udp"
+
     async def next_hop(self) -> Addr:
-        """Where the gateway is: the address it registered from, or its ``address``."""
+        """Where the gateway is: the address its registration came from, or its ``address``."""
         binding = self.binding(time.monotonic())
         if binding is not None:
-            self.sip_transport = binding.transport
             return binding.addr
         if self.user is not None:
             raise OSError(f"gateway {self.id} is not registered")
-        return self._address_hostport()
+        addrs = await resolve(self._address())
+        if not addrs:
+            raise OSError(f"gateway {self.id}: {self.address} does not resolve")
+        return addrs[0]
 
-    def _address_hostport(self) -> Addr:
+    def _address(self) -> str:
         assert self.address is not None
         if "/" in self.address:
             raise OSError(
                 f"gateway {self.id} is trusted by a network ({self.address}); calls out need one address"
             )
-        host, port = split_hostport(self.address)
-        return host, port or 5060
+        return self.address
 
-    def _target_host(self) -> str:
+    def _target(self) -> tuple[str, int | None]:
+        """Host and port of the Request-URI: its registered Contact, or its ``address``."""
         binding = self.binding(time.monotonic())
         if binding is not None:
-            uri = parse_uri(binding.contact)
-            host, port = uri.hostport
-            return f"{host}:{port}" if port else host
-        host, port = self._address_hostport()
-        return f"{host}:{port}"
+            return parse_uri(binding.contact).hostport
+        return split_hostport(self._address())
 
     def request_uri(self, user: str) -> str:
         """The number to dial on the gateway's line: FXO gateways in one-stage mode dial the
         Request-URI user, GSM gateways route it to a SIM."""
-        return f"sip:{user}@{self._target_host()}"
+        host, port = self._target()
+        return f"sip:{user}@{format_host(host)}" + (f":{port}" if port else "")
 
     def from_header(self, line: str | None) -> str:
-        return f"<sip:{line or self.line}@{self._target_host().split(':')[0]}>"
+        return f"<sip:{line or self.line}@{format_host(self._target()[0])}>"
 
     def to_header(self, target: str) -> str:
-        return f"<sip:{target}@{self._target_host().split(':')[0]}>"
+        return f"<sip:{target}@{format_host(self._target()[0])}>"
 
     def authorize(self, request: SipRequest, response: SipResponse) -> bool:
         """A gateway trusts us by its own config; we hold no credentials for it."""
