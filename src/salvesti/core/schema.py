@@ -44,6 +44,15 @@ def suggest(word: object, candidates: list[str] | tuple[str, ...] | set[str]) ->
     return f", did you mean {match[0]!r}?" if match else ""
 
 
+def known_name(value: object, known: list[str], what: str) -> str:
+    """``value`` when it is one of ``known``; else ``unknown WHAT 'x', did you mean 'y'?``
+    (or the list, when nothing is close): a profile name, a platform, a shipped file."""
+    if isinstance(value, str) and value in known:
+        return value
+    hint = suggest(value, known) or f" (available: {', '.join(known)})"
+    raise vol.Invalid(f"unknown {what} {value!r}{hint}")
+
+
 def system_timezone() -> str:
     """The machine's zone name (TZ, /etc/timezone, /etc/localtime link), else UTC.
 

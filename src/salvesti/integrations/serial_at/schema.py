@@ -7,7 +7,7 @@ from typing import Any
 import voluptuous as vol
 
 from salvesti.core.numbers import normalize_number
-from salvesti.core.schema import suggest
+from salvesti.core.schema import known_name
 from salvesti.hardware import available_profiles, load_profile
 
 DEVICE_HINT = "must be an absolute device path such as /dev/serial/by-id/... or /dev/ttyUSB0"
@@ -24,11 +24,7 @@ def device_path(value: Any) -> str:
 
 def profile_name(value: Any) -> str:
     """A shipped profile; a typo gets the closest name, anything else the list."""
-    known = available_profiles()
-    if isinstance(value, str) and value in known:
-        return value
-    hint = suggest(value, known) or f" (available: {', '.join(known)})"
-    raise vol.Invalid(f"unknown profile {value!r}{hint}")
+    return known_name(value, available_profiles(), "profile")
 
 
 ITEM = vol.Schema(

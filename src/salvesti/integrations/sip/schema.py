@@ -14,7 +14,7 @@ from typing import Any
 import voluptuous as vol
 
 from salvesti.core.numbers import normalize_number
-from salvesti.core.schema import suggest
+from salvesti.core.schema import known_name
 from salvesti.hardware.gateways import available_gateway_profiles, load_gateway_profile
 
 DEFAULT_SIP_PORT = 5060
@@ -113,11 +113,7 @@ ACCOUNT_SCHEMA = TRUNK_SCHEMA.extend({vol.Required("line"): e164})
 
 def gateway_profile(value: Any) -> str:
     """A shipped gateway profile (``hardware/sip_gateways``); a typo gets the closest name."""
-    known = available_gateway_profiles()
-    if isinstance(value, str) and value in known:
-        return value
-    hint = suggest(value, known) or f" (available: {', '.join(known)})"
-    raise vol.Invalid(f"unknown gateway profile {value!r}{hint}")
+    return known_name(value, available_gateway_profiles(), "gateway profile")
 
 
 def _gateway_connects(gw: dict[str, Any]) -> dict[str, Any]:
