@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(sip-tester baresip tshark sox libsox-fmt-all espeak-ng socat chromium mosquitto gcc python3-dev)
+APT_PACKAGES=(sip-tester baresip tshark sox libsox-fmt-all espeak-ng socat chromium mosquitto gcc python3-dev postgresql)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -14,6 +14,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# PostgreSQL for the postgresql store tests: started when it is not answering. A fresh install
+# lets TCP clients in only with a password, so the tests then get a role of their own.
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  AS_ROOT=""; [ "$(id -u)" -eq 0 ] || AS_ROOT="sudo"
+  $AS_ROOT service postgresql start >/dev/null \
+    || $AS_ROOT pg_ctlcluster "$(ls /etc/postgresql | sort -V | tail -n1)" main start
+  for _ in $(seq 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+fi
+if [ -z "${SALVESTI_TEST_PG:-}" ] \
+  && ! psql -w -q -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+  AS_PG="runuser -u postgres --"; [ "$(id -u)" -eq 0 ] || AS_PG="sudo -u postgres"
+  (cd /tmp && $AS_PG psql -q -d postgres -c "DO \$\$ BEGIN CREATE ROLE salvesti_test LOGIN CREATEDB
+    PASSWORD 'salvesti_test'; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$")
+  export SALVESTI_TEST_PG="postgresql://salvesti_test:salvesti_test@127.0.0.1:5432/postgres"
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -28,6 +28,7 @@ from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
 from salvesti.plugins import store_sqlite_analysis  # noqa: F401  (registers the analysis tables)
+from salvesti.plugins.store_edits import UNSET, apply_edits
 from salvesti.plugins.store_sqlite_migrations import (
     MigrationError,
     apply_migrations,
@@ -36,7 +37,15 @@ from salvesti.plugins.store_sqlite_migrations import (
 )
 from salvesti.plugins.store_sqlite_query import build_where, digits, time_key
 
-__all__ = ["MigrationError", "SqliteStore", "StoreError", "open_store", "register_migration", "registered"]
+__all__ = [
+    "UNSET",
+    "MigrationError",
+    "SqliteStore",
+    "StoreError",
+    "open_store",
+    "register_migration",
+    "registered",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,14 +64,6 @@ SCHEMA = vol.Schema(
 class StoreError(RuntimeError):
     """The database file cannot be created, opened or read."""
 
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-#: "Leave this field as it is" for :meth:`SqliteStore.update_call_fields` (None clears).
-UNSET: Any = _Unset()
 
 _CALL_COLUMNS = (
     "id, source, direction, line, remote_number, remote_digits, extension, started_at, answered_at,"
@@ -249,14 +250,7 @@ class SqliteStore:
             if not rows:
                 return None
             call = Call.from_json(json.loads(next(iter(rows))[0]))
-            if outcome is not UNSET:
-                call.outcome = outcome
-            if tags is not UNSET:
-                call.tags = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
-            if notes is not UNSET:
-                call.notes = notes or ""
-            if legal_hold is not UNSET:
-                call.retention.legal_hold = bool(legal_hold)
+            apply_edits(call, outcome=outcome, tags=tags, notes=notes, legal_hold=legal_hold)
             await self._upsert(db, call)
             return call
 

@@ -1,0 +1,95 @@
+"""From a :class:`CallQuery` to PostgreSQL, answering exactly what the SQLite store answers.
+
+The shared store suite (tests/plugins/test_store_shared.py) holds both to the same answers.
+Differences in the dialect are kept here: ``$n`` parameters, aware ``TIMESTAMPTZ`` values
+instead of UTC text keys, ``ILIKE`` for SQLite's case-blind ``LIKE``.  Transcript search and
+analysis flags live in the SQLite store's analysis tables only, so on PostgreSQL ``q`` matches
+the call's own fields and ``flag`` matches nothing yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from salvesti.core.components import CallQuery
+from salvesti.core.numbers import normalize_number, number_search_key
+from salvesti.plugins.store_sqlite_query import digits
+
+__all__ = ["aware", "build_where", "digits"]
+
+
+def aware(value: datetime | str | None, tz: tzinfo) -> datetime | None:
+    """An aware datetime (ISO text parsed; naive taken as ``tz`` local time), or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class _Params:
+    """Collects parameters and hands out their ``$n`` placeholders."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def build_where(query: CallQuery, *, tz: tzinfo, default_country: str) -> tuple[str, list[Any]]:
+    """The WHERE clause (without the keyword) and its parameters for ``query``."""
+    p = _Params()
+    clauses: list[str] = []
+    if query.since is not None:
+        clauses.append(f"started_at >= {p(aware(query.since, tz))}")
+    if query.until is not None:
+        clauses.append(f"started_at < {p(aware(query.until, tz))}")
+    if query.direction:
+        clauses.append(f"direction = {p(query.direction)}")
+    if query.line:
+        lines = list(dict.fromkeys([normalize_number(query.line, default_country), query.line]))
+        clauses.append(f"line = ANY({p(lines)}::text[])")
+    if query.number:
+        key = number_search_key(query.number, default_country)
+        if key:
+            normal = normalize_number(query.number, default_country)
+            clauses.append(f"(remote_digits LIKE {p(_like(key))} OR remote_number = {p(normal)})")
+        else:
+            clauses.append(f"remote_number = {p(query.number)}")
+    if query.extension:
+        ext = p(query.extension)
+        clauses.append(
+            f"(extension = {ext} OR id IN (SELECT call_id FROM call_extensions WHERE extension = {ext}))"
+        )
+    if query.outcome:
+        clauses.append(f"outcome = {p(query.outcome)}")
+    if query.tag:
+        clauses.append(f"id IN (SELECT call_id FROM call_tags WHERE tag = {p(query.tag)})")
+    if query.q:
+        text = p(_like(query.q.strip()))
+        parts = [
+            f"{col} ILIKE {text}"
+            for col in ("id", "remote_number", "line", "extension", "outcome", "notes", "source")
+        ]
+        parts.append(f"EXISTS (SELECT 1 FROM call_tags t WHERE t.call_id = calls.id AND t.tag ILIKE {text})")
+        key = digits(query.q)
+        if key and len(key) >= 3:
+            parts.append(f"remote_digits LIKE {p(_like(key))}")
+        clauses.append("(" + " OR ".join(parts) + ")")
+    if query.flag:
+        clauses.append("FALSE")  # no analysis tables on PostgreSQL yet (module docstring)
+    if query.unhealthy == "any":
+        clauses.append("calls.id IN (SELECT call_id FROM call_health)")
+    elif query.unhealthy:
+        clauses.append(f"calls.id IN (SELECT call_id FROM call_health WHERE reason = {p(query.unhealthy)})")
+    if query.cursor is not None:
+        started, call_id = query.cursor
+        clauses.append(f"(started_at, id) < ({p(aware(started, tz))}, {p(call_id)})")
+    return (" AND ".join(clauses) or "TRUE"), p.values
