@@ -611,3 +611,34 @@ async def test_worker_threads_relay_while_the_event_loop_is_busy(far):
     assert pool.legs == 0
     await relay.stop()
     assert not any(core.running for core in pool.cores)
+
+
+async def test_packet_loss_is_counted_by_sequence_number_on_every_path(relay, far):
+    """Gaps in the far end's numbering are loss; a late packet is not; a new SSRC starts a
+    new count without losing the old one's; and the count survives hand-overs to the core."""
+    a, b, out_leg, in_leg, media = await pair(relay, far)
+    for i in range(3):
+        a.send(ulaw_tone(i), out_leg)
+    a.seq += 2  # two packets never sent: lost
+    for i in range(3, 6):
+        a.send(ulaw_tone(i), out_leg)
+    assert len(await b.recv(6)) == 6
+    media.set_hold(in_leg, True)  # a hand-over back to Python and (native) in again
+    await asyncio.sleep(0)
+    late = a.packet(ulaw_tone(9), seq=a.seq - 4)  # one of the two, late: reordered, not lost
+    a.send_raw(late, out_leg)
+    a.seq += 1  # one more never sent
+    a.send(ulaw_tone(7), out_leg)
+    await b.quiet()
+    assert out_leg.stats.lost == 2
+    a.ssrc += 1  # the far end's stream restarts (a new SSRC)
+    a.seq = 40000
+    for i in range(4):
+        a.send(ulaw_tone(i), out_leg)
+    a.seq += 5
+    a.send(ulaw_tone(4), out_leg)
+    await b.quiet()
+    stats = out_leg.stats
+    assert stats.lost == 2 + 5 and stats.seq_received == 5
+    await media.close()
+    assert out_leg.stats.lost == 7

@@ -57,6 +57,9 @@ async def test_a_healthy_inbound_call_has_no_problem(lab: Lab) -> None:
     call, unhealthy, metrics = await inbound(lab, "provider_uac.xml", 6000)
     assert call["disposition"] == "answered" and call["duration_s"] >= 5, lab.logs()
     assert call["health"] == [] and unhealthy == [], call["health"]
+    rtp = call["meta"]["rtp"]  # counted by sequence number on whichever media path relayed it
+    assert rtp["outside"]["received"] > 100 and rtp["heard"]["received"] > 100, rtp
+    assert rtp["outside"]["lost"] == rtp["heard"]["lost"] == 0, rtp
     ended = {"source": "telia", "direction": "inbound", "disposition": "answered"}
     assert metric(metrics, "salvesti_calls_total", **ended) == 1
     assert metric(metrics, "salvesti_active_calls", source="telia") == 0

@@ -80,6 +80,9 @@ typedef struct {
     chunk_t *head, *tail;
     unsigned long long packets_in, bytes_in, packets_out, invalid, wrong_source, unknown_pt, rtcp,
         send_errors;
+    /* loss by sequence number, as LegStats.count_sequence (RFC 3550 A.3) */
+    long long seq_ssrc;
+    unsigned long long seq_base, seq_max, seq_received, seq_lost;
     double last_rx;
     int has_last_rx;
 } leg_t;
@@ -250,6 +253,34 @@ static void capture(leg_t *L, const unsigned char *p, Py_ssize_t n, uint32_t ts,
 }
 
 /* Rewrite a packet into D's outgoing stream; 0 when D is not sending. */
+#define MAX_DROPOUT 3000
+#define MAX_MISORDER 100
+
+static void seq_restart(leg_t *L, uint32_t ssrc, uint32_t seq) {
+    if (L->seq_ssrc >= 0) {
+        unsigned long long expected = L->seq_max - L->seq_base + 1;
+        if (expected > L->seq_received) L->seq_lost += expected - L->seq_received;
+    }
+    L->seq_ssrc = ssrc;
+    L->seq_base = L->seq_max = seq;
+    L->seq_received = 1;
+}
+
+static void count_sequence(leg_t *L, uint32_t ssrc, uint32_t seq) {
+    if ((long long)ssrc != L->seq_ssrc) {
+        seq_restart(L, ssrc, seq);
+        return;
+    }
+    uint32_t delta = (seq - (uint32_t)L->seq_max) & 0xFFFF;
+    if (delta < MAX_DROPOUT) {
+        L->seq_max += delta;
+    } else if (delta < 0x10000 - MAX_MISORDER) {
+        seq_restart(L, ssrc, seq);
+        return;
+    }
+    L->seq_received++;
+}
+
 static int rewrite(leg_t *D, unsigned char *buf, int marker, int pt, uint32_t seq, uint32_t ts,
                    uint32_t ssrc, double now) {
     if (!D->has_addr || D->blocked) return 0;
@@ -337,6 +368,7 @@ static int packet(leg_t *L, leg_t *D, unsigned char *buf, Py_ssize_t len,
     uint32_t seq = (uint32_t)buf[2] << 8 | buf[3];
     uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
     uint32_t ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
+    count_sequence(L, ssrc, seq);
     if (pt == L->audio_pt) {
         if (L->capture) capture(L, buf + start, end - start, ts, ssrc, now);
         return D ? rewrite(D, buf, marker, D->audio_pt, seq, ts, ssrc, now) : 0;
@@ -572,20 +604,23 @@ static PyObject *Core_counters(Core *self, PyObject *unused) {
 static const char *ADD_KW[] = {"fd", "peer", "audio_pt", "event_pt", "table", "capture", "addr",
                                "expect_ip", "latch_any", "latched", "blocked", "out_ssrc", "out_seq",
                                "out_ts", "out_time", "src_ssrc", "src_seq_off", "src_ts0", "out_ts0",
-                               "clock", "rx_ssrc", "rx_ts0", "rx_t0", NULL};
+                               "clock", "rx_ssrc", "rx_ts0", "rx_t0", "seq_ssrc", "seq_base",
+                               "seq_max", "seq_received", "seq_lost", NULL};
 
 static PyObject *Core_add(Core *self, PyObject *args, PyObject *kw) {
     int fd, peer, audio_pt, event_pt, capture_on, latch_any, latched, blocked, clock;
     Py_buffer table;
     PyObject *addr, *expect, *out_time, *src_ssrc;
     unsigned int out_ssrc, out_seq, out_ts, src_seq_off, src_ts0, out_ts0, rx_ts0;
-    long long rx_ssrc;
+    long long rx_ssrc, seq_ssrc;
+    unsigned long long seq_base, seq_max, seq_received, seq_lost;
     double rx_t0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "iiiiy*pOOpppIIIOOIIIiLId", (char **)ADD_KW, &fd,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "iiiiy*pOOpppIIIOOIIIiLIdLKKKK", (char **)ADD_KW, &fd,
                                      &peer, &audio_pt, &event_pt, &table, &capture_on, &addr, &expect,
                                      &latch_any, &latched, &blocked, &out_ssrc, &out_seq, &out_ts,
                                      &out_time, &src_ssrc, &src_seq_off, &src_ts0, &out_ts0, &clock,
-                                     &rx_ssrc, &rx_ts0, &rx_t0))
+                                     &rx_ssrc, &rx_ts0, &rx_t0, &seq_ssrc, &seq_base, &seq_max,
+                                     &seq_received, &seq_lost))
         return NULL;
     leg_t *L = NULL;
     if (table.len != 512) {
@@ -645,6 +680,11 @@ static PyObject *Core_add(Core *self, PyObject *args, PyObject *kw) {
     L->rx_ssrc = rx_ssrc;
     L->rx_ts0 = rx_ts0;
     L->rx_t0 = rx_t0;
+    L->seq_ssrc = seq_ssrc;
+    L->seq_base = seq_base;
+    L->seq_max = seq_max;
+    L->seq_received = seq_received;
+    L->seq_lost = seq_lost;
     int err = 0; /* 1: already there, 2: no memory, 3: errno from epoll_ctl */
     lock_core(self);
     if (find(self, fd)) {
@@ -772,11 +812,13 @@ static PyObject *state_dict(const leg_t *L) {
         Py_XDECREF(src);
         return NULL;
     }
-    return Py_BuildValue("{sNsNsisIsIsNsNsIsIsIsLsIsd}", "addr", addr, "expect_ip", expect, "latched",
-                         L->latched, "out_seq", L->out_seq, "out_ts", L->out_ts, "out_time",
-                         out_time, "src_ssrc", src, "src_seq_off", L->src_seq_off, "src_ts0",
-                         L->src_ts0, "out_ts0", L->out_ts0, "rx_ssrc", (long long)L->rx_ssrc,
-                         "rx_ts0", L->rx_ts0, "rx_t0", L->rx_t0);
+    return Py_BuildValue("{sNsNsisIsIsNsNsIsIsIsLsIsdsLsKsKsKsK}", "addr", addr, "expect_ip", expect,
+                         "latched", L->latched, "out_seq", L->out_seq, "out_ts", L->out_ts,
+                         "out_time", out_time, "src_ssrc", src, "src_seq_off", L->src_seq_off,
+                         "src_ts0", L->src_ts0, "out_ts0", L->out_ts0, "rx_ssrc",
+                         (long long)L->rx_ssrc, "rx_ts0", L->rx_ts0, "rx_t0", L->rx_t0, "seq_ssrc",
+                         L->seq_ssrc, "seq_base", L->seq_base, "seq_max", L->seq_max,
+                         "seq_received", L->seq_received, "seq_lost", L->seq_lost);
 }
 
 static PyObject *Core_state(Core *self, PyObject *args) {

@@ -76,10 +76,52 @@ class LegStats:
     send_errors: int = 0
     #: Monotonic time of the last valid RTP packet, None before the first.
     last_rx: float | None = None
+    #: Sequence tracking of the current source (RFC 3550 A.3): its SSRC (-1 before the
+    #: first packet), first and highest extended sequence number, packets counted, and the
+    #: loss of earlier sources (an SSRC change or a restart of the numbering).
+    seq_ssrc: int = -1
+    seq_base: int = 0
+    seq_max: int = 0
+    seq_received: int = 0
+    seq_lost: int = 0
 
     @property
     def dropped(self) -> int:
         return self.invalid + self.wrong_source + self.unknown_pt
+
+    @property
+    def lost(self) -> int:
+        """Packets the far end sent that never arrived: expected (by sequence number) minus
+        received, per source; duplicates can only hide loss, never invent it."""
+        return self.seq_lost + self._current_lost()
+
+    def _current_lost(self) -> int:
+        if self.seq_ssrc < 0:
+            return 0
+        return max(self.seq_max - self.seq_base + 1 - self.seq_received, 0)
+
+    def count_sequence(self, ssrc: int, seq: int) -> None:
+        """One valid packet from the accepted source, for the loss count."""
+        if ssrc != self.seq_ssrc:
+            self._restart(ssrc, seq)
+            return
+        delta = (seq - self.seq_max) & 0xFFFF
+        if delta < MAX_DROPOUT:  # in order (or a duplicate: delta 0), perhaps after a gap
+            self.seq_max += delta
+        elif delta < 0x10000 - MAX_MISORDER:  # a jump: the sender restarted its numbering
+            self._restart(ssrc, seq)
+            return
+        self.seq_received += 1  # late packets count too: they were not lost
+
+    def _restart(self, ssrc: int, seq: int) -> None:
+        self.seq_lost += self._current_lost()
+        self.seq_ssrc, self.seq_base, self.seq_max, self.seq_received = ssrc, seq, seq, 1
+
+
+#: RFC 3550 A.1's limits: a forward jump of this many or more, or a step back of more
+#: than MAX_MISORDER, is a restart of the numbering rather than loss or reordering.
+MAX_DROPOUT = 3000
+MAX_MISORDER = 100
 
 
 #: Datagrams read per wake-up of one socket before giving other sockets their turn.
@@ -190,8 +232,19 @@ class MediaLeg:
     def stats(self) -> LegStats:
         """Counters of this leg, including what the native core counted while it held it."""
         if self._core is not None:
-            self._add_stats(self._core.stats(self.sock.fileno()))  # type: ignore[union-attr]
+            fd = self.sock.fileno()  # type: ignore[union-attr]
+            self._add_stats(self._core.stats(fd))
+            self._take_sequence_state(self._core.state(fd))
         return self._stats
+
+    _SEQ_FIELDS = ("seq_ssrc", "seq_base", "seq_max", "seq_received", "seq_lost")
+
+    def _sequence_state(self) -> dict[str, int]:
+        return {name: getattr(self._stats, name) for name in self._SEQ_FIELDS}
+
+    def _take_sequence_state(self, state: dict[str, Any]) -> None:
+        for name in self._SEQ_FIELDS:
+            setattr(self._stats, name, state[name])
 
     def _add_stats(self, counted: dict[str, Any]) -> None:
         st = self._stats
@@ -317,6 +370,7 @@ class MediaLeg:
                 return
         now = time.monotonic()
         stats.last_rx = now
+        stats.count_sequence(hdr[4], hdr[2])
         handler = self.handler
         if handler is not None:
             handler(self, data, hdr, now)
@@ -477,6 +531,7 @@ class MediaLeg:
             rx_ssrc=self._rx_ssrc,
             rx_ts0=self._rx_ts0,
             rx_t0=self._rx_t0,
+            **self._sequence_state(),
         )
         self._loop.remove_reader(sock.fileno())
         self._core = core
@@ -506,6 +561,7 @@ class MediaLeg:
         self._rx_ts0 = state["rx_ts0"]
         self._rx_t0 = state["rx_t0"]
         self._add_stats(counted)
+        self._take_sequence_state(state)
         self._update_sendable()
         if not self.closed and self._loop is not None and not self._loop.is_closed():
             self._loop.add_reader(self.sock.fileno(), self._readable)

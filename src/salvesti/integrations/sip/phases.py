@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from salvesti.core.call import Disposition
+from salvesti.core.health import RtpCounts
 from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
 from salvesti.core.protocols.sip.message import new_call_id, new_tag
 from salvesti.core.recording import CallRecording
@@ -29,6 +30,19 @@ _LOGGER = logging.getLogger(__name__)
 
 Addr = tuple[str, int]
 RATE = 8000
+
+
+def rtp_counts(media: CallMedia | None) -> dict[str, RtpCounts] | None:
+    """Each recorded channel's packets received and lost, from the legs that fed it: the
+    outside party's leg (what they said) and the inside one (what they heard)."""
+    if media is None:
+        return None
+    counts = {}
+    for channel, leg in (("outside", media.outside), ("heard", media.inside)):
+        if leg is not None:
+            st = leg.stats  # RTP from the accepted source: not garbage, not a stranger's
+            counts[channel] = RtpCounts(received=st.packets_in - st.invalid - st.wrong_source, lost=st.lost)
+    return counts
 
 
 class CallOver(Exception):
@@ -309,4 +323,4 @@ class CallPhases:
         _LOGGER.info(
             "%s: call %s ended (%s, %s by %s)", self.label, rec.id, rec.disposition, over.cause, over.side
         )
-        await self.hub.call_ended(rec, call.recording)
+        await self.hub.call_ended(rec, call.recording, rtp=rtp_counts(call.media))
