@@ -206,6 +206,11 @@ class CallMedia:
         self._suspend_native()
         self._playing = True
         n_frames = (len(audio) + per_frame - 1) // per_frame
+        # G.711 is one byte per sample and stateless: encode the whole notice at once and
+        # slice it, instead of a numpy call per 20 ms frame (the per-call notice cost).
+        whole = None
+        if codec.name in ("PCMU", "PCMA"):
+            whole = codec.encode(audio + bytes(n_frames * per_frame - len(audio)))
         start = time.monotonic()
         try:
             for i in range(n_frames + 1):
@@ -217,10 +222,14 @@ class CallMedia:
                     return False
                 if i == n_frames:  # the last frame has been heard to its end
                     break
-                frame = audio[i * per_frame : (i + 1) * per_frame]
-                if len(frame) < per_frame:
-                    frame += bytes(per_frame - len(frame))
-                leg.send_frame(codec.encode(frame), leg.payload_type, ts_step, marker=i == 0)
+                if whole is not None:
+                    payload = whole[i * per_frame // 2 : (i + 1) * per_frame // 2]
+                else:
+                    frame = audio[i * per_frame : (i + 1) * per_frame]
+                    if len(frame) < per_frame:
+                        frame += bytes(per_frame - len(frame))
+                    payload = codec.encode(frame)
+                leg.send_frame(payload, leg.payload_type, ts_step, marker=i == 0)
                 if rec is not None:
                     chunk = rec_audio[i * rec_frame : (i + 1) * rec_frame]
                     if chunk:
