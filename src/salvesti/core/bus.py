@@ -33,6 +33,10 @@ NOTICE_UNVERIFIED = "notice_unverified"
 RECORDING_UNHEALTHY = "recording_unhealthy"
 #: A retention sweep finished with no deletion failing (payload: at, deleted).
 RETENTION_SWEPT = "retention_swept"
+#: A call's recording was paused / resumed (payload: call_id, by, pauses; resumed also carries
+#: the ended ``pause``; ``by`` is ``auto`` when ``salvesti.pause_max_s`` ran out).
+RECORDING_PAUSED = "recording_paused"
+RECORDING_RESUMED = "recording_resumed"
 
 EVENTS = (
     CALL_STARTED,
@@ -47,6 +51,8 @@ EVENTS = (
     NOTICE_UNVERIFIED,
     RECORDING_UNHEALTHY,
     RETENTION_SWEPT,
+    RECORDING_PAUSED,
+    RECORDING_RESUMED,
 )
 
 Handler = Callable[["Event"], Awaitable[None] | None]

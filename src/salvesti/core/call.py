@@ -92,6 +92,34 @@ class HealthProblem:
         return cls(HealthReason(data["reason"]), str(data.get("detail") or ""), data.get("channel"))
 
 
+@dataclass
+class Pause:
+    """A span of the recording blanked on request (card data): seconds from the recording's start.
+
+    ``by`` is who paused (a user name, or how: ``keypad``, ``mqtt``); ``resumed_by`` who or what
+    ended it (``auto`` when ``salvesti.pause_max_s`` ran out, ``call_end`` when the call ended
+    paused).  ``end_s`` is None while the pause lasts.
+    """
+
+    start_s: float
+    end_s: float | None = None
+    by: str = ""
+    resumed_by: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pause:
+        end = data.get("end_s")
+        return cls(
+            float(data["start_s"]),
+            None if end is None else float(end),
+            str(data.get("by") or ""),
+            data.get("resumed_by"),
+        )
+
+
 def new_call_id(now: datetime) -> str:
     """Sortable, unique call ids: the start time to the second, then random hex."""
     return now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:12]
@@ -123,6 +151,8 @@ class Call:
     meta: dict[str, Any] = field(default_factory=dict)
     #: What the after-call health check found wrong with the recording (empty: healthy).
     health: list[HealthProblem] = field(default_factory=list)
+    #: Spans of the recording paused (silence in both channels), in order.
+    pauses: list[Pause] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float | None:
@@ -185,6 +215,7 @@ class Call:
             "notes": self.notes,
             "meta": dict(self.meta),
             "health": [p.to_json() for p in self.health],
+            "pauses": [p.to_json() for p in self.pauses],
         }
 
     @classmethod
@@ -227,4 +258,5 @@ class Call:
             notes=data.get("notes") or "",
             meta=dict(data.get("meta") or {}),
             health=[HealthProblem.from_json(p) for p in data.get("health") or []],
+            pauses=[Pause.from_json(p) for p in data.get("pauses") or []],
         )

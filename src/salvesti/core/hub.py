@@ -56,6 +56,9 @@ class Hub:
         self.shutdown_grace: float = float(core.get("shutdown_grace", 5))
         self.data_dir = self.path(core.get("data_dir", "./data"))
         self.health_limits = health.Limits.from_config(core.get("health"))
+        self.pause_max_s: float = float(core.get("pause_max_s", 300))
+        #: Recordings in progress by call id (the API's pause and resume find them here).
+        self.recordings: dict[str, Any] = {}
         self.entries: list[Entry] = []
         self.store: CallStore | None = None
         self.sinks: dict[str, RecordingSink] = {}
@@ -190,6 +193,15 @@ class Hub:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bus.drain()
+
+    # -- recordings in progress -------------------------------------------------------------
+    def recording_started(self, recording: Any) -> None:
+        """Called by :class:`~salvesti.core.recording.CallRecording` once its file is open."""
+        self.recordings[recording.call.id] = recording
+
+    def recording_closed(self, recording: Any) -> None:
+        if self.recordings.get(recording.call.id) is recording:
+            del self.recordings[recording.call.id]
 
     # -- call progress, called by sources --------------------------------------------------
     def default_sink(self) -> RecordingSink | None:

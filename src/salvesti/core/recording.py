@@ -15,6 +15,13 @@ costs more in GIL hand-offs than the write itself (measured with bench/rtp_path.
 parts (fsync, conversion, hashing) run in a worker thread at the end.  A failing sink (disk
 full, folder removed) is reported once through ``hub.recording_failed`` and the recording
 then discards audio; nothing here ever raises into the media path.
+
+Pause (card data, PCI DSS 3.3.1) is done here, by time, so it works for every source: a
+pause is a span of sample indices, and whatever falls inside it is zeroed in both channels
+when it is rendered, so the file keeps its wall-clock length and nothing said during the
+pause is ever written (the render lags the clock by the reorder window, so the span is
+always still ahead of what was written).  The live call is not touched.  A pause longer than
+``salvesti.pause_max_s`` ends by itself at exactly that length (checked each flush).
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from salvesti.core.call import Call, RecordingInfo
+from salvesti.core import bus as events
+from salvesti.core.call import Call, Pause, RecordingInfo
 from salvesti.core.health import ChannelAudio
 
 if TYPE_CHECKING:
@@ -100,6 +108,10 @@ class CallRecording:
         #: Called before each render: a media path that keeps audio elsewhere (the native RTP
         #: core) hands it over here, once a flush instead of once a packet.
         self._feeders: list[Callable[[], None]] = []
+        #: Paused spans as [start, end) sample indices; the last one's end is None while paused.
+        self._spans: list[list[int | None]] = []
+        max_s = getattr(hub, "pause_max_s", None)
+        self._pause_max = int(max_s * sample_rate) if max_s else None
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -117,6 +129,10 @@ class CallRecording:
     def audio_seen(self) -> tuple[ChannelAudio, ...]:
         """Per channel (outside, heard): chunks handed over and the loudest sample written."""
         return tuple(ChannelAudio(ch.chunks, ch.peak) for ch in self._channels)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self._spans) and self._spans[-1][1] is None
 
     @property
     def late_chunks(self) -> int:
@@ -142,6 +158,9 @@ class CallRecording:
                 status="recording",
             )
             self.call.meta["sink"] = getattr(self.sink, "id", None)
+        register = getattr(self.hub, "recording_started", None)
+        if register is not None:
+            register(self)
         self._schedule()
 
     def put(self, channel: int, pcm: bytes, at: float) -> None:
@@ -200,6 +219,62 @@ class CallRecording:
         t0 = self._t0
         return 0 if t0 is None else round((at - t0) * self.sample_rate)
 
+    # -- pause ------------------------------------------------------------------------------
+    def pause(self, by: str, at: float | None = None) -> bool:
+        """Blank both channels from ``at`` (default: now) on; False if not recording or paused."""
+        if self._t0 is None or self._closed or self.paused:
+            return False
+        start = max(self.position(self._clock() if at is None else at), self._written)
+        self._spans.append([start, None])
+        self.call.pauses.append(Pause(round(start / self.sample_rate, 3), by=by))
+        self._publish(events.RECORDING_PAUSED, by=by)
+        return True
+
+    def resume(self, by: str, at: float | None = None) -> bool:
+        """End the pause at ``at`` (default: now); False if not paused."""
+        if self._closed or not self.paused:
+            return False
+        self._end_pause(self.position(self._clock() if at is None else at), by)
+        return True
+
+    def _end_pause(self, end: int, by: str) -> None:
+        span = self._spans[-1]
+        start = span[0]
+        assert start is not None
+        end = max(end, start, self._written)
+        span[1] = end
+        entry = self.call.pauses[-1]
+        entry.end_s = round(end / self.sample_rate, 3)
+        entry.resumed_by = by
+        self._publish(events.RECORDING_RESUMED, by=by, pause=entry.to_json())
+
+    def _auto_resume(self, now: int) -> None:
+        if self._pause_max is None or not self.paused:
+            return
+        start = self._spans[-1][0]
+        assert start is not None
+        if now - start >= self._pause_max:
+            self._end_pause(start + self._pause_max, "auto")
+            saved = getattr(self.hub, "call_updated", None)
+            create = getattr(self.hub, "create_task", None)
+            if saved is not None and create is not None:
+                create(saved(self.call), name=f"call {self.call.id} auto-resume save")
+
+    def _publish(self, name: str, **data: Any) -> None:
+        bus = getattr(self.hub, "bus", None)
+        if bus is not None:
+            pauses = [p.to_json() for p in self.call.pauses]
+            bus.publish(name, {"call_id": self.call.id, **data, "pauses": pauses})
+
+    def _blank(self, stereo: np.ndarray, first: int, end: int) -> None:
+        """Zero the frames of ``first`` .. ``end`` that lie in a paused span."""
+        for start, stop in self._spans:
+            assert start is not None
+            a = max(start, first)
+            b = end if stop is None else min(stop, end)
+            if a < b:
+                stereo[2 * (a - first) : 2 * (b - first)] = 0
+
     # -- rendering and writing --------------------------------------------------------------
     def _schedule(self) -> None:
         try:
@@ -213,7 +288,9 @@ class CallRecording:
         if self._closed:
             return
         self._feed()
-        self._render(self.position(self._clock() - self.reorder_window))
+        now = self._clock()
+        self._auto_resume(self.position(now))
+        self._render(self.position(now - self.reorder_window))
         self._schedule()
 
     def _render(self, end: int) -> None:
@@ -222,14 +299,17 @@ class CallRecording:
         if n <= 0:
             return
         left, right = (self._take(ch, n) for ch in self._channels)
-        self._written = end
+        first, self._written = self._written, end
         if self._failed is not None or self._writer is None:
             return
         stereo = np.empty(2 * n, dtype="<i2")
-        for i, (pcm, ch) in enumerate(zip((left, right), self._channels, strict=True)):
-            samples = np.frombuffer(pcm, dtype="<i2")
-            stereo[i::2] = samples
+        stereo[0::2] = np.frombuffer(left, dtype="<i2")
+        stereo[1::2] = np.frombuffer(right, dtype="<i2")
+        if self._spans:
+            self._blank(stereo, first, end)
+        for i, ch in enumerate(self._channels):
             if ch.peak < 32767:  # two passes over a second of audio, once a second
+                samples = stereo[i::2]
                 ch.peak = max(ch.peak, int(samples.max()), -int(samples.min()))
         try:
             self._writer.write_frames(stereo.tobytes())
@@ -278,7 +358,13 @@ class CallRecording:
         if self._t0 is None:
             return None
         end = max(self.position(self._clock()), self._written)
+        self._auto_resume(end)
+        if self.paused:
+            self._end_pause(end, "call_end")
         self._render(end)
+        unregister = getattr(self.hub, "recording_closed", None)
+        if unregister is not None:
+            unregister(self)
         if self._writer is None:
             return self.call.recording
         try:

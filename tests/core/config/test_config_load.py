@@ -46,6 +46,7 @@ def test_valid_config_returns_plain_validated_dicts(write, plugins, tmp_path):
         "default_country": "EE",
         "shutdown_grace": 5.0,
         "event_loop": "auto",
+        "pause_max_s": 300.0,
     }
     assert config["store"] == {"platform": "sqlite"} or config["store"]["platform"] == "sqlite"
     assert config["http"] == {"listen": "127.0.0.1:8081"}

@@ -45,6 +45,15 @@ class NoticeStep:
             media.flags.add("notice_unverified")
 
 
+def paused_spans(call: dict[str, Any], duration_s: float) -> list[tuple[float, float]]:
+    """The call object's ``pauses`` as (start, end) seconds; a pause still open runs to the end."""
+    spans = []
+    for pause in call.get("pauses") or []:
+        end = pause.get("end_s")
+        spans.append((float(pause["start_s"]), duration_s if end is None else float(end)))
+    return spans
+
+
 class TalkStep:
     """Who spoke when, per channel (energy AND webrtcvad on a 10 ms grid), and the talk metrics."""
 
@@ -56,6 +65,10 @@ class TalkStep:
         agent = vad.detect(media.agent, media.rate)
         if media.notice_span is not None:
             agent = vad.cut(agent, *media.notice_span)
+        # A paused span is digital silence already; cutting it as well means nothing a
+        # decoder might invent there (Whisper on silence) can ever be kept or indexed.
+        for start, end in paused_spans(media.call, media.duration_s):
+            outside, agent = vad.cut(outside, start, end), vad.cut(agent, start, end)
         media.speech = {"outside": outside, "agent": agent}
         media.result["talk"] = talk.talk_metrics(outside, agent).to_json()
         media.result["speech"] = {

@@ -37,6 +37,8 @@ ACTIONS = (
     "user_delete",
     "token_create",
     "token_revoke",
+    "pause",
+    "resume",
 )
 
 

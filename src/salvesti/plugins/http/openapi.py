@@ -10,7 +10,7 @@ from typing import Any
 
 from salvesti import __version__
 from salvesti.core.call import HealthReason
-from salvesti.plugins.http import routes_analysis, routes_dial
+from salvesti.plugins.http import routes_analysis, routes_dial, routes_pause
 
 
 def _nullable(t: str, **extra: Any) -> dict[str, Any]:
@@ -141,6 +141,20 @@ CALL_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "pauses": {
+            "type": "array",
+            "description": "spans of the recording paused (silence in both channels), seconds from its start",
+            "items": {
+                "type": "object",
+                "required": ["start_s", "end_s", "by"],
+                "properties": {
+                    "start_s": {"type": "number"},
+                    "end_s": _nullable("number"),
+                    "by": {"type": "string"},
+                    "resumed_by": _nullable("string"),
+                },
+            },
+        },
         "notice_end_s": {
             "type": ["number", "null"],
             "description": "GET /api/calls/{id} only: where the notice ends in the recording (s)",
@@ -168,6 +182,7 @@ def openapi_document() -> dict[str, Any]:
     doc = _document()
     doc["paths"]["/api/calls/dial"] = routes_dial.OPENAPI_PATH
     doc["paths"].update(routes_analysis.OPENAPI_PATHS)
+    doc["paths"].update(routes_pause.OPENAPI_PATHS)
     return doc
 
 

@@ -165,6 +165,7 @@ class HttpServer:
             routes_dial,
             routes_events,
             routes_metrics,
+            routes_pause,
             routes_ui,
         )
 
@@ -173,6 +174,7 @@ class HttpServer:
         routes_auth.add_routes(app)
         routes_dial.add_routes(app)  # before /api/calls/{call_id}
         routes_analysis.add_routes(app)  # before /api/calls/{call_id}
+        routes_pause.add_routes(app)
         routes_calls.add_routes(app)
         routes_admin.add_routes(app)
         routes_events.add_routes(app)
