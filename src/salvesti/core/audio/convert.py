@@ -57,8 +57,40 @@ def convert_wav(src: str | Path, dst: str | Path, fmt: str) -> None:
             out.mux(stream.encode(None))
 
 
+def _plain_wav_to_mono(path: str | Path, sample_rate: int) -> bytes | None:
+    """A 16-bit PCM WAV at ``sample_rate`` or an integer fraction of it, read without FFmpeg.
+
+    The notices shipped and recommended are such files; reading them with the standard
+    library keeps PyAV (about 20 MB) out of an idle recorder on a Raspberry Pi.  Up-sampling
+    by an integer factor interpolates linearly, as the media path does; anything else
+    (down-sampling, other encodings) returns None and goes through FFmpeg's resampler.
+    """
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() != 2 or w.getcomptype() != "NONE":
+                return None
+            rate, channels, frames = w.getframerate(), w.getnchannels(), w.readframes(w.getnframes())
+    except (wave.Error, EOFError):
+        return None
+    if not rate or sample_rate % rate:
+        return None
+    samples = np.frombuffer(frames, dtype="<i2")
+    if channels > 1:
+        n = len(samples) // channels
+        samples = samples[: n * channels].reshape(n, channels).astype(np.int32).mean(axis=1)
+        samples = np.round(samples).astype("<i2")
+    from salvesti.core.audio.codecs import resample
+
+    return resample(samples.astype("<i2").tobytes(), rate, sample_rate)
+
+
 def decode_to_mono(path: str | Path, sample_rate: int) -> bytes:
     """Decode any audio file FFmpeg reads into mono s16le at ``sample_rate``."""
+    plain = _plain_wav_to_mono(path, sample_rate)
+    if plain is not None:
+        return plain
     import av
     from av.audio.resampler import AudioResampler
 

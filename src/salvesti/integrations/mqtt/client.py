@@ -22,12 +22,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
-
-import aiomqtt
-from aiomqtt.exceptions import MqttConnectError
+from typing import TYPE_CHECKING, Any
 
 from salvesti.integrations.mqtt.discovery import OFFLINE, ONLINE
+
+if TYPE_CHECKING:  # aiomqtt (and paho) load when a connection is first made, not at start-up
+    import aiomqtt
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -124,6 +124,8 @@ class MqttConnection:
         A clean DISCONNECT suppresses the last will, so the retained ``offline`` is published
         explicitly; after a timeout we give up and let the broker's will do it.
         """
+        import aiomqtt
+
         client = self._client
         if client is not None and self.connected:
             with contextlib.suppress(TimeoutError, aiomqtt.MqttError):
@@ -137,6 +139,8 @@ class MqttConnection:
 
     # -- the connection task ----------------------------------------------------------------------
     async def _run(self) -> None:
+        import aiomqtt
+
         delay = self.RECONNECT_MIN
         while True:
             client = aiomqtt.Client(
@@ -174,6 +178,8 @@ class MqttConnection:
         the first moment.  Plain tasks rather than a TaskGroup: on Python 3.11 a TaskGroup
         whose child fails leaves a cancel request on the parent task.
         """
+        import aiomqtt
+
         tasks = [
             asyncio.create_task(self._session(client), name=f"{self.label} writer"),
             asyncio.create_task(self._reader(client), name=f"{self.label} reader"),
@@ -215,6 +221,8 @@ class MqttConnection:
         elif self.failures == 1:
             # A refused login (wrong password, ACL) is retried too: fixing the broker's side
             # should not need a Salvesti restart.
+            from aiomqtt.exceptions import MqttConnectError
+
             problem = "refused the login" if isinstance(err, MqttConnectError) else "is unreachable"
             _LOGGER.warning(
                 "%s: broker %s:%d %s: %s; retrying in %.1f s, then less often (calls are not affected)",
