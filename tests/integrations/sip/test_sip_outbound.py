@@ -179,3 +179,16 @@ async def test_carrier_early_media_reaches_the_phone_one_way(lab: Lab) -> None:
     assert early["to_carrier"] == 0, "nothing from the phone goes out before the answer and the notice"
     await lab.wait_for(lambda: lab.ended, 10, "call_ended")
     assert lab.ended[0]["disposition"] == "answered" and lab.ended[0]["notice"]["complete"]
+
+
+async def test_transfer_to_an_outside_number_is_refused_and_the_call_goes_on(lab: Lab) -> None:
+    """The 403 is sent (its reason phrase once made answer_request raise) and nothing else changes."""
+    carrier = await start_carrier(lab)
+    await start_hub_with_trunk(lab, carrier)
+    phone = phone_calls(lab, TALK_MS=1000, MID="refer_outside", TARGET="5559999")
+    await phone.start()
+    assert await phone.wait(25) == 0, lab.logs()
+    assert "403 Transfer Only To Extensions" in lab.messages("phone")
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    call = lab.ended[0]
+    assert call["disposition"] == "answered" and "transfers" not in call["meta"]["sip"]

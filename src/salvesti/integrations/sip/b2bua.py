@@ -206,7 +206,7 @@ class B2BUA:
     def _in_dialog(self, call: B2BCall, leg: Leg, ev: RequestReceived) -> None:
         req = ev.request
         if leg.dialog is not None and not leg.dialog.accept_remote_cseq(req):
-            self.sig.answer_request(ev.txn, req, 500, "CSeq Out of Order")
+            self.sig.answer_request(ev.txn, req, 500, reason="CSeq Out of Order")
             return
         method = req.method
         if method == "BYE":

@@ -98,10 +98,10 @@ class MidCall:
             pass
         media = call.media
         if leg.role != "inside" or media is None or media.inside is not leg.media or call.transfer:
-            self.sig.answer_request(ev.txn, req, 403, "Transfer Not Possible Now")
+            self.sig.answer_request(ev.txn, req, 403, reason="Transfer Not Possible Now")
             return
         if target not in self.src.extensions:
-            self.sig.answer_request(ev.txn, req, 403, "Transfer Only To Extensions")
+            self.sig.answer_request(ev.txn, req, 403, reason="Transfer Only To Extensions")
             return
         bindings = self.src.registrar.bindings_for(target, time.monotonic())
         if not bindings:
