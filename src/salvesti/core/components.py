@@ -7,6 +7,8 @@ SIP source, the serial source, sinks and stores be written independently.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +97,30 @@ class RecordingSink(Component, Protocol):
     async def delete(self, call: Call) -> bool: ...
 
     async def repair(self, call: Call) -> RecordingInfo | None: ...
+
+
+@dataclass
+class RecordingStream:
+    """Bytes of a stored recording as the API should answer them: status 200 (whole) or 206
+    (``headers`` carry Content-Range), with Content-Length; ``chunks`` yields the body."""
+
+    status: int
+    headers: dict[str, str]
+    chunks: AsyncIterator[bytes]
+
+
+@runtime_checkable
+class RecordingReader(Protocol):
+    """A sink whose recordings are not (only) local files: it streams them, in byte ranges.
+
+    ``open_recording`` is an async context manager giving a :class:`RecordingStream` for the
+    HTTP ``Range`` header value (None: the whole file), or None when the recording is a local
+    file after all (then the API serves ``recording.path`` itself).
+    """
+
+    def open_recording(
+        self, call: Call, byte_range: str | None
+    ) -> AbstractAsyncContextManager[RecordingStream | None]: ...
 
 
 class NoticePlayer(Component, Protocol):

@@ -30,7 +30,9 @@ ENTRY_POINT_GROUP = "salvesti.plugins"
 #: Modules that provide the built-in platforms.  Each is also declared as an entry point.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "salvesti.plugins.store_sqlite",
+    "salvesti.plugins.store_postgresql",
     "salvesti.plugins.sink_local",
+    "salvesti.plugins.sink_s3",
     "salvesti.plugins.notice_file",
     "salvesti.plugins.retention_max_age",
     "salvesti.integrations.sip",

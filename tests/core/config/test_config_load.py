@@ -263,7 +263,8 @@ def test_http_block_is_validated_by_the_http_integration_platform(write, plugins
 
 
 def test_store_block_defaults_and_unknown_keys(write, plugins):
-    plugins.platforms["store"].pop("sqlite", None)
+    for name in ("sqlite", "postgresql"):
+        plugins.platforms["store"].pop(name, None)
     path = write("config.yaml", "salvesti: {purpose: x}\nstore: {platform: sqlite}\n")
     assert errors_of(path, plugins) == [
         "config.yaml:2: store.platform: unknown store platform 'sqlite' (no plugin provides any)"

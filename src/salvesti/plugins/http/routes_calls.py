@@ -20,7 +20,7 @@ from aiohttp import web
 from salvesti.core import bus as events
 from salvesti.core.call import Call, HealthReason
 from salvesti.core.components import CallQuery
-from salvesti.plugins.http import fastlist, routes_analysis
+from salvesti.plugins.http import fastlist, recording_stream, routes_analysis
 from salvesti.plugins.http.server import (
     api_error,
     can_see,
@@ -169,11 +169,15 @@ async def get_call(request: web.Request) -> web.Response:
     return web.json_response({**call.to_json(), "notice_end_s": await server.notice_end_s(call)})
 
 
-def _recording_file(call: Call) -> Path:
+def _recording_path(call: Call) -> Path:
     rec = call.recording
     if rec is None or rec.status == "deleted" or not rec.path:
         raise api_error(404, "this call has no recording")
-    path = Path(rec.path)
+    return Path(rec.path)
+
+
+def _recording_file(call: Call) -> Path:
+    path = _recording_path(call)
     if not path.is_file():
         raise api_error(404, "the recording file is missing")
     return path
@@ -182,7 +186,8 @@ def _recording_file(call: Call) -> Path:
 async def audio(request: web.Request) -> web.StreamResponse:
     server = server_of(request)
     call = await server.get_visible_call(request, request.match_info["call_id"])
-    path = _recording_file(call)
+    reader = recording_stream.reader_for(server.hub, call)
+    path = _recording_path(call) if reader is not None else _recording_file(call)
     download = request.query.get("download") in ("1", "true", "yes")
     action = "download" if download else "playback"
     p = principal(request)
@@ -198,6 +203,11 @@ async def audio(request: web.Request) -> web.StreamResponse:
     }
     if download:
         headers["Content-Disposition"] = f'attachment; filename="{call.id}{path.suffix.lower()}"'
+    if reader is not None:  # the sink streams it (object store); None: a local file after all
+        streamed = await recording_stream.respond(request, reader, call, headers)
+        if streamed is not None:
+            return streamed
+        path = _recording_file(call)
     return web.FileResponse(path, headers=headers)
 
 
