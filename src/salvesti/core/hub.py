@@ -62,6 +62,10 @@ class Hub:
         self.entries: list[Entry] = []
         self.store: CallStore | None = None
         self.sinks: dict[str, RecordingSink] = {}
+        #: Where the master key of encrypted sinks lives (``salvesti keys init`` writes it).
+        self.key_file = self.path(core.get("key_file", "salvesti.key"))
+        #: The data keys of encrypted recordings; loaded at start when a sink encrypts.
+        self.keyring: Any = None
         self.notices: dict[str, NoticePlayer] = {}
         self.retention_rules: list[RetentionRule] = []
         self.sources: dict[str, Any] = {}
@@ -153,6 +157,11 @@ class Hub:
         for kind in SETUP_ORDER:
             for entry in [e for e in self.entries if e.kind == kind]:
                 ok = await entry.setup()
+        if any(getattr(sink, "encrypt", False) for sink in self.sinks.values()):
+            from salvesti.core.crypto.keyring import Keyring
+
+            # before anything records: without the key nothing encrypted can be written or read
+            self.keyring = Keyring.open(self.key_file, self.data_dir / "keys.db")
                 if kind == "store" and not ok:
                     raise RuntimeError(f"store could not be opened: {entry.reason}")
             if kind == "sink":
@@ -196,6 +205,9 @@ class Hub:
 
     # -- recordings in progress -------------------------------------------------------------
     def recording_started(self, recording: Any) -> None:
+        if self.keyring is not None:
+            self.keyring.close()
+            self.keyring = None
         """Called by :class:`~salvesti.core.recording.CallRecording` once its file is open."""
         self.recordings[recording.call.id] = recording
 

@@ -132,4 +132,7 @@ CORE_SCHEMA = vol.Schema(
         # not leave the rest of the call unrecorded); 0 turns auto-resume off.
         vol.Optional("pause_max_s", default=300): vol.All(vol.Coerce(float), vol.Range(min=0, max=7200)),
     }
+        # The master key of sinks with `encrypt: true` (`salvesti keys init` creates it); keep it
+        # off the disk that holds the recordings and out of their backups.
+        vol.Optional("key_file"): _path_text,
 )

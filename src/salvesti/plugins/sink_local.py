@@ -5,14 +5,21 @@
 timezone.  During the call the sink always writes a crash-safe WAV (see
 :mod:`salvesti.core.audio.wav`); FLAC and Opus are encoded from it when the call ends, in a
 worker thread, and the WAV is then removed.  ``repair`` finishes what a crash cut off.
+
+With ``encrypt: true`` the file is ``<call id>.wav.enc``: the PCM sealed chunk by chunk under
+a data key of its own (:mod:`salvesti.core.crypto.sealed`), crash-safe the same way; the
+wrapped key lives in the hub's keyring, and ``delete`` destroys it with the file.  Encryption
+keeps the WAV format: converting to FLAC or Opus would put plaintext on the disk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,34 +28,52 @@ import voluptuous as vol
 from salvesti.core.audio.convert import FORMATS, convert_wav
 from salvesti.core.audio.wav import WavWriter, repair_wav
 from salvesti.core.call import Call, RecordingInfo
+from salvesti.core.crypto import sealed
+from salvesti.core.crypto.access import SUFFIX, is_sealed, keyring_of, open_sealed
+from salvesti.core.crypto.stream import RecordingStream, stream_range
 from salvesti.core.errors import SalvestiError
 from salvesti.core.plugins import Platform, hookimpl
 
 _LOGGER = logging.getLogger(__name__)
 
-SCHEMA = vol.Schema(
-    {
-        vol.Required("platform"): "local",
-        vol.Required("id"): str,
-        vol.Optional("path"): str,
-        vol.Optional("format", default="wav"): vol.In(["wav", "flac", "opus"]),
-    }
+
+def _encrypt_needs_wav(conf: dict[str, Any]) -> dict[str, Any]:
+    if conf.get("encrypt") and conf.get("format", "wav") != "wav":
+        raise vol.Invalid("encrypt: true needs format: wav (a conversion would leave plaintext on disk)")
+    return conf
+
+
+SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Required("platform"): "local",
+            vol.Required("id"): str,
+            vol.Optional("path"): str,
+            vol.Optional("format", default="wav"): vol.In(["wav", "flac", "opus"]),
+            vol.Optional("encrypt", default=False): bool,
+        }
+    ),
+    _encrypt_needs_wav,
 )
 
 
 class LocalSink:
     """Implements ``core.components.RecordingSink`` on a local folder."""
 
-    def __init__(self, hub: Any, sink_id: str, root: Path, fmt: str = "wav") -> None:
+    def __init__(
+        self, hub: Any, sink_id: str, root: Path, fmt: str = "wav", *, encrypt: bool = False
+    ) -> None:
         self.hub = hub
         self.id = sink_id
         self.root = root
         self.format = fmt
+        #: The hub loads its keyring at start when a sink says so.
+        self.encrypt = encrypt
 
     @classmethod
     def from_config(cls, hub: Any, conf: dict[str, Any]) -> LocalSink:
         root = hub.path(conf["path"]) if conf.get("path") else hub.data_dir / "recordings"
-        return cls(hub, conf["id"], root, conf.get("format", "wav"))
+        return cls(hub, conf["id"], root, conf.get("format", "wav"), encrypt=bool(conf.get("encrypt")))
 
     def __repr__(self) -> str:
         return f"local({self.id})"
@@ -73,23 +98,29 @@ class LocalSink:
         return self.root / f"{started:%Y}" / f"{started:%m}" / f"{started:%d}"
 
     def wav_path(self, call: Call) -> Path:
-        return self.folder(call) / f"{call.id}.wav"
+        return self.folder(call) / (f"{call.id}.wav{SUFFIX}" if self.encrypt else f"{call.id}.wav")
 
     def final_path(self, call: Call) -> Path:
-        ext = "wav" if self.format == "wav" else FORMATS[self.format][2]
-        return self.folder(call) / f"{call.id}.{ext}"
+        if self.encrypt or self.format == "wav":
+            return self.wav_path(call)
+        return self.folder(call) / f"{call.id}.{FORMATS[self.format][2]}"
 
     # -- RecordingSink -------------------------------------------------------------------------------
-    def open(self, call: Call, sample_rate: int) -> WavWriter:
-        """Create the call's WAV (small, blocking: folder creation and a 44-byte header)."""
+    def open(self, call: Call, sample_rate: int) -> WavWriter | sealed.SealedWriter:
+        """Create the call's WAV (small, blocking: folder creation and a 44-byte header).
+
+        Encrypted: a data key is made and committed to the keyring first, so that whatever is
+        sealed with it can be repaired after a crash."""
         path = self.wav_path(call)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if self.encrypt:
+            return sealed.SealedWriter(path, keyring_of(self.hub).new_key(call.id), sample_rate, channels=2)
         return WavWriter(path, sample_rate, channels=2)
 
     async def finalize(self, call: Call, writer: Any) -> RecordingInfo:
         return await asyncio.to_thread(self._finalize, call, writer)
 
-    def _finalize(self, call: Call, writer: WavWriter) -> RecordingInfo:
+    def _finalize(self, call: Call, writer: WavWriter | sealed.SealedWriter) -> RecordingInfo:
         writer.close(fsync=True)
         return self._publish(call, writer.path, writer.sample_rate, writer.duration_s, "saved")
 
@@ -124,9 +155,27 @@ class LocalSink:
                     gone = True
                 except FileNotFoundError:
                     pass
+            if self.encrypt or any(is_sealed(p) for p in _recorded_path(call)):
+                # crypto-erase: every copy of the file (backups, worn flash blocks) is noise now
+                gone = keyring_of(self.hub).forget(call.id) or gone
             return gone
 
         return await asyncio.to_thread(remove)
+
+    @contextlib.asynccontextmanager
+    async def open_recording(
+        self, call: Call, byte_range: str | None
+    ) -> AsyncIterator[RecordingStream | None]:
+        """Playback of a sealed recording, decrypted range by range; None: a plain file."""
+        path = call.recording.path if call.recording is not None else ""
+        if not path or not is_sealed(path):
+            yield None
+            return
+        sealed_file = await asyncio.to_thread(open_sealed, self.hub, call)
+        try:
+            yield stream_range(sealed_file, byte_range)
+        finally:
+            sealed_file.close()
 
     async def repair(self, call: Call) -> RecordingInfo | None:
         """Finish a recording cut off by a crash: fix the WAV, convert, hash; None if no file."""
@@ -134,6 +183,8 @@ class LocalSink:
 
     def _repair(self, call: Call) -> RecordingInfo | None:
         rate = call.recording.sample_rate if call.recording is not None else 8000
+        if self.encrypt:
+            return self._repair_sealed(call, rate)
         candidates = (*_recorded_path(call), self.wav_path(call))
         wav = next((p for p in candidates if p.suffix == ".wav" and p.exists()), None)
         if wav is not None:
@@ -153,6 +204,16 @@ class LocalSink:
                 duration_s=duration, bytes=size, sha256=digest, status="repaired",
             )  # fmt: skip
         return None
+
+    def _repair_sealed(self, call: Call, rate: int) -> RecordingInfo | None:
+        path = self.wav_path(call)
+        key = keyring_of(self.hub).data_key(call.id) if path.exists() else None
+        if key is None:
+            return None  # no file, or its key is gone: nothing can be recovered
+        duration = sealed.repair(path, key)
+        info = self._publish(call, path, rate, duration, "repaired")
+        _LOGGER.warning("local(%s): repaired %s (%.1f s)", self.id, info.path, duration)
+        return info
 
 
 def _recorded_path(call: Call) -> list[Path]:

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from salvesti.core.crypto.access import export_plain, is_sealed
 from salvesti.plugins import store_sqlite_analysis
 from salvesti.plugins.http import accounts, audit, auth, db
 from salvesti.plugins.http.routes_calls import delete_recording
@@ -195,8 +196,12 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
             rec = call.recording
             src = Path(rec.path) if rec is not None and rec.path and rec.status != "deleted" else None
             if src is not None and src.is_file():
-                dest = out / f"{call.id}{src.suffix}"
-                await asyncio.to_thread(shutil.copy2, src, dest)
+                if is_sealed(src):  # decrypted: the subject gets audio they can play
+                    dest = out / f"{call.id}.wav"
+                    await asyncio.to_thread(export_plain, ctx.hub, call, dest)
+                else:
+                    dest = out / f"{call.id}{src.suffix}"
+                    await asyncio.to_thread(shutil.copy2, src, dest)
                 item["export_file"] = dest.name
                 item["export_sha256"] = await asyncio.to_thread(_sha256, dest)
             analysis = await store_sqlite_analysis.get_result(ctx.store.db, call.id)
