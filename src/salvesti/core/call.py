@@ -153,6 +153,8 @@ class Call:
     health: list[HealthProblem] = field(default_factory=list)
     #: Spans of the recording paused (silence in both channels), in order.
     pauses: list[Pause] = field(default_factory=list)
+    #: The ``salvesti.node`` of the process that took the call (several nodes share one store).
+    node: str | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -216,6 +218,7 @@ class Call:
             "meta": dict(self.meta),
             "health": [p.to_json() for p in self.health],
             "pauses": [p.to_json() for p in self.pauses],
+            "node": self.node,
         }
 
     @classmethod
@@ -259,4 +262,5 @@ class Call:
             meta=dict(data.get("meta") or {}),
             health=[HealthProblem.from_json(p) for p in data.get("health") or []],
             pauses=[Pause.from_json(p) for p in data.get("pauses") or []],
+            node=data.get("node"),
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Coroutine, Mapping
 from datetime import datetime
@@ -53,6 +54,8 @@ class Hub:
         self.tz = ZoneInfo(core.get("timezone", "Europe/Tallinn"))
         self.default_country: str = core.get("default_country", "EE")
         self.purpose: str = core.get("purpose", "")
+        #: This process's name among the nodes sharing one store; stamped on the calls it takes.
+        self.node: str = core.get("node") or socket.gethostname()
         self.shutdown_grace: float = float(core.get("shutdown_grace", 5))
         self.data_dir = self.path(core.get("data_dir", "./data"))
         self.health_limits = health.Limits.from_config(core.get("health"))
@@ -239,6 +242,8 @@ class Hub:
         return None
 
     async def _save(self, call: Call) -> None:
+        if call.node is None:
+            call.node = self.node
         if self.store is None:
             return
         try:

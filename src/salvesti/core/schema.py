@@ -121,6 +121,10 @@ CORE_SCHEMA = vol.Schema(
         vol.Optional("timezone"): timezone_name,
         vol.Required("purpose"): _non_empty_text,
         vol.Optional("default_country", default="EE"): country,
+        # Unique per `salvesti run` sharing one store (default: the host name); on each call it takes.
+        vol.Optional("node"): vol.All(
+            str, vol.Match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", msg="node must be a name like box-a")
+        ),
         # Seconds a stop (SIGTERM) waits for calls to end by themselves before hanging them up.
         vol.Optional("shutdown_grace", default=5): vol.All(vol.Coerce(float), vol.Range(min=0, max=600)),
         # uvloop costs less per packet and per timer (docs/performance.md); a dependency on
