@@ -186,6 +186,9 @@ class SipTransport:
         except (OSError, TimeoutError) as err:
             _LOGGER.warning("%s: cannot connect to %s:%s over tcp: %s", self.label, *addr, err)
             self._tcp_pending.pop(addr, None)
+            # The requests queued for it were never sent: their transactions end now
+            # (the user sees a timeout, i.e. 503), not after Timer B's 32 s.
+            self._dispatch(self.layer.transport_failed(addr, "tcp"))
             return
         for data in self._tcp_pending.pop(addr, []):
             writer.write(data)

@@ -364,6 +364,19 @@ def test_transport_error_ends_transaction_like_a_timeout() -> None:
     assert layer.transport_error(txn) == []
 
 
+def test_transport_failed_ends_only_the_transactions_to_that_peer_over_that_transport() -> None:
+    layer = TransactionLayer()
+    invite = layer.send_request(request("INVITE", "TCP"), B_ADDR, "TCP", 0.0)
+    options = layer.send_request(request("OPTIONS", "TCP", 2), B_ADDR, "TCP", 0.0)
+    over_udp = layer.send_request(request("OPTIONS", "UDP", 3), B_ADDR, "UDP", 0.0)
+    elsewhere = layer.send_request(request("OPTIONS", "TCP", 4), A_ADDR, "TCP", 0.0)
+    events = layer.transport_failed(B_ADDR, "tcp")
+    assert events == [TransactionTimeout(invite), TransactionTimeout(options)]
+    assert invite.state == options.state == "terminated"
+    assert over_udp.state == "trying" and elsewhere.state == "trying"
+    assert layer.transport_failed(B_ADDR, "tcp") == []
+
+
 def test_ack_to_2xx_reusing_invite_branch_still_reaches_user() -> None:
     net = Net()
     txn, got = net.call("INVITE")

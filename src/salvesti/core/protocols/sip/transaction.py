@@ -446,6 +446,21 @@ class TransactionLayer:
         self._terminate(txn)
         return [TransactionTimeout(txn)]  # type: ignore[arg-type]
 
+    def transport_failed(self, addr: Addr, transport: str) -> list[TransactionEvent]:
+        """Nothing can reach ``addr`` over ``transport`` (a TCP connect refused or timed
+        out): every client transaction waiting on it ends now, as ``transport_error`` ends
+        one, instead of sitting out Timer B/F (32 s) on bytes that were never sent."""
+        kind = transport.lower()
+        doomed = [
+            txn
+            for txn in self._client.values()
+            if txn.addr == addr and txn.transport.lower() == kind and txn.state != "terminated"
+        ]
+        events: list[TransactionEvent] = []
+        for txn in doomed:
+            events.extend(self.transport_error(txn))
+        return events
+
     # ------------------------------------------------------------------ timers
     def handle_timer(self, now: float) -> list[TransactionEvent]:
         """Fire every timer due at ``now``; returns the resulting events."""
