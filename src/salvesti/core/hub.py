@@ -62,13 +62,13 @@ class Hub:
         self.pause_max_s: float = float(core.get("pause_max_s", 300))
         #: Recordings in progress by call id (the API's pause and resume find them here).
         self.recordings: dict[str, Any] = {}
-        self.entries: list[Entry] = []
-        self.store: CallStore | None = None
-        self.sinks: dict[str, RecordingSink] = {}
         #: Where the master key of encrypted sinks lives (``salvesti keys init`` writes it).
         self.key_file = self.path(core.get("key_file", "salvesti.key"))
         #: The data keys of encrypted recordings; loaded at start when a sink encrypts.
         self.keyring: Any = None
+        self.entries: list[Entry] = []
+        self.store: CallStore | None = None
+        self.sinks: dict[str, RecordingSink] = {}
         self.notices: dict[str, NoticePlayer] = {}
         self.retention_rules: list[RetentionRule] = []
         self.sources: dict[str, Any] = {}
@@ -157,14 +157,14 @@ class Hub:
         """Build and set up every component; a store that fails to load is fatal."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._build()
-        for kind in SETUP_ORDER:
-            for entry in [e for e in self.entries if e.kind == kind]:
-                ok = await entry.setup()
         if any(getattr(sink, "encrypt", False) for sink in self.sinks.values()):
             from salvesti.core.crypto.keyring import Keyring
 
             # before anything records: without the key nothing encrypted can be written or read
             self.keyring = Keyring.open(self.key_file, self.data_dir / "keys.db")
+        for kind in SETUP_ORDER:
+            for entry in [e for e in self.entries if e.kind == kind]:
+                ok = await entry.setup()
                 if kind == "store" and not ok:
                     raise RuntimeError(f"store could not be opened: {entry.reason}")
             if kind == "sink":
@@ -205,12 +205,12 @@ class Hub:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bus.drain()
-
-    # -- recordings in progress -------------------------------------------------------------
-    def recording_started(self, recording: Any) -> None:
         if self.keyring is not None:
             self.keyring.close()
             self.keyring = None
+
+    # -- recordings in progress -------------------------------------------------------------
+    def recording_started(self, recording: Any) -> None:
         """Called by :class:`~salvesti.core.recording.CallRecording` once its file is open."""
         self.recordings[recording.call.id] = recording
 

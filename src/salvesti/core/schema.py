@@ -132,11 +132,11 @@ CORE_SCHEMA = vol.Schema(
         vol.Optional("event_loop", default="auto"): vol.In(["auto", "asyncio", "uvloop"]),
         # Thresholds of the after-call recording health check (salvesti.core.health).
         vol.Optional("health"): health.SCHEMA,
+        # The master key of sinks with `encrypt: true` (`salvesti keys init` creates it); keep it
+        # off the disk that holds the recordings and out of their backups.
+        vol.Optional("key_file"): _path_text,
         # A paused recording resumes by itself after this many seconds (a forgotten pause must
         # not leave the rest of the call unrecorded); 0 turns auto-resume off.
         vol.Optional("pause_max_s", default=300): vol.All(vol.Coerce(float), vol.Range(min=0, max=7200)),
     }
-        # The master key of sinks with `encrypt: true` (`salvesti keys init` creates it); keep it
-        # off the disk that holds the recordings and out of their backups.
-        vol.Optional("key_file"): _path_text,
 )
