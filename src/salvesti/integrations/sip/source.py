@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction
 from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import DigestServer
+from salvesti.integrations.sip.addresses import LocalAddresses
 from salvesti.integrations.sip.b2bua import B2BUA
 from salvesti.integrations.sip.call import CODECS
 from salvesti.integrations.sip.carrier import Carrier
@@ -61,6 +61,7 @@ class SipTrunkSource:
         self.codecs = [CODECS[name] for name in conf.get("codecs", ["PCMU", "PCMA"])]
         self.advertise: str | None = conf.get("advertise")
         self.external: str | None = conf.get("external_address")
+        self.addresses = LocalAddresses(self.host, advertise=self.advertise, external=self.external)
         sec = conf.get("security", {})
         self.guard = SecurityGuard(sec.get("max_failures", 5), sec.get("window", 60), sec.get("lockout", 300))
         realm = conf.get("realm") or f"salvesti-{self.id}"
@@ -90,7 +91,6 @@ class SipTrunkSource:
             on_status=self._registration_status,
         )
         self.trunk: TrunkClient | None = self.carrier.trunk
-        self._address_cache: dict[str, str] = {}
 
     @classmethod
     def from_config(cls, hub: Any, conf: dict[str, Any]) -> SipTrunkSource:
@@ -101,27 +101,9 @@ class SipTrunkSource:
 
     # -- addresses -------------------------------------------------------------------------------
     def local_address(self, peer: str, *, outside: bool = False) -> str:
-        """The address a peer can reach us at: ``advertise`` (``external_address`` towards the
-        trunk), else the listening address, else the interface the kernel would use to reach it."""
-        if outside and self.external:
-            return self.external
-        if self.advertise:
-            return self.advertise
-        if self.host not in ("0.0.0.0", "::", ""):
-            return self.host
-        cached = self._address_cache.get(peer)
-        if cached:
-            return cached
-        address = "127.0.0.1"
-        try:
-            ip = socket.gethostbyname(peer) if peer else "192.0.2.1"
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-                probe.connect((ip, 9))  # no packet is sent: this only picks a route
-                address = probe.getsockname()[0]
-        except OSError:
-            pass
-        self._address_cache[peer] = address
-        return address
+        """The address ``peer`` (an IP address) can reach us at; see ``addresses``: never
+        blocks the loop, never caches a failure."""
+        return self.addresses.for_peer(peer, outside=outside)
 
     # -- lifecycle --------------------------------------------------------------------------------
     def check_notices(self) -> list[str]:

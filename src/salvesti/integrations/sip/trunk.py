@@ -104,8 +104,9 @@ class TrunkClient:
         self._keepalive: asyncio.Task[None] | None = None
         self._retry = RETRY_FIRST
 
-    def contact_host(self) -> str:
-        return self._contact_host(self.registrar_host)
+    def contact_host(self, hop: Addr) -> str:
+        """Our address as seen from ``hop`` (an IP: the lookup never touches DNS)."""
+        return self._contact_host(hop[0])
 
     # -- where things go -----------------------------------------------------------------------
     async def refresh_addresses(self) -> list[Addr]:
@@ -257,7 +258,7 @@ class TrunkClient:
 
     def _build_register(self, expires: int, hop: Addr) -> SipRequest:
         self._cseq += 1
-        contact_host = self.contact_host()
+        contact_host = self.contact_host(hop)
         h = Headers()
         h.add("Via", make_via(self.sip_transport, contact_host, self.transport.port))
         h.add("Max-Forwards", "70")
@@ -272,6 +273,14 @@ class TrunkClient:
         port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
         return SipRequest("REGISTER", f"sip:{self.registrar_host}{port}", h)
 
+    def _next_attempt(self, request: SipRequest, hop: Addr) -> None:
+        """The same REGISTER once more (after a challenge or 423): next CSeq, new branch."""
+        self._cseq += 1
+        request.headers.set("CSeq", f"{self._cseq} REGISTER")
+        request.headers.remove_first("Via")
+        via = make_via(self.sip_transport, self.contact_host(hop), self.transport.port)
+        request.headers.add("Via", via, first=True)
+
     async def _register(self, expires: int) -> int:
         """One REGISTER exchange (with one digest round); returns the granted expiry."""
         await self.refresh_addresses()
@@ -282,26 +291,14 @@ class TrunkClient:
             if response.status in (401, 407) and attempt < 2:
                 if not self.authorize(request, response) or (attempt == 1 and not _is_stale(response)):
                     raise RuntimeError(f"{response.status} {response.reason}: credentials refused")
-                self._cseq += 1
-                request.headers.set("CSeq", f"{self._cseq} REGISTER")
-                request.headers.remove_first("Via")
-                request.headers.add(
-                    "Via", make_via(self.sip_transport, self.contact_host(), self.transport.port), first=True
-                )
+                self._next_attempt(request, hop)
                 continue
             if response.status == 423 and attempt < 2:
                 min_expires = response.headers.get("Min-Expires") or ""
                 if min_expires.strip().isdigit():
                     request.headers.set("Expires", min_expires.strip())
                     expires = int(min_expires)
-                    self._cseq += 1
-                    request.headers.set("CSeq", f"{self._cseq} REGISTER")
-                    request.headers.remove_first("Via")
-                    request.headers.add(
-                        "Via",
-                        make_via(self.sip_transport, self.contact_host(), self.transport.port),
-                        first=True,
-                    )
+                    self._next_attempt(request, hop)
                     continue
             if 200 <= response.status < 300:
                 granted = _granted(response, expires)
