@@ -81,6 +81,11 @@ async def test_sealed_on_disk_played_with_range_and_crypto_erased_on_delete(seal
             assert r.status == 200 and (await r.read())[44:] == audio
         async with http.get(url, headers={"Range": f"bytes={10**9}-"}) as r:
             assert r.status == 416
+        async with http.get(f"/api/calls/{call.id}/waveform?points=30") as r:
+            peaks = await r.json()
+            assert r.status == 200 and peaks["duration_s"] == SECONDS and peaks["points"] == 30
+            assert min(peaks["channels"][0]) > 0.2  # the tone, decrypted
+    assert not list((env.hub.data_dir).rglob(f"{call.id}*.json"))  # no derived data in clear on disk
 
     async with aiohttp.ClientSession(env.url, headers=env.bearer("admin")) as http:
         async with http.delete(f"/api/calls/{call.id}") as r:

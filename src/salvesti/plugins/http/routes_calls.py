@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,8 @@ from aiohttp import web
 from salvesti.core import bus as events
 from salvesti.core.call import Call, HealthReason
 from salvesti.core.components import CallQuery
+from salvesti.core.crypto.access import is_sealed, open_sealed
+from salvesti.core.errors import SalvestiError
 from salvesti.plugins.http import fastlist, recording_stream, routes_analysis
 from salvesti.plugins.http.server import (
     api_error,
@@ -36,7 +39,17 @@ DIRECTIONS = ("inbound", "outbound", "internal")
 MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".opus": "audio/ogg", ".ogg": "audio/ogg"}
 MAX_LIMIT = 500
 _FILTERS = (
-    "since", "until", "number", "direction", "line", "extension", "outcome", "tag", "q", "flag", "unhealthy",
+    "since",
+    "until",
+    "number",
+    "direction",
+    "line",
+    "extension",
+    "outcome",
+    "tag",
+    "q",
+    "flag",
+    "unhealthy",
 )
 FLAGS = ("notice_unverified", "card_data")
 UNHEALTHY = ("any", *(str(r) for r in HealthReason))
@@ -221,10 +234,11 @@ async def waveform(request: web.Request) -> web.Response:
     if not 1 <= points <= MAX_POINTS:
         raise api_error(400, f"points must be 1-{MAX_POINTS}")
     path = _recording_file(call)
+    opener = functools.partial(open_sealed, server.hub, call) if is_sealed(path) else None
     loop = asyncio.get_running_loop()
     try:
-        peaks = await loop.run_in_executor(None, server.peaks.get, call.id, path, points)
-    except (ValueError, OSError) as err:
+        peaks = await loop.run_in_executor(None, server.peaks.get, call.id, path, points, opener)
+    except (ValueError, OSError, SalvestiError) as err:
         raise api_error(409, f"the recording cannot be read: {err}") from None
     return web.json_response({"call_id": call.id, **peaks})
 

@@ -12,6 +12,7 @@ import json
 import os
 import struct
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,33 @@ def _decode_other(path: Path) -> tuple[np.ndarray, int]:
     return data[: len(data) - len(data) % nch].reshape(-1, nch), rate
 
 
-def compute_peaks(path: Path, points: int = DEFAULT_POINTS) -> dict[str, Any]:
-    """Peak absolute amplitude (0..1) of each of ``points`` equal slices, per channel."""
+class _SealedFrames:
+    """Frames of a sealed recording, decrypted slice by slice as ``compute_peaks`` walks them."""
+
+    def __init__(self, sealed: Any) -> None:
+        self.sealed = sealed
+        self.nch = sealed.channels
+
+    def __getitem__(self, span: slice) -> np.ndarray:
+        size = 2 * self.nch
+        raw = self.sealed.read(WAV_HEADER + span.start * size, (span.stop - span.start) * size)
+        return np.frombuffer(raw, dtype="<i2").reshape(-1, self.nch)
+
+
+WAV_HEADER = 44
+
+
+def compute_peaks(path: Path, points: int = DEFAULT_POINTS, sealed: Any = None) -> dict[str, Any]:
+    """Peak absolute amplitude (0..1) of each of ``points`` equal slices, per channel.
+
+    ``sealed``: the recording opened with its key (:class:`salvesti.core.crypto.sealed.SealedFile`)."""
     points = max(1, min(int(points), MAX_POINTS))
-    if path.suffix.lower() == ".wav":
+    data: Any
+    if sealed is not None:
+        nch, rate = sealed.channels, sealed.sample_rate
+        frames = sealed.pcm_bytes // (2 * nch)
+        data = _SealedFrames(sealed)
+    elif path.suffix.lower() == ".wav":
         offset, length, nch, rate = _wav_layout(path)
         frames = length // (2 * nch)
         if frames:
@@ -116,34 +140,45 @@ class PeaksCache:
         st = path.stat()
         return f"{call_id}-{points}-{st.st_size}-{int(st.st_mtime_ns)}"
 
-    def get(self, call_id: str, path: Path, points: int) -> dict[str, Any]:
-        """Blocking (file I/O and numpy): call it off the event loop."""
+    def get(
+        self, call_id: str, path: Path, points: int, open_sealed: Callable[[], Any] | None = None
+    ) -> dict[str, Any]:
+        """Blocking (file I/O and numpy): call it off the event loop.
+
+        ``open_sealed`` opens an encrypted recording; its peaks stay in memory only, never in
+        the clear on disk."""
         key = self._key(call_id, path, points)
         hit = self._mem.get(key)
         if hit is not None:
             self._mem.move_to_end(key)
             return hit
-        safe = "".join(c for c in call_id if c.isalnum() or c in "-_T")
-        disk = self.folder / f"{safe}-{points}.json"
-        result: dict[str, Any] | None = None
-        try:
-            stored = json.loads(disk.read_text())
-            if stored.get("key") == key:
-                result = stored["peaks"]
-        except (OSError, ValueError, KeyError):
-            result = None
-        if result is None:
-            result = compute_peaks(path, points)
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                tmp = disk.with_suffix(".tmp")
-                tmp.write_text(json.dumps({"key": key, "peaks": result}))
-                tmp.replace(disk)
-            except OSError:
-                pass  # a read-only data dir only costs recomputation
+        if open_sealed is not None:
+            with open_sealed() as sealed:
+                result = compute_peaks(path, points, sealed)
+        else:
+            result = self._on_disk(call_id, key, path, points)
         self._mem[key] = result
         while len(self._mem) > self.size:
             self._mem.popitem(last=False)
+        return result
+
+    def _on_disk(self, call_id: str, key: str, path: Path, points: int) -> dict[str, Any]:
+        safe = "".join(c for c in call_id if c.isalnum() or c in "-_T")
+        disk = self.folder / f"{safe}-{points}.json"
+        try:
+            stored = json.loads(disk.read_text())
+            if stored.get("key") == key:
+                return dict(stored["peaks"])
+        except (OSError, ValueError, KeyError):
+            pass
+        result = compute_peaks(path, points)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = disk.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"key": key, "peaks": result}))
+            tmp.replace(disk)
+        except OSError:
+            pass  # a read-only data dir only costs recomputation
         return result
 
     def forget(self, call_id: str) -> None:
