@@ -39,17 +39,7 @@ DIRECTIONS = ("inbound", "outbound", "internal")
 MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".opus": "audio/ogg", ".ogg": "audio/ogg"}
 MAX_LIMIT = 500
 _FILTERS = (
-    "since",
-    "until",
-    "number",
-    "direction",
-    "line",
-    "extension",
-    "outcome",
-    "tag",
-    "q",
-    "flag",
-    "unhealthy",
+    "since", "until", "number", "direction", "line", "extension", "outcome", "tag", "q", "flag", "unhealthy",
 )
 FLAGS = ("notice_unverified", "card_data")
 UNHEALTHY = ("any", *(str(r) for r in HealthReason))
