@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -65,7 +66,7 @@ async def test_sealed_on_disk_played_with_range_and_crypto_erased_on_delete(seal
     rec = stored.recording
     path = Path(rec.path)
     assert path.name == f"{call.id}.wav.enc" and rec.status == "saved" and rec.duration_s == SECONDS
-    raw = path.read_bytes()
+    raw = await asyncio.to_thread(path.read_bytes)
     assert raw[:4] != b"RIFF" and b"WAVE" not in raw and audio[:64] not in raw
     assert rec.bytes == len(raw)  # bytes and sha256 describe the stored (sealed) file
 
@@ -90,7 +91,7 @@ async def test_sealed_on_disk_played_with_range_and_crypto_erased_on_delete(seal
     async with aiohttp.ClientSession(env.url, headers=env.bearer("admin")) as http:
         async with http.delete(f"/api/calls/{call.id}") as r:
             assert r.status == 200, await r.text()
-    assert not path.exists()
+    assert not await asyncio.to_thread(path.exists)
     assert env.hub.keyring.data_key(call.id) is None  # the key is gone: any copy of the file is noise
 
 

@@ -11,6 +11,7 @@ call cut off and repaired at start) are queued.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,6 +20,8 @@ from typing import Any
 from salvesti.core import bus as events
 from salvesti.core.bus import Event
 from salvesti.core.call import Call
+from salvesti.core.crypto.access import is_sealed, keyring_of
+from salvesti.core.crypto.sealed import SealedError
 from salvesti.core.errors import SalvestiError
 from salvesti.plugins.analysis.models import ModelNotFound
 from salvesti.plugins.analysis.runner import AnalysisRunner
@@ -41,7 +44,19 @@ def make_runner(hub: Any, conf: dict[str, Any]) -> AnalysisRunner:
         normalize=hub.normalize,
         bus=hub.bus,
         now=hub.now,
+        data_key=functools.partial(_data_key, hub),
     )
+
+
+def _data_key(hub: Any, call: Call) -> bytes | None:
+    """The data key of an encrypted recording, None for a plain file (blocking: a keyring read)."""
+    path = call.recording.path if call.recording is not None else ""
+    if not path or not is_sealed(path):
+        return None
+    key = keyring_of(hub).data_key(call.id)
+    if key is None:
+        raise SealedError("its key was destroyed")
+    return bytes(key)
 
 
 class AnalysisEngine:

@@ -15,12 +15,15 @@ from salvesti.core.analyzers import AnalysisError
 from salvesti.core.audio.wav import WavError, read_wav
 
 
-def read_stereo(path: str | Path) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(rate, left, right)`` as int16 arrays; raises AnalysisError."""
+def read_stereo(path: str | Path, key: bytes | None = None) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(rate, left, right)`` as int16 arrays; raises AnalysisError.  ``key``: the data key of
+    an encrypted recording, decrypted in memory."""
     file = Path(path)
     if not file.is_file():
         raise AnalysisError(f"the recording file is missing: {file}")
-    if file.suffix.lower() == ".wav":
+    if key is not None:
+        rate, channels, samples = _read_sealed(file, key)
+    elif file.suffix.lower() == ".wav":
         try:
             wav = read_wav(file)
         except (WavError, OSError, ValueError) as err:
@@ -37,6 +40,17 @@ def read_stereo(path: str | Path) -> tuple[int, np.ndarray, np.ndarray]:
         raise AnalysisError("the recording is shorter than 0.1 s")
     frames = samples[: samples.size - samples.size % 2].reshape(-1, 2)
     return rate, np.ascontiguousarray(frames[:, 0]), np.ascontiguousarray(frames[:, 1])
+
+
+def _read_sealed(file: Path, key: bytes) -> tuple[int, int, np.ndarray]:
+    from salvesti.core.crypto.sealed import WAV_HEADER_BYTES, SealedError, SealedFile
+
+    try:
+        with SealedFile(file, key) as sealed:
+            pcm = sealed.read(WAV_HEADER_BYTES, sealed.pcm_bytes)
+            return sealed.sample_rate, sealed.channels, np.frombuffer(pcm, dtype="<i2")
+    except (SealedError, OSError) as err:
+        raise AnalysisError(f"the recording cannot be read: {err}") from None
 
 
 def _decode(file: Path) -> tuple[int, int, np.ndarray]:

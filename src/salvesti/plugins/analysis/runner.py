@@ -75,8 +75,11 @@ class AnalysisRunner:
         normalize: Callable[[str | None], str | None] = lambda n: n,
         bus: Any = None,
         now: Callable[[], datetime] | None = None,
+        data_key: Callable[[Call], bytes | None] | None = None,
     ) -> None:
         self.store = store
+        #: The data key of an encrypted recording (the worker decrypts it in memory).
+        self.data_key = data_key or (lambda call: None)
         self.conf = conf
         self.data_dir = data_dir
         self.config_dir = config_dir
@@ -169,7 +172,13 @@ class AnalysisRunner:
                 pcm = await asyncio.to_thread(notice.pcm, rate)
             except Exception as err:  # the notice file went away: analyse without the check
                 _LOGGER.warning("call %s: notice %s unreadable: %s", call_id, notice.id, err)
-        return Job(call_id, call.to_json(), call.recording.path, pcm, rate)
+        try:
+            key = await asyncio.to_thread(self.data_key, call)
+        except Exception as err:  # no readable master key: say so, as for a missing file
+            return JobResult(
+                call_id, ok=False, permanent=True, error=f"the recording cannot be opened: {err}"
+            )
+        return Job(call_id, call.to_json(), call.recording.path, pcm, rate, key)
 
     def _notice(self, call: Call) -> NoticePlayer | None:
         name = call.notice.name

@@ -34,6 +34,8 @@ class Job:
     path: str
     notice_pcm: bytes | None = None
     notice_rate: int = 8000
+    #: The data key of an encrypted recording (decrypted in this process's memory only).
+    key: bytes | None = None
 
 
 @dataclass
@@ -102,7 +104,7 @@ def analyse(job: Job, steps: list[Analyzer]) -> JobResult:
 
     started = time.perf_counter()
     try:
-        rate, left, right = read_stereo(job.path)
+        rate, left, right = read_stereo(job.path, job.key)
         notice = None
         if job.notice_pcm:
             notice = np.frombuffer(job.notice_pcm, dtype="<i2")
