@@ -65,3 +65,18 @@ async def test_a_call_without_a_live_recording_cannot_be_paused(env, http):
     ended = env.calls["a1_in"]
     status, body = await post(http, env, "admin", f"/api/calls/{ended.id}/pause")
     assert (status, body["error"]) == (409, "the call is not being recorded")
+
+
+async def test_an_automatic_resume_is_audited_without_a_user_request(env, http):
+    rec = await live_call(env)
+    try:
+        rec.pause("agent1")
+        rec._end_pause(rec.position(env.hub.monotonic()), "auto")  # what pause_max_s does
+        await env.hub.bus.drain()
+        for task in list(env.hub._tasks):
+            if task.get_name() == "http audit auto-resume":
+                await task
+    finally:
+        await rec.close()
+    rows = await audit.query(env.server.db, call_id=rec.call.id, action="resume")
+    assert [(r["user"], r["detail"]["auto"]) for r in rows] == [("auto", True)]

@@ -282,9 +282,16 @@ class HttpServer:
         if event.name == "call_ended" and call_id in self.pending_edits:
             fields = self.pending_edits.pop(call_id)
             self.hub.create_task(self._reapply(call_id, fields), name=f"http reapply {call_id}")
+        if event.name == "recording_resumed" and event.data.get("by") == "auto":
+            # the API's pauses and resumes are audited by their routes; this one had no user
+            self.hub.create_task(self._audit_auto_resume(event.data), name="http audit auto-resume")
         for q in list(self.sse_queues):
             if q.qsize() < 200:  # a stalled client loses events rather than memory
                 q.put_nowait({"event": event.name, "data": event.data})
+
+    async def _audit_auto_resume(self, data: dict[str, Any]) -> None:
+        detail = {"ok": True, "auto": True, "pause": data.get("pause")}
+        await self.audit(None, "resume", call_id=data.get("call_id"), user="auto", detail=detail)
 
     async def _reapply(self, call_id: str, fields: dict[str, Any]) -> None:
         store = self.hub.store
