@@ -63,6 +63,9 @@ class _Ctx:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
+        if self.hub.keyring is not None:  # opened on first use by an encrypted recording
+            self.hub.keyring.close()
+            self.hub.keyring = None
 
     async def audit(self, action: str, **kw: Any) -> None:
         await audit.append(
