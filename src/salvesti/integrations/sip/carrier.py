@@ -46,12 +46,18 @@ class Carrier:
         contact_host: Callable[[str], str],
         label: str,
         on_status: StatusCallback,
+        external_configured: bool = False,
     ) -> Carrier:
         """A client for ``trunk:`` or one per ``accounts:`` item (the schema allows one of them)."""
         items = list(conf.get("accounts") or []) or ([conf["trunk"]] if conf.get("trunk") else [])
         clients = [
             TrunkClient(
-                item, transport=transport, contact_host=contact_host, label=label, on_status=on_status
+                item,
+                transport=transport,
+                contact_host=contact_host,
+                label=label,
+                on_status=on_status,
+                external_configured=external_configured,
             )
             for item in items
         ]

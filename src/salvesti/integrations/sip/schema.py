@@ -102,7 +102,9 @@ TRUNK_SCHEMA = vol.Schema(
         vol.Optional("from_user"): vol.Coerce(str),
         vol.Optional("line_header"): str,
         vol.Optional("register", default=True): bool,
+        # NAT keep-alive toward the carrier: seconds between pings (0: none), and how.
         vol.Optional("keepalive", default=25): vol.All(vol.Coerce(float), vol.Range(min=0)),
+        vol.Optional("keepalive_method", default="crlf"): vol.All(vol.Lower, vol.In(["crlf", "options"])),
     }
 )
 

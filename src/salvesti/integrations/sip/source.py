@@ -89,6 +89,7 @@ class SipTrunkSource:
             contact_host=lambda peer: self.local_address(peer, outside=True),
             label=self.label,
             on_status=self._registration_status,
+            external_configured=bool(self.external),
         )
         self.trunk: TrunkClient | None = self.carrier.trunk
 

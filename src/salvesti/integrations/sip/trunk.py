@@ -20,6 +20,9 @@ from salvesti.core.protocols.sip.digest import authorization_for, pick_challenge
 from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import SipRequest, make_via, new_call_id, new_tag
+from salvesti.core.protocols.sip.nat import learned_address
+from salvesti.core.protocols.sip.uri import format_host
+from salvesti.integrations.sip.keepalive import KeepAlive
 from salvesti.integrations.sip.routing import TrunkAddresses
 from salvesti.integrations.sip.schema import split_hostport
 
@@ -75,6 +78,7 @@ class TrunkClient:
         contact_host: Callable[[str], str],
         label: str,
         on_status: Callable[[TrunkClient, str, str | None], None],
+        external_configured: bool = False,
     ) -> None:
         self.conf = conf
         self.transport = transport
@@ -102,6 +106,11 @@ class TrunkClient:
         self._cseq = 0
         self._task: asyncio.Task[None] | None = None
         self._keepalive: asyncio.Task[None] | None = None
+        self.keepalive: KeepAlive | None = None
+        #: Our address as the carrier sees it (from its answers' Via), once learned.
+        self.public: Addr | None = None
+        #: ``external_address`` is set: it is the Contact, whatever the carrier says.
+        self.external_configured: bool = external_configured
         self._retry = RETRY_FIRST
 
     def contact_host(self, hop: Addr) -> str:
@@ -202,21 +211,39 @@ class TrunkClient:
             self._task = create_task(self._run(), f"{self.label} {self.name} registration")
         else:
             self._set("not_registering", "register: false (the trunk authenticates by address)")
-        if self.conf.get("keepalive", 25) and self.sip_transport == "udp":
-            self._keepalive = create_task(self._keep_alive(), f"{self.label} {self.name} keep-alive")
-
-    async def _keep_alive(self) -> None:
-        """A CRLF datagram every ``keepalive`` seconds keeps a NAT router's UDP mapping open,
-        so the carrier's INVITEs still reach us between registrations (RFC 5626 §3.5.1)."""
         interval = float(self.conf.get("keepalive", 25))
-        while True:
-            await asyncio.sleep(interval)
-            if self.status == "registered" or not self.conf.get("register", True):
-                try:
-                    hop = await self.next_hop()
-                except OSError:
-                    continue
-                self.transport.send_raw(b"\r\n\r\n", hop, "udp")
+        if interval:
+            self.keepalive = KeepAlive(self, interval, self.conf.get("keepalive_method", "crlf"))
+            self._keepalive = create_task(self.keepalive.run(), f"{self.label} {self.name} keep-alive")
+
+    # -- NAT ---------------------------------------------------------------------------------------
+    def keepalive_wanted(self) -> bool:
+        """Keep the NAT mapping open while the carrier may send us calls."""
+        return self.status == "registered" or not self.conf.get("register", True)
+
+    def keepalive_uris(self, hop: Addr) -> tuple[str, str, Addr]:
+        port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
+        local = (self.contact_host(hop), self.transport.port)
+        return f"sip:{self.registrar_host}{port}", f"sip:{self.username}@{self.domain}", local
+
+    def contact_address(self, hop: Addr) -> Addr:
+        """Where the carrier should send calls: ``external_address`` if configured, else the
+        address the carrier saw our last REGISTER come from (``received``/``rport``), else
+        our own address toward it."""
+        if self.public is not None and not self.external_configured:
+            return self.public
+        return self.contact_host(hop), self.transport.port
+
+    def _learn(self, response: Any, used: Addr) -> bool:
+        """Take the public address from a REGISTER answer; True when the Contact we just
+        registered (``used``) is not it, so the binding must be renewed with the right one."""
+        seen = learned_address(response)
+        if seen is None or self.external_configured:
+            return False
+        if seen != self.public:
+            _LOGGER.info("%s: %s: the carrier sees us at %s:%s", self.label, self.name, *seen)
+        self.public = seen
+        return seen != used
 
     async def stop(self) -> None:
         for task in (self._task, self._keepalive):
@@ -258,16 +285,16 @@ class TrunkClient:
 
     def _build_register(self, expires: int, hop: Addr) -> SipRequest:
         self._cseq += 1
-        contact_host = self.contact_host(hop)
+        contact = self.contact_address(hop)
         h = Headers()
-        h.add("Via", make_via(self.sip_transport, contact_host, self.transport.port))
+        h.add("Via", make_via(self.sip_transport, self.contact_host(hop), self.transport.port))
         h.add("Max-Forwards", "70")
         h.add("From", f"<sip:{self.username}@{self.domain}>;tag={self._from_tag}")
         h.add("To", f"<sip:{self.username}@{self.domain}>")
         h.add("Call-ID", self._call_id)
         h.add("CSeq", f"{self._cseq} REGISTER")
         tp = ";transport=tcp" if self.sip_transport == "tcp" else ""
-        h.add("Contact", f"<sip:{self.username}@{contact_host}:{self.transport.port}{tp}>")
+        h.add("Contact", f"<sip:{self.username}@{format_host(contact[0])}:{contact[1]}{tp}>")
         h.add("Expires", str(expires))
         h.add("User-Agent", "Salvesti")
         port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
@@ -281,11 +308,12 @@ class TrunkClient:
         via = make_via(self.sip_transport, self.contact_host(hop), self.transport.port)
         request.headers.add("Via", via, first=True)
 
-    async def _register(self, expires: int) -> int:
+    async def _register(self, expires: int, *, relearned: bool = False) -> int:
         """One REGISTER exchange (with one digest round); returns the granted expiry."""
         await self.refresh_addresses()
         hop = await self.next_hop()
         request = self._build_register(expires, hop)
+        registered_contact = self.contact_address(hop)
         for attempt in range(3):
             response = await self._exchange(request, hop)
             if response.status in (401, 407) and attempt < 2:
@@ -302,6 +330,10 @@ class TrunkClient:
                     continue
             if 200 <= response.status < 300:
                 granted = _granted(response, expires)
+                if self._learn(response, registered_contact) and expires and not relearned:
+                    # Registered behind NAT with an address the carrier cannot reach:
+                    # register the public one now rather than lose calls until the refresh.
+                    return await self._register(expires, relearned=True)
                 if expires:
                     self.registrations += 1
                     if self.status != "registered":
