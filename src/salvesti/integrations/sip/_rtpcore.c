@@ -576,6 +576,65 @@ static PyObject *Core_stop(Core *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+/* One packet we generate (notice playback) into an engaged leg's outgoing stream: the same
+ * algorithm as MediaLeg.send_frame, on the state the core owns while it holds the leg, and to
+ * the address it latched (a caller behind NAT hears the notice where they really are). */
+static PyObject *missing(int fd);
+
+static PyObject *Core_send(Core *self, PyObject *args) {
+    int fd, pt, marker;
+    unsigned int ts_step;
+    Py_buffer payload;
+    if (!PyArg_ParseTuple(args, "iy*iIp", &fd, &payload, &pt, &ts_step, &marker)) return NULL;
+    if (payload.len > BUFSZ - 12 || pt < 0 || pt > 127) {
+        PyBuffer_Release(&payload);
+        PyErr_SetString(PyExc_ValueError, "payload too long or payload type out of range");
+        return NULL;
+    }
+    unsigned char pkt[BUFSZ];
+    lock_core(self);
+    leg_t *L = find(self, fd);
+    if (L) {
+        double now = monotonic();
+        if (L->has_src || !L->has_out_time) { /* a new source in our stream: mark it, keep time */
+            marker = 1;
+            L->has_src = 0;
+            if (L->has_out_time) {
+                long long gap = llround((now - L->out_time) * L->clock) - (long long)ts_step;
+                if (gap > 0) L->out_ts += (uint32_t)gap;
+            }
+        }
+        L->out_seq = (L->out_seq + 1) & 0xFFFF;
+        L->out_ts += ts_step;
+        L->out_time = now;
+        L->has_out_time = 1;
+        if (L->has_addr && !L->blocked) {
+            pkt[0] = 0x80;
+            pkt[1] = (unsigned char)((marker ? 0x80 : 0) | pt);
+            pkt[2] = (unsigned char)(L->out_seq >> 8);
+            pkt[3] = (unsigned char)L->out_seq;
+            pkt[4] = (unsigned char)(L->out_ts >> 24);
+            pkt[5] = (unsigned char)(L->out_ts >> 16);
+            pkt[6] = (unsigned char)(L->out_ts >> 8);
+            pkt[7] = (unsigned char)L->out_ts;
+            pkt[8] = (unsigned char)(L->out_ssrc >> 24);
+            pkt[9] = (unsigned char)(L->out_ssrc >> 16);
+            pkt[10] = (unsigned char)(L->out_ssrc >> 8);
+            pkt[11] = (unsigned char)L->out_ssrc;
+            memcpy(pkt + 12, payload.buf, (size_t)payload.len);
+            if (sendto(L->fd, pkt, 12 + (size_t)payload.len, MSG_DONTWAIT, (struct sockaddr *)&L->addr,
+                       L->addrlen) < 0)
+                L->send_errors++;
+            else
+                L->packets_out++;
+        }
+    }
+    unlock_core(self);
+    PyBuffer_Release(&payload);
+    if (!L) return missing(fd);
+    Py_RETURN_NONE;
+}
+
 /* Between pause() and resume() the worker reads nothing, so both legs of a call change hands
  * together: no packet is read while only one of them is in the core. */
 static PyObject *Core_pause(Core *self, PyObject *unused) {
@@ -887,6 +946,8 @@ static PyMethodDef Core_methods[] = {
     {"start", (PyCFunction)Core_start, METH_VARARGS,
      "Relay in a worker thread from now on (no pump); start(batch_us=0)."},
     {"stop", (PyCFunction)Core_stop, METH_NOARGS, "Stop the worker thread (the legs stay)."},
+    {"send", (PyCFunction)Core_send, METH_VARARGS,
+     "send(fd, payload, pt, ts_step, marker): one generated packet into an engaged leg."},
     {"pause", (PyCFunction)Core_pause, METH_NOARGS, "The worker reads nothing until resume()."},
     {"resume", (PyCFunction)Core_resume, METH_NOARGS, "The worker relays again."},
     {"running", (PyCFunction)Core_running, METH_NOARGS, "True while the worker thread relays."},

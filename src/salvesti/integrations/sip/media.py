@@ -205,6 +205,7 @@ class CallMedia:
         self._stopped = False
         self._suspend_native()
         self._playing = True
+        self._update_native()  # the notice mode: see _engage_notice
         n_frames = (len(audio) + per_frame - 1) // per_frame
         # G.711 is one byte per sample and stateless: encode the whole notice at once and
         # slice it, instead of a numpy call per 20 ms frame (the per-call notice cost).
@@ -237,6 +238,7 @@ class CallMedia:
             return True
         finally:
             self._playing = False
+            self._suspend_native()
             self._update_native()
 
     async def _sleep(self, delay: float) -> None:
@@ -272,6 +274,7 @@ class CallMedia:
     def bridge(self) -> None:
         if self.inside is None:
             raise RuntimeError("bridge() without an inside leg (attach_inside first)")
+        self._suspend_native()  # during a notice the core may hold the legs unbridged
         self.bridged = True
         self._update_native()
 
@@ -323,9 +326,12 @@ class CallMedia:
         """Hand both legs to the native core if the call is in a state it can carry."""
         out, ins = self.outside, self.inside
         pool = out.relay.native if out.relay is not None else None
-        if self._core is not None or pool is None or ins is None or self._closing:
+        if self._core is not None or pool is None or self._closing:
             return
-        if not (self.bridged and not self._playing and ins.relay is out.relay):
+        if self._playing:
+            self._engage_notice(pool)
+            return
+        if ins is None or not (self.bridged and ins.relay is out.relay):
             return
         if out.closed or ins.closed or out.sock is None or ins.sock is None or out.engaged or ins.engaged:
             return
@@ -342,6 +348,41 @@ class CallMedia:
             except Exception:
                 out.disengage()
                 raise
+        self._core = core
+        if rec is not None:
+            rec.add_feeder(self._drain)
+
+    def _engage_notice(self, pool: NativePool) -> None:
+        """While a notice plays: the core records the outside party (and, bridged, relays
+        them to the phone), reads and drops what the phone sends (the agent is not heard
+        before the notice ends), and sends the notice frames Python paces (send_frame), so
+        neither party's packets cost the event loop anything during the notice either."""
+        out, ins = self.outside, self.inside
+        if out.closed or out.sock is None or out.engaged or out.payload_type is None:
+            return
+        if not pool.relays(out.codec_name, out.clock_rate):
+            return
+        inside_ok = (
+            ins is not None
+            and ins.relay is out.relay
+            and not ins.closed
+            and ins.sock is not None
+            and not ins.engaged
+            and ins.payload_type is not None
+            and out.same_codec(ins)
+        )
+        if ins is not None and not inside_ok:
+            return  # transcoding or another relay: Python carries the notice as before
+        core: NativeCore = pool.pick()
+        rec = self.recording
+        with core.handing_over():
+            out.engage(core, ins if self.bridged else None, capture=rec is not None)
+            if ins is not None:
+                try:
+                    ins.engage(core, None, capture=False)
+                except Exception:
+                    out.disengage()
+                    raise
         self._core = core
         if rec is not None:
             rec.add_feeder(self._drain)
@@ -377,7 +418,7 @@ class CallMedia:
         if core is None:
             return
         self._record(OUTSIDE, core.drain(self.outside.sock.fileno()))  # type: ignore[union-attr]
-        if self.inside is not None:
+        if self.inside is not None and self.inside.engaged:
             self._record(HEARD, core.drain(self.inside.sock.fileno()))  # type: ignore[union-attr]
 
     def _record(self, channel: int, chunks: list[tuple[float, bytes]]) -> None:

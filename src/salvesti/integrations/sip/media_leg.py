@@ -418,6 +418,10 @@ class MediaLeg:
     # -- sending ----------------------------------------------------------------------------------
     def send_frame(self, payload: bytes, payload_type: int, ts_step: int, *, marker: bool = False) -> None:
         """Send one packet we generate (notice playback): continues our own seq/ts."""
+        core = self._core
+        if core is not None:  # the core owns the stream (and the latched address) meanwhile
+            core.send(self.sock.fileno(), payload, payload_type, ts_step, marker=marker)  # type: ignore[union-attr]
+            return
         now = time.monotonic()
         if self._src is not None or self._out_time is None:
             marker = True
@@ -497,19 +501,22 @@ class MediaLeg:
             self._stats.packets_out += 1
 
     # -- the native core ------------------------------------------------------------------------
-    def engage(self, core: NativeCore, peer: MediaLeg, *, capture: bool) -> None:
+    def engage(self, core: NativeCore, peer: MediaLeg | None, *, capture: bool) -> None:
         """Hand this leg's socket and stream state to ``core``, relaying to ``peer``.
 
         The event loop stops reading the socket; the core reads it, forwards to ``peer`` (also
-        engaged) and, with ``capture``, keeps the decoded audio for the recording.
+        engaged; None: to nobody) and, with ``capture``, keeps the decoded audio for the
+        recording.
         """
-        sock, peer_sock = self.sock, peer.sock
-        if sock is None or peer_sock is None or self._core is not None or self._loop is None:
+        sock = self.sock
+        peer_sock = peer.sock if peer is not None else None
+        missing_peer = peer is not None and peer_sock is None
+        if sock is None or missing_peer or self._core is not None or self._loop is None:
             raise RuntimeError(f"{self!r} cannot be engaged")
         src = self._src
         core.add(
             fd=sock.fileno(),
-            peer=peer_sock.fileno(),
+            peer=peer_sock.fileno() if peer_sock is not None else -1,
             audio_pt=self.payload_type if self.payload_type is not None else -1,
             event_pt=self.telephone_event_pt if self.telephone_event_pt is not None else -1,
             table=core.table(self.codec_name or ""),
