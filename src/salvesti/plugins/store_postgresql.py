@@ -16,10 +16,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import asyncpg
 import voluptuous as vol
 
 from salvesti.core.call import Call
@@ -29,6 +28,9 @@ from salvesti.plugins.store_edits import UNSET, apply_edits
 from salvesti.plugins.store_postgresql_migrations import MigrationError, apply_migrations
 from salvesti.plugins.store_postgresql_query import aware, build_where, digits
 from salvesti.plugins.store_sqlite import StoreError
+
+if TYPE_CHECKING:  # asyncpg (~4 MB) loads when a PostgreSQL store is set up, not with the plugin list
+    import asyncpg
 
 __all__ = ["UNSET", "MigrationError", "PostgresStore", "StoreError"]
 
@@ -102,6 +104,8 @@ class PostgresStore:
     # -- lifecycle ---------------------------------------------------------------------------
     async def async_setup(self) -> None:
         """Open the pool and bring the schema up to date (serialised with other nodes)."""
+        import asyncpg
+
         try:
             pool = await asyncpg.create_pool(
                 self.dsn, min_size=1, max_size=self.pool_size, timeout=self.connect_timeout

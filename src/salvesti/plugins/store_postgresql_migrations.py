@@ -13,10 +13,12 @@ alphabetically.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-import asyncpg
+from typing import TYPE_CHECKING
 
 from salvesti.plugins.store_sqlite_migrations import MigrationError
+
+if TYPE_CHECKING:
+    import asyncpg
 
 __all__ = ["LOCK_KEY", "MigrationError", "apply_migrations", "register_migration", "registered"]
 
@@ -72,6 +74,8 @@ async def apply_migrations(conn: asyncpg.Connection) -> list[tuple[str, int]]:
 
 
 async def _apply_one(conn: asyncpg.Connection, namespace: str, version: int, sql: str) -> None:
+    import asyncpg
+
     try:
         async with conn.transaction():
             await conn.execute(sql)
