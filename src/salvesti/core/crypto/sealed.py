@@ -27,11 +27,23 @@ import io
 import os
 import struct
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import Any
 
 from salvesti.core.errors import SalvestiError
+
+
+def _aesgcm(key: bytes) -> Any:
+    """AES-GCM from ``cryptography``, imported on first use: the package and its OpenSSL
+    binding take about 8 MB, which a box that encrypts nothing should not pay at idle."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
+def _invalid_tag() -> type[Exception]:
+    from cryptography.exceptions import InvalidTag
+
+    return InvalidTag
 
 MAGIC = b"SALVENC1"
 HEADER = struct.Struct("<8sIIHH12x")
@@ -69,7 +81,7 @@ class SealedWriter:
         self.sample_rate = sample_rate
         self.channels = channels
         self.chunk = chunk
-        self._aead = AESGCM(key)
+        self._aead = _aesgcm(key)
         self._header = HEADER.pack(MAGIC, chunk, sample_rate, channels, 16)
         self._tail = bytearray()
         self._index = 0  # slot of the tail chunk
@@ -131,7 +143,7 @@ class SealedFile:
             if magic != MAGIC or self.chunk <= 0 or bits != 16:
                 raise SealedError(f"{path.name}: not a sealed recording")
             self._header = header
-            self._aead = AESGCM(key)
+            self._aead = _aesgcm(key)
             slot = NONCE + self.chunk + TAG
             body = os.fstat(self._fh.fileno()).st_size - HEADER.size
             self.slots = max(1, -(-body // slot))
@@ -166,7 +178,7 @@ class SealedFile:
             final = self._finished and index == self.slots - 1
         try:
             plain = self._aead.decrypt(raw[:NONCE], raw[NONCE:], _aad(self._header, index, final))
-        except (InvalidTag, ValueError):
+        except (_invalid_tag(), ValueError):
             raise SealedError(
                 f"{self.path.name}: chunk {index} does not open (wrong key or damaged)"
             ) from None
@@ -246,7 +258,7 @@ def repair(path: Path, key: bytes) -> float:
             return done.duration_s
     except SealedError:
         pass
-    aead = AESGCM(key)
+    aead = _aesgcm(key)
     with open(path, "rb") as fh:
         header = fh.read(HEADER.size)
         if len(header) < HEADER.size or header[:8] != MAGIC:
@@ -256,7 +268,7 @@ def repair(path: Path, key: bytes) -> float:
         while raw := fh.read(NONCE + chunk + TAG):
             try:
                 last = aead.decrypt(raw[:NONCE], raw[NONCE:], _aad(header, good, False))
-            except (InvalidTag, ValueError):
+            except (_invalid_tag(), ValueError):
                 break  # torn by the crash: what follows was never written whole
             good += 1
     keep = max(good - 1, 0)
