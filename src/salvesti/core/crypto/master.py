@@ -16,8 +16,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from salvesti.core.crypto.sealed import aesgcm
 from salvesti.core.errors import SalvestiError
 
 PREFIX = "salvesti-key-v1:"
@@ -40,19 +39,19 @@ class MasterKey:
     def wrap(self, data_key: bytes, label: str) -> bytes:
         """``nonce || AES-GCM(data_key)``, bound to ``label`` (the call id) as associated data."""
         nonce = os.urandom(_NONCE)
-        return nonce + AESGCM(self.key).encrypt(nonce, data_key, label.encode())
+        return nonce + aesgcm(self.key).encrypt(nonce, data_key, label.encode())
 
     def unwrap(self, wrapped: bytes, label: str) -> bytes:
         from cryptography.exceptions import InvalidTag
 
         try:
-            return AESGCM(self.key).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], label.encode())
+            return aesgcm(self.key).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], label.encode())
         except InvalidTag:
             raise KeyFileError(f"the data key of {label} does not open with master key {self.id}") from None
 
     @classmethod
     def generate(cls) -> MasterKey:
-        return cls(AESGCM.generate_key(bit_length=256))
+        return cls(os.urandom(KEY_BYTES))  # what AESGCM.generate_key(256) does
 
     def encode(self) -> str:
         return PREFIX + base64.urlsafe_b64encode(self.key).decode() + "\n"

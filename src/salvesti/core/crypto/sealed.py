@@ -32,7 +32,7 @@ from typing import Any
 from salvesti.core.errors import SalvestiError
 
 
-def _aesgcm(key: bytes) -> Any:
+def aesgcm(key: bytes) -> Any:
     """AES-GCM from ``cryptography``, imported on first use: the package and its OpenSSL
     binding take about 8 MB, which a box that encrypts nothing should not pay at idle."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -81,7 +81,7 @@ class SealedWriter:
         self.sample_rate = sample_rate
         self.channels = channels
         self.chunk = chunk
-        self._aead = _aesgcm(key)
+        self._aead = aesgcm(key)
         self._header = HEADER.pack(MAGIC, chunk, sample_rate, channels, 16)
         self._tail = bytearray()
         self._index = 0  # slot of the tail chunk
@@ -143,7 +143,7 @@ class SealedFile:
             if magic != MAGIC or self.chunk <= 0 or bits != 16:
                 raise SealedError(f"{path.name}: not a sealed recording")
             self._header = header
-            self._aead = _aesgcm(key)
+            self._aead = aesgcm(key)
             slot = NONCE + self.chunk + TAG
             body = os.fstat(self._fh.fileno()).st_size - HEADER.size
             self.slots = max(1, -(-body // slot))
@@ -258,7 +258,7 @@ def repair(path: Path, key: bytes) -> float:
             return done.duration_s
     except SealedError:
         pass
-    aead = _aesgcm(key)
+    aead = aesgcm(key)
     with open(path, "rb") as fh:
         header = fh.read(HEADER.size)
         if len(header) < HEADER.size or header[:8] != MAGIC:
