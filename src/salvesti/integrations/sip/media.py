@@ -339,18 +339,29 @@ class CallMedia:
             return
         if not pool.relays(out.codec_name, out.clock_rate):
             return
+        recording = self.recording is not None
+        self._engage(pool, (out, ins, recording), (ins, out, recording))
+
+    def _engage(
+        self,
+        pool: NativePool,
+        outside: tuple[MediaLeg, MediaLeg | None, bool],
+        inside: tuple[MediaLeg, MediaLeg | None, bool] | None,
+    ) -> None:
+        """Hand the legs (each ``(leg, relays to, captures)``) to one core, together."""
         core: NativeCore = pool.pick()
-        rec = self.recording
+        out, out_peer, out_capture = outside
         with core.handing_over():
-            out.engage(core, ins, capture=rec is not None)
-            try:
-                ins.engage(core, out, capture=rec is not None)
-            except Exception:
-                out.disengage()
-                raise
+            out.engage(core, out_peer, capture=out_capture)
+            if inside is not None:
+                try:
+                    inside[0].engage(core, inside[1], capture=inside[2])
+                except Exception:
+                    out.disengage()
+                    raise
         self._core = core
-        if rec is not None:
-            rec.add_feeder(self._drain)
+        if self.recording is not None:
+            self.recording.add_feeder(self._drain)
 
     def _engage_notice(self, pool: NativePool) -> None:
         """While a notice plays: the core records the outside party (and, bridged, relays
@@ -373,19 +384,8 @@ class CallMedia:
         )
         if ins is not None and not inside_ok:
             return  # transcoding or another relay: Python carries the notice as before
-        core: NativeCore = pool.pick()
-        rec = self.recording
-        with core.handing_over():
-            out.engage(core, ins if self.bridged else None, capture=rec is not None)
-            if ins is not None:
-                try:
-                    ins.engage(core, None, capture=False)
-                except Exception:
-                    out.disengage()
-                    raise
-        self._core = core
-        if rec is not None:
-            rec.add_feeder(self._drain)
+        outside = (out, ins if self.bridged else None, self.recording is not None)
+        self._engage(pool, outside, (ins, None, False) if ins is not None else None)
 
     def _suspend_native(self) -> None:
         """Take both legs back to Python, with the audio the core still holds."""
