@@ -21,6 +21,7 @@ from salvesti.core.protocols.sip.events import (
     TransactionTimeout,
 )
 from salvesti.core.protocols.sip.message import new_tag
+from salvesti.core.protocols.sip.session_timer import SessionIntervalTooSmall
 from salvesti.core.protocols.sip.transaction import ClientTransaction
 from salvesti.integrations.sip import routing
 from salvesti.integrations.sip.call import B2BCall, Leg
@@ -127,6 +128,12 @@ class B2BUA:
         if not self.accepting:
             self.sig.answer_request(ev.txn, req, 503, to_tag=new_tag(), headers=[("Retry-After", "30")])
             return
+        try:
+            src.session_timers.for_invite(req)
+        except SessionIntervalTooSmall:
+            headers = src.session_timers.too_small_headers()
+            self.sig.answer_request(ev.txn, req, 422, to_tag=new_tag(), headers=headers)
+            return
         match = src.carrier.inbound(req, addr, src.carrier_lines, src.hub.normalize)
         if match is not None:
             self._from_carrier(ev, match)
@@ -223,7 +230,13 @@ class B2BUA:
         elif method == "UPDATE":
             if req.body:
                 self.sig.answer_request(ev.txn, req, 488)
-            else:
-                self.sig.answer_request(ev.txn, req, 200)
+                return
+            timers = self.src.session_timers
+            try:
+                headers = timers.refresh_received(leg, req)
+            except SessionIntervalTooSmall:
+                self.sig.answer_request(ev.txn, req, 422, headers=timers.too_small_headers())
+                return
+            self.sig.answer_request(ev.txn, req, 200, headers=headers)
         else:
             self.sig.answer_request(ev.txn, req, 405, headers=[("Allow", ALLOW)])

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from salvesti.core.call import Call
     from salvesti.core.protocols.sip.dialog import Dialog
     from salvesti.core.protocols.sip.message import SipRequest
+    from salvesti.core.protocols.sip.session_timer import SessionTimer
     from salvesti.core.protocols.sip.transaction import ClientTransaction, ServerTransaction
     from salvesti.core.recording import CallRecording
     from salvesti.integrations.sip.media import CallMedia, MediaLeg
@@ -77,6 +78,9 @@ class Leg:
     sdp_version: int = 0
     auth_tries: int = 0
     held: bool = False
+    #: RFC 4028 session timer negotiated with this leg's peer, and its scheduled deadline.
+    session: SessionTimer | None = None
+    session_handle: asyncio.TimerHandle | None = None
 
     def __repr__(self) -> str:
         return f"<Leg {self.role} {'uas' if self.uas else 'uac'} {self.addr} {self.state} {self.extension}>"

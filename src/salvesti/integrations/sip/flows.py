@@ -52,6 +52,7 @@ class Flows(MidCall, CallPhases):
         host = self.src.local_address(ev.addr[0], outside=role == "outside")
         leg = Leg(role, True, ev.addr, ev.transport, req.call_id, new_tag(), host, **kw)
         leg.invite, leg.server_txn = req, ev.txn
+        leg.session = self.src.session_timers.for_invite(req)  # too small was refused 422
         assert ev.txn is not None
         ev.txn.user_data = (call, leg)
         return self.src.b2bua.add_leg(call, leg)

@@ -21,6 +21,7 @@ from typing import Any
 
 from salvesti.core.protocols.sip.errors import SipParseError
 from salvesti.core.protocols.sip.events import RequestReceived, ResponseReceived
+from salvesti.core.protocols.sip.session_timer import SessionIntervalTooSmall
 from salvesti.core.protocols.sip.uri import Address
 from salvesti.integrations.sip.call import B2BCall, CallEvent, Leg, NoCommonCodec
 from salvesti.integrations.sip.routing import strip_user
@@ -55,9 +56,14 @@ class MidCall:
         except NoCommonCodec:
             self.sig.answer_request(ev.txn, req, 488)
             return
+        try:
+            timer_headers = self.src.session_timers.refresh_received(leg, req)
+        except SessionIntervalTooSmall:
+            self.sig.answer_request(ev.txn, req, 422, headers=self.src.session_timers.too_small_headers())
+            return
         if leg.dialog is not None:
             leg.dialog.update_target(req)
-        headers = [("Contact", self.sig.contact(leg)), ("Content-Type", "application/sdp")]
+        headers = [("Contact", self.sig.contact(leg)), ("Content-Type", "application/sdp"), *timer_headers]
         self.sig.answer_request(ev.txn, req, 200, headers=headers, body=answer)
         if hold == leg.held:
             return  # a session refresh: nothing to tell the other side

@@ -265,6 +265,10 @@ class CallPhases:
             raise CallOver(None, "shutdown", "salvesti", status=503)
         if ev.kind == "ack_timeout":
             raise CallOver(None, "no ACK", leg.role if leg else "salvesti")
+        if ev.kind == "session_timer" and leg is not None and self.src.session_timers.due(call, leg):
+            raise CallOver(None, "session expired", leg.role)
+        if ev.kind == "session_lost" and leg is not None:
+            raise CallOver(None, "session refresh failed", leg.role)
         if ev.kind == "reinvite" and leg is not None:
             self.reinvite(call, leg, ev.data)
         elif ev.kind == "refer" and leg is not None:

@@ -260,6 +260,9 @@ SCHEMA = vol.All(
                 "auto", vol.All(int, vol.Range(min=0, max=64))
             ),
             vol.Optional("advertise"): str,
+            # RFC 4028: the shortest session interval accepted (422 below it). 90 s on the
+            # public network; lower only in a lab.
+            vol.Optional("session_min_se", default=90): vol.All(int, vol.Range(min=1, max=86400)),
             vol.Optional("external_address"): str,
             vol.Optional("trunk"): vol.Any(None, TRUNK_SCHEMA),
             vol.Optional("accounts"): vol.All([ACCOUNT_SCHEMA], vol.Length(min=1)),

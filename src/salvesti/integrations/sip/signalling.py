@@ -26,6 +26,8 @@ _LOGGER = logging.getLogger(__name__)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO, UPDATE"
 USER_AGENT = "Salvesti"
+#: Option tags we understand: RFC 4028 session timers.
+SUPPORTED = "timer"
 
 
 class Signaller:
@@ -33,6 +35,9 @@ class Signaller:
 
     def __init__(self, transport: Any) -> None:
         self.transport = transport
+        #: The source's ``SessionTimers`` (set once both exist): our 2xx carry the leg's
+        #: session timer and confirmed legs start it.
+        self.timers: Any = None
 
     @property
     def port(self) -> int:
@@ -59,7 +64,9 @@ class Signaller:
         assert leg.invite is not None and leg.server_txn is not None
         extra = list(headers or [])
         if 100 < status < 300:
-            extra += [("Contact", self.contact(leg)), ("Allow", ALLOW)]
+            extra += [("Contact", self.contact(leg)), ("Allow", ALLOW), ("Supported", SUPPORTED)]
+        if 200 <= status < 300 and leg.session is not None:
+            extra += leg.session.answer_headers()
         if sdp:
             extra.append(("Content-Type", "application/sdp"))
         extra.append(("Server", USER_AGENT))
@@ -68,6 +75,8 @@ class Signaller:
             leg.dialog = Dialog.from_uas(leg.invite, leg.local_tag)
         if 200 <= status < 300:
             leg.state = "confirmed"
+            if self.timers is not None:
+                self.timers.arm(leg)
         elif status > 100 and status < 200:
             leg.state = "early"
         elif status >= 300:
@@ -114,6 +123,7 @@ class Signaller:
         h.add("CSeq", "1 INVITE")
         h.add("Contact", self.contact(leg))
         h.add("Allow", ALLOW)
+        h.add("Supported", SUPPORTED)
         h.add("User-Agent", USER_AGENT)
         for name, value in headers or []:
             h.add(name, value)
@@ -143,6 +153,8 @@ class Signaller:
             leg.dialog = Dialog.from_uac(leg.invite, response)
         leg.ack = leg.dialog.create_ack(leg.invite.cseq[0], via=self.via(leg))
         self.transport.send_stateless(leg.ack, leg.addr, leg.transport)
+        if self.timers is not None:
+            self.timers.answered(leg, response)
 
     def reack(self, leg: Leg) -> None:
         if leg.ack is not None:
@@ -178,6 +190,8 @@ class Signaller:
         """End a confirmed leg; cancel one still ringing; refuse one not yet answered."""
         if leg.state == "ended":
             return
+        if self.timers is not None:
+            self.timers.disarm(leg)
         if leg.state == "confirmed":
             self.request(leg, "BYE")
         elif not leg.uas:

@@ -19,6 +19,7 @@ from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction
 from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import DigestServer
+from salvesti.core.protocols.sip.session_timer import MIN_SE
 from salvesti.integrations.sip.addresses import LocalAddresses
 from salvesti.integrations.sip.b2bua import B2BUA
 from salvesti.integrations.sip.call import CODECS
@@ -32,6 +33,7 @@ from salvesti.integrations.sip.registrar import Registrar
 from salvesti.integrations.sip.route import OutboundRoute
 from salvesti.integrations.sip.schema import notice_problems, split_hostport
 from salvesti.integrations.sip.security import Authenticator, SecurityGuard
+from salvesti.integrations.sip.session_timers import SessionTimers
 from salvesti.integrations.sip.signalling import Signaller
 from salvesti.integrations.sip.transport import SipTransport
 from salvesti.integrations.sip.trunk import TrunkClient
@@ -78,6 +80,13 @@ class SipTrunkSource:
         self.flows = Flows(self)
         self.transport = SipTransport(self.host, self.port, self.b2bua.handle_event, label=self.label)
         self.signaller = Signaller(self.transport)
+        self.session_timers = SessionTimers(
+            self.signaller,
+            lambda leg: (self.b2bua.dialogs.get((leg.call_id, leg.local_tag)) or (None, None))[0],
+            min_se=conf.get("session_min_se", MIN_SE),
+            label=self.label,
+        )
+        self.signaller.timers = self.session_timers
         # SALVESTI_MEDIA_CORE overrides the config, so one test suite can run on both paths.
         self.media_core: str = os.environ.get("SALVESTI_MEDIA_CORE") or conf.get("media_core", "auto")
         workers = os.environ.get("SALVESTI_MEDIA_WORKERS") or conf.get("media_workers", "auto")
