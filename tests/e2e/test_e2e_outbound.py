@@ -19,6 +19,16 @@ from harness.salvesti import EXTENSIONS, LINE, SOURCE_ID
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(autouse=True, params=["default", "python"])
+def media_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every call here runs on the default media path (the C core in a worker thread) and on
+    the pure-Python one, which must stay the fallback (SALVESTI_MEDIA_CORE reaches the
+    ``salvesti run`` the Lab starts)."""
+    if request.param == "python":
+        monkeypatch.setenv("SALVESTI_MEDIA_CORE", "python")
+    return request.param
+
+
 def test_outbound_call_from_baresip_is_recorded(lab: Lab, audio):
     carrier = lab.provider("answer", ring_ms=500)
     salv = lab.salvesti(trunk=carrier)
