@@ -111,7 +111,7 @@ def _non_empty_text(value: Any) -> str:
 
 def _path_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise vol.Invalid("expected a folder path")
+        raise vol.Invalid("expected a path")
     return value
 
 

@@ -80,6 +80,8 @@ async def test_sealed_on_disk_played_with_range_and_crypto_erased_on_delete(seal
             assert r.status == 206 and await r.read() == audio[40000:41000]
         async with http.get(url) as r:
             assert r.status == 200 and (await r.read())[44:] == audio
+        async with http.get(url, params={"download": "1"}) as r:  # named as the WAV it holds
+            assert r.headers["Content-Disposition"] == f'attachment; filename="{call.id}.wav"'
         async with http.get(url, headers={"Range": f"bytes={10**9}-"}) as r:
             assert r.status == 416
         async with http.get(f"/api/calls/{call.id}/waveform?points=30") as r:

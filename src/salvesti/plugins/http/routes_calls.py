@@ -199,13 +199,15 @@ async def audio(request: web.Request) -> web.StreamResponse:
             {"range": request.headers.get("Range")} if request.headers.get("Range") else {}
         )
         await server.audit(request, action, call_id=call.id, detail=detail)
+    # a sealed recording (<id>.wav.enc) is served as what it holds: the WAV it was
+    suffix = Path(path.name.removesuffix(".enc")).suffix.lower() if is_sealed(path) else path.suffix.lower()
     headers = {
-        "Content-Type": MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+        "Content-Type": MEDIA_TYPES.get(suffix, "application/octet-stream"),
         "Accept-Ranges": "bytes",
         "Cache-Control": "no-store",
     }
     if download:
-        headers["Content-Disposition"] = f'attachment; filename="{call.id}{path.suffix.lower()}"'
+        headers["Content-Disposition"] = f'attachment; filename="{call.id}{suffix}"'
     if reader is not None:  # the sink streams it (object store); None: a local file after all
         streamed = await recording_stream.respond(request, reader, call, headers)
         if streamed is not None:
