@@ -13,7 +13,7 @@ from salvesti.core.errors import ConfigError
 from salvesti.core.plugins import PluginManager
 from salvesti.integrations.sip.schema import SCHEMA
 
-BASE = {"platform": "sip_trunk", "id": "office"}
+BASE = {"platform": "sip_trunk", "id": "office", "listen": "127.0.0.1:5060"}  # lab passwords: loopback
 ACC = {"registrar": "sip.carrier.example", "username": "3726000001", "password": "pw", "line": "+3726000001"}
 GW = {
     "id": "fxo1",
@@ -85,6 +85,7 @@ store: {platform: sqlite}
 sources:
   - platform: sip_trunk
     id: office
+    listen: 127.0.0.1:5060
     accounts:
       - {line: "+3726000001", registrar: sip.carrier.example, username: "3726000001", password: a}
       - {line: "@LINE2@", registrar: sip.carrier.example, username: "3726000002", password: b}
@@ -100,13 +101,13 @@ sources:
         (
             "+3726000002",
             "grandstream_ht81",
-            "config.yaml:10: sources[0].gateways[0].profile: unknown gateway profile 'grandstream_ht81', "
+            "config.yaml:11: sources[0].gateways[0].profile: unknown gateway profile 'grandstream_ht81', "
             "did you mean 'grandstream_ht813'?",
         ),
         (
             "+3726000001",
             "grandstream_ht813",
-            "config.yaml:8: sources[0].accounts[1].line: line '+3726000001' is served twice "
+            "config.yaml:9: sources[0].accounts[1].line: line '+3726000001' is served twice "
             "(one account or gateway per line)",
         ),
     ],

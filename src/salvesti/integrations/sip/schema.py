@@ -16,6 +16,7 @@ import voluptuous as vol
 from salvesti.core.numbers import normalize_number
 from salvesti.core.schema import known_name
 from salvesti.hardware.gateways import available_gateway_profiles, load_gateway_profile
+from salvesti.integrations.sip.weak_passwords import ADVICE, is_loopback, weakness
 
 DEFAULT_SIP_PORT = 5060
 CODEC_NAMES = ("PCMU", "PCMA", "G722", "opus")
@@ -241,6 +242,20 @@ def _check_references(conf: dict[str, Any]) -> dict[str, Any]:
     return conf
 
 
+def _check_passwords(conf: dict[str, Any]) -> dict[str, Any]:
+    """Off loopback, extension and gateway passwords must not be guessable (weak_passwords)."""
+    if is_loopback(split_hostport(conf["listen"])[0]):
+        return conf
+    for key, user_key in (("extensions", "user"), ("gateways", "user")):
+        for index, item in enumerate(conf[key]):
+            if "password" not in item:
+                continue
+            why = weakness(str(item.get(user_key) or item.get("id") or ""), item["password"])
+            if why is not None:
+                raise vol.Invalid(f"the password {why}. {ADVICE}", path=[key, index, "password"])
+    return conf
+
+
 #: ``media_core``: see salvesti.integrations.sip.native.
 MEDIA_CORES = ("auto", "native", "python")
 
@@ -286,6 +301,7 @@ SCHEMA = vol.All(
     ),
     _derive_lines,
     _check_references,
+    _check_passwords,
 )
 
 
