@@ -207,3 +207,81 @@ class Dialer(Protocol):
         """Start an outbound call to ``number``; returns the call once it has started
         (the call continues in the background: watch the bus for its end)."""
         ...
+
+
+# -- an agent of another source (the browser phone) as the inside party of a call -----------
+
+
+@runtime_checkable
+class CallControl(Protocol):
+    """What the agent may do to a bridged call that another source owns: keypad digits to
+    the outside party (RFC 4733 on the call's own media path) and hold.  Given to the agent
+    through :meth:`AgentLink.progress` once the call is connected."""
+
+    def dtmf(self, digit: str) -> bool:
+        """Send ``digit`` (0-9, *, #, A-D) to the outside party; False when it cannot."""
+        ...
+
+    def hold(self, on: bool) -> None:
+        """While on, the outside party hears silence and the agent hears nothing."""
+        ...
+
+
+@runtime_checkable
+class AgentLink(InsideConnection, Protocol):
+    """The agent's end (a browser tab) of a call whose outside party another source owns.
+
+    It is an :class:`InsideConnection` (``send`` takes the outside party's audio, ``ended``
+    is set when the agent hangs up) that also says where the agent's audio goes
+    (``listen``, called once by the owner) and is told how the call goes: ``progress`` with
+    ``"trying"``, ``"ringing"``, ``"answered"`` (the notice plays to the outside party now),
+    ``"connected"`` (with the call's :class:`CallControl`) or ``"ended"``.
+    """
+
+    def listen(self, on_audio: Any) -> None:  # Callable[[bytes], None]
+        ...
+
+    def progress(self, state: str, control: CallControl | None = None, reason: str | None = None) -> None:
+        ...
+
+
+@runtime_checkable
+class AgentDialer(Protocol):
+    """A source that places outside calls for an extension another source owns: the
+    ``sip_trunk`` source dialling out for a browser phone, over the extension's line."""
+
+    id: str
+
+    def lines_for_agents(self) -> list[str]:
+        """The lines this source can call out on (the first is the default)."""
+        ...
+
+    async def dial_for(self, number: str, agent: AgentLink, *, line: str | None = None) -> Call:
+        """Call ``number`` for ``agent``: the notice plays to the far end when it answers,
+        then the agent is bridged; returns the call once it has started (it goes on in
+        the background, ending when either side hangs up)."""
+        ...
+
+
+@runtime_checkable
+class PhoneTabs(Protocol):
+    """A source serving browser phones: the web UI hands it each ``/phone`` tab.
+
+    The web UI authenticates the tab (session cookie, CSRF token, Origin) and checks the
+    user's extension with ``serves``; the source gets the tab's decoded JSON messages and
+    answers through ``send``.  ``page_host`` is the local address the page came in on
+    (where the box's ICE candidates go), ``client`` the browser's address.
+    """
+
+    id: str
+
+    def serves(self, extension: str) -> bool: ...
+
+    def open_tab(
+        self, *, user: str, extension: str, send: Any, page_host: str, client: str | None
+    ) -> Any:  # send: Callable[[dict[str, Any]], None]; returns the tab handle
+        ...
+
+    async def receive(self, tab: Any, message: Any) -> None: ...
+
+    async def close_tab(self, tab: Any) -> None: ...

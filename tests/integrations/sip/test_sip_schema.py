@@ -31,7 +31,6 @@ def test_defaults_follow_the_contract() -> None:
         ({"listen": "0.0.0.0:99999"}, "port out of range in '0.0.0.0:99999'"),
         ({"notice_mode": "later"}, "value must be one of ['answer', 'early_media']"),
         ({"inbound": {"+3726000001": ["101"]}}, "line '+3726000001' is not in lines: ['+3726000000']"),
-        ({"inbound": {"+3726000000": ["109"]}}, "extension '109' is not in extensions"),
         ({"lines": ["12"]}, "'12' is not a phone number in E.164 form, e.g. '+3726000000'"),
     ],
 )
@@ -147,3 +146,24 @@ def test_lockout_after_repeated_failures() -> None:
     guard.failure("203.0.113.8", 0)
     guard.failure("203.0.113.8", 20)  # outside the window: the count starts again
     assert not guard.failure("203.0.113.8", 21)
+
+
+def test_inbound_may_name_extensions_of_any_source() -> None:
+    """A line's inbound list is checked against every source's extensions (desk phones and
+    browser phones), by check_config, where the whole file is known."""
+    conf = SCHEMA(
+        {
+            **BASE,
+            "trunk": TRUNK,
+            "lines": ["+3726000000"],
+            "extensions": [{"user": "101", "password": "pw101"}],
+            "inbound": {"+3726000000": ["101", "103", "109"]},
+            "no_notice": {"+3726000000": "test"},
+        }
+    )
+    browser = {"platform": "webrtc", "id": "browser", "extensions": ["103"]}
+    config = {"notices": [], "sources": [{**conf, "platform": "sip_trunk"}, browser]}
+    import salvesti.integrations.webrtc.schema  # noqa: F401  (registers the webrtc owner)
+
+    problems = check_config(conf, config)
+    assert problems == [(["inbound", "+3726000000"], "extension '109' is not in extensions of any source")]

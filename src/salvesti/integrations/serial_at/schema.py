@@ -6,6 +6,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from salvesti.core.config.extensions import owned_extensions
 from salvesti.core.numbers import normalize_number
 from salvesti.core.schema import known_name
 from salvesti.hardware import available_profiles, load_profile
@@ -105,16 +106,11 @@ def check_config(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[lis
 
 
 def _unknown_extensions(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[list[Any], str]]:
-    """Each of ``extensions:`` must be a phone of some ``sip_trunk`` source in this config."""
-    known = {
-        str(ext.get("user"))
-        for src in config.get("sources") or []
-        if isinstance(src, dict) and src.get("platform") == "sip_trunk"
-        for ext in src.get("extensions") or []
-        if isinstance(ext, dict)
-    }
+    """Each of ``extensions:`` must be a phone of some source in this config (a desk phone
+    of a ``sip_trunk`` source or a browser phone of a ``webrtc`` source)."""
+    known = owned_extensions(config)
     return [
-        (["extensions", i], f"extension {user!r} is not an extension of any sip_trunk source")
+        (["extensions", i], f"extension {user!r} is not an extension of any sip_trunk or webrtc source")
         for i, user in enumerate(conf.get("extensions") or [])
         if user not in known
     ]

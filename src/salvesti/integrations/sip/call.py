@@ -188,7 +188,8 @@ def _parse(body: bytes) -> SessionDescription:
 
 @dataclass
 class CallEvent:
-    kind: str  # response, timeout, cancel, bye, ack_timeout, notice_done, no_answer, hangup, refer
+    kind: str  # response, timeout, cancel, bye, ack_timeout, notice_done, no_answer, hangup, refer,
+    # agent_answer, agent_gone
     leg: Leg | None = None
     data: Any = None
 
@@ -209,6 +210,12 @@ class B2BCall:
         self.finished = False
         #: A blind transfer in progress (see ``midcall.py``).
         self.transfer: Any = None
+        #: The inside party when it is another source's agent (a browser tab): its loop
+        #: pair (``agent.AgentPort``) once bridged, and the link to tell how the call ends.
+        self.agent: Any = None
+        self.agent_link: Any = None
+        #: The extensions being rung now (for the other sources' ringers).
+        self.ring_users: list[str] = []
 
     def post(self, kind: str, leg: Leg | None = None, data: Any = None) -> None:
         self.events.put_nowait(CallEvent(kind, leg, data))

@@ -149,8 +149,9 @@ async def ring_for(
     try:
         async with asyncio.timeout(ring_seconds):
             leg = await src.flows.ring(
-                b2b, users, caller=call.remote_number or "", prefer=None, ringback=False
+                b2b, users, caller=call.remote_number or "", prefer=None, ringback=False, remote=False
             )
+            assert isinstance(leg, Leg)
     except TimeoutError:
         reason = "no_answer"
     except CallOver as over:

@@ -15,8 +15,10 @@ import logging
 from typing import Any
 
 from salvesti.core.call import Call, Direction, Disposition, new_call_id
+from salvesti.core.components import AgentLink
 from salvesti.core.protocols.sip.events import RequestReceived
 from salvesti.core.protocols.sip.message import new_tag
+from salvesti.integrations.sip.agent import AgentPort
 from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
 from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
@@ -188,17 +190,7 @@ class Flows(MidCall, CallPhases):
                     self.sig.resend_invite(out, on_event)
                     continue
             if status >= 300:
-                out.state = "ended"
-                if call.cancelled:
-                    raise CallOver(Disposition.CANCELLED, "cancel", "inside")
-                code = status if status in _RELAYED else (503 if status in (401, 407) else 480)
-                disposition = Disposition.FAILED
-                if status in (486, 600):
-                    disposition = Disposition.BUSY
-                elif status in (408, 480, 487, 603):
-                    disposition = Disposition.NO_ANSWER
-                call.record.meta.setdefault("sip", {})["trunk_status"] = status
-                raise CallOver(disposition, f"trunk answered {status}", "outside", status=code)
+                raise _refused(call, out, status)
             self.sig.ack(out, resp)
             out.state = "confirmed"
             if call.cancelled:
@@ -208,6 +200,111 @@ class Flows(MidCall, CallPhases):
             except NoCommonCodec:
                 raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
             return early
+
+    # -- outbound for another source's agent (a browser phone) --------------------------------
+    def start_agent_outbound(
+        self, agent: AgentLink, target: str, line: str | None, route: OutboundRoute
+    ) -> Call:
+        """``SipTrunkSource.dial_for``: the agent is already connected (its media is up), so
+        the trunk is called at once; see :meth:`_agent_outbound`."""
+        call = self._new_call(Direction.OUTBOUND, line, self.hub.normalize(target))
+        call.record.add_extension(agent.extension)
+        call.record.meta["route"] = route.describe()
+        call.agent_link = agent
+        self._spawn(call, self._agent_outbound(call, agent, target, route))
+        return call.record
+
+    async def _agent_outbound(
+        self, call: B2BCall, agent: AgentLink, target: str, route: OutboundRoute
+    ) -> None:
+        """Trunk first; on its answer the far end hears the whole notice while the agent
+        hears silence, then the agent is bridged through a loop pair (``agent.py``)."""
+        src, rec = self.src, call.record
+        watch = asyncio.get_running_loop().create_task(_watch_agent(call, agent))
+        try:
+            try:
+                hop = await route.next_hop()
+            except OSError as err:
+                raise CallOver(Disposition.FAILED, f"no route out: {err}", "salvesti", status=503) from None
+            out = self.uac_leg(call, "outside", hop, route.sip_transport, contact_user=route.contact_user)
+            await self.allocate(call, out)
+            await self.hub.call_started(rec)
+            agent.progress("trying")
+            on_event = self.callback(call, out)
+            self.sig.invite(
+                out,
+                request_uri=route.request_uri(target),
+                from_=route.from_header(rec.line),
+                to=route.to_header(target),
+                sdp=out.make_offer(src.codecs),
+                on_event=on_event,
+            )
+            rec.meta["sip"] = {"outside_call_id": out.call_id}
+            await self._dial_for_agent(call, agent, out, on_event, route)
+        finally:
+            watch.cancel()
+        rec.answered_at = self.hub.now()
+        self.start_recording(call, out)
+        port = await AgentPort.open(src, call, out.codec[1].name if out.codec else None)
+        port.bind(agent, 8000)
+        agent.listen(port.from_agent)
+        call.agent = port
+        sip = rec.meta.setdefault("sip", {})
+        sip["inside_codec"] = port.codec_name
+        if out.codec:
+            sip["outside_codec"] = out.codec[1].name
+        await self.hub.call_answered(rec)
+        agent.progress("answered")
+        await self.play_notice(call)
+        assert call.media is not None
+        call.media.attach_inside(port.inside)
+        call.media.bridge()
+        agent.progress("connected", port)
+        await self.talk(call)
+
+    async def _dial_for_agent(
+        self, call: B2BCall, agent: AgentLink, out: Leg, on_event: Any, route: OutboundRoute
+    ) -> None:
+        """Wait for the far end's answer, telling the agent it rings; the agent leaving
+        cancels the INVITE.  (The page plays its own ringback: no early media to a tab.)"""
+        while True:
+            ev = await call.next(10.0 if call.cancelled else None)
+            if ev is None:
+                raise CallOver(Disposition.CANCELLED, "cancel", "inside")
+            if ev.kind in ("agent_gone", "hangup"):
+                if not call.cancelled:
+                    call.cancelled = True
+                    self.sig.cancel(out)
+                continue
+            if ev.kind == "timeout" and ev.leg is out:
+                out.state = "ended"
+                raise CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
+            if ev.kind != "response" or ev.leg is not out:
+                self.common(call, ev)
+                continue
+            resp = ev.data
+            status = resp.status
+            if status < 200:
+                if status in (180, 183) and not call.cancelled:
+                    agent.progress("ringing")
+                continue
+            if status in (401, 407) and out.auth_tries == 0 and not call.cancelled:
+                out.auth_tries += 1
+                assert out.invite is not None
+                if route.authorize(out.invite, resp):
+                    self.sig.resend_invite(out, on_event)
+                    continue
+            if status >= 300:
+                raise _refused(call, out, status)
+            self.sig.ack(out, resp)
+            out.state = "confirmed"
+            if call.cancelled:
+                raise CallOver(Disposition.CANCELLED, "cancel", "inside")
+            try:
+                out.take_answer(resp.body)
+            except NoCommonCodec:
+                raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
+            return
 
     @staticmethod
     def _early_media(out: Leg, phone: Leg, body: bytes) -> CallMedia | None:
@@ -288,7 +385,10 @@ class Flows(MidCall, CallPhases):
                 return offer
             self.common(call, ev)
 
-    def _connect(self, call: B2BCall, phone: Leg) -> None:
+    def _connect(self, call: B2BCall, phone: Leg | AgentPort) -> None:
+        if isinstance(phone, AgentPort):
+            self._connect_agent(call, phone)
+            return
         assert call.media is not None and phone.media is not None
         call.media.attach_inside(phone.media)
         call.media.bridge()
@@ -296,6 +396,23 @@ class Flows(MidCall, CallPhases):
             call.record.add_extension(phone.extension)
         call.record.meta.setdefault("sip", {})["inside_call_id"] = phone.call_id
         self._codecs(call, call.outside, phone)
+
+    def _connect_agent(self, call: B2BCall, port: AgentPort) -> None:
+        """Bridge another source's agent (a browser tab) that answered, through its loop pair."""
+        assert call.media is not None and port.conn is not None
+        call.agent = port
+        conn = port.conn
+        if isinstance(conn, AgentLink):
+            call.agent_link = conn
+        call.media.attach_inside(port.inside)
+        call.media.bridge()
+        call.record.add_extension(conn.extension)
+        sip = call.record.meta.setdefault("sip", {})
+        sip["inside_codec"] = port.codec_name
+        if call.outside.codec:
+            sip["outside_codec"] = call.outside.codec[1].name
+        if isinstance(conn, AgentLink):
+            conn.progress("connected", port)
 
     def _codecs(self, call: B2BCall, outside: Leg, inside: Leg) -> None:
         sip = call.record.meta.setdefault("sip", {})
@@ -330,3 +447,24 @@ class Flows(MidCall, CallPhases):
         self._connect(call, phone)
         await self.hub.call_answered(rec)
         await self.talk(call)
+
+
+def _refused(call: B2BCall, out: Leg, status: int) -> CallOver:
+    """The trunk's final refusal of our INVITE as the way the call ends."""
+    out.state = "ended"
+    if call.cancelled:
+        return CallOver(Disposition.CANCELLED, "cancel", "inside")
+    code = status if status in _RELAYED else (503 if status in (401, 407) else 480)
+    disposition = Disposition.FAILED
+    if status in (486, 600):
+        disposition = Disposition.BUSY
+    elif status in (408, 480, 487, 603):
+        disposition = Disposition.NO_ANSWER
+    call.record.meta.setdefault("sip", {})["trunk_status"] = status
+    return CallOver(disposition, f"trunk answered {status}", "outside", status=code)
+
+
+async def _watch_agent(call: B2BCall, agent: AgentLink) -> None:
+    """Before the agent's loop pair exists: its leaving is an event of the call."""
+    await agent.ended.wait()
+    call.post("agent_gone")

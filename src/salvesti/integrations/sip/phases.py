@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from salvesti.core.call import Disposition
+from salvesti.core.components import AgentLink, ExtensionRinger
 from salvesti.core.health import RtpCounts
 from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
 from salvesti.core.protocols.sip.message import new_call_id, new_tag
 from salvesti.core.recording import CallRecording
+from salvesti.integrations.sip.agent import AgentPort
 from salvesti.integrations.sip.call import B2BCall, CallEvent, Leg, NoCommonCodec
 from salvesti.integrations.sip.media import CallMedia
 
@@ -168,15 +170,27 @@ class CallPhases:
         prefer: Any,
         ringback: bool,
         ringing_to: Leg | None = None,
-    ) -> Leg:
-        """Fork INVITEs to every registration of ``extensions``; the first 2xx wins."""
+        remote: bool = True,
+    ) -> Leg | AgentPort:
+        """Fork INVITEs to every registration of ``extensions`` and, with ``remote``, ring
+        the extensions other sources own (browser phones, ``ExtensionRinger``) at the same
+        time; the first to answer wins and the others are cancelled."""
         registrar, now = self.src.registrar, time.monotonic()
         targets = [(ext, b) for ext in extensions for b in registrar.bindings_for(ext, now)]
-        if not targets:
+        ringers = remote_ringers(self.src, extensions) if remote else []
+        call.ring_users = list(extensions)
+        if not targets and not ringers:
             raise CallOver(Disposition.NO_ANSWER, "no extension registered", status=480)
-        shared = await self.src.relay.allocate()
-        call.allocated.append(shared)
         forks: list[Leg] = []
+        shared = None
+        if targets:
+            shared = await self.src.relay.allocate()
+            call.allocated.append(shared)
+        port: AgentPort | None = None
+        pending: list[asyncio.Task[Any]] = []
+        if ringers:
+            port = await AgentPort.open(self.src, call, prefer.name if prefer is not None else None)
+            pending = self._ring_remote(call, port, ringers)
         for ext, binding in targets:
             leg = self.uac_leg(call, "inside", binding.addr, binding.transport, latch_any=True, extension=ext)
             leg.media = shared
@@ -197,6 +211,7 @@ class CallPhases:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.src.no_answer_timeout
         busy = 0
+        chosen: Any = None
         try:
             while True:
                 ev = await call.next(max(deadline - loop.time(), 0))
@@ -204,6 +219,21 @@ class CallPhases:
                     raise CallOver(Disposition.NO_ANSWER, "no answer", status=480)
                 if ev.kind == "bye" and ev.leg is not None and ev.leg.role == "outside":
                     raise CallOver(Disposition.CANCELLED, "bye while ringing", "outside")
+                if ev.kind == "agent_answer" and ev.data in pending:
+                    assert port is not None
+                    pending.remove(ev.data)
+                    conn = _ring_result(ev.data)
+                    if isinstance(conn, str):
+                        busy += conn == "busy"
+                        if not pending and all(f.state == "ended" for f in forks):
+                            raise CallOver(*_nobody(busy, len(forks) + len(ringers), conn))
+                        continue
+                    chosen = conn
+                    for other in forks:
+                        if other.state != "ended":
+                            self.sig.bye(other)
+                    port.bind(conn, 8000)
+                    return port
                 if ev.leg not in forks or ev.kind not in ("response", "timeout"):
                     self.common(call, ev)
                     continue
@@ -229,13 +259,33 @@ class CallPhases:
                 leg.state = "ended"
                 leg.final_status = status
                 busy += status in (486, 600)
-                if all(f.state == "ended" for f in forks):
-                    disposition = Disposition.BUSY if busy == len(forks) else Disposition.NO_ANSWER
-                    raise CallOver(disposition, f"extensions answered {status}", status=486 if busy else 480)
+                if all(f.state == "ended" for f in forks) and not pending:
+                    raise CallOver(*_nobody(busy, len(forks) + len(ringers), f"answered {status}"))
         finally:
             if tone is not None and call.media is not None:
                 call.media.stop_playback()
                 await asyncio.gather(tone, return_exceptions=True)
+            await _cancel_remote(pending, chosen)
+
+    def _ring_remote(self, call: B2BCall, port: AgentPort, ringers: list[ExtensionRinger]) -> list[Any]:
+        """One task per other source ringing its extensions; each posts ``agent_answer``."""
+        record, users = call.record, call.ring_users
+        tasks = []
+        for ringer in ringers:
+            mine = [u for u in users if ringer.has_extensions([u])]
+            task = asyncio.get_running_loop().create_task(
+                ringer.ring_extensions(
+                    record,
+                    mine,
+                    on_audio=port.from_agent,
+                    ring_seconds=self.src.no_answer_timeout,
+                    sample_rate=8000,
+                ),
+                name=f"{self.label} ring {ringer.id}",
+            )
+            task.add_done_callback(lambda t: call.post("agent_answer", None, t))
+            tasks.append(task)
+        return tasks
 
     async def _ringback_loop(self, media: CallMedia) -> None:
         for _ in range(1000):
@@ -263,6 +313,9 @@ class CallPhases:
             )
         if ev.kind == "hangup":
             raise CallOver(None, "shutdown", "salvesti", status=503)
+        if ev.kind == "agent_gone":
+            answered = call.record.answered_at is not None
+            raise CallOver(None if answered else Disposition.CANCELLED, "bye", "inside")
         if ev.kind == "ack_timeout":
             raise CallOver(None, "no ACK", leg.role if leg else "salvesti")
         if ev.kind == "session_timer" and leg is not None and self.src.session_timers.due(call, leg):
@@ -315,6 +368,7 @@ class CallPhases:
         elif rec.answered_at is not None:
             rec.disposition = Disposition.ANSWERED
         rec.meta.setdefault("sip", {}).update({"hangup_cause": over.cause, "hangup_side": over.side})
+        await end_agent(call, over.cause)
         try:
             if call.media is not None:
                 call.media.stop_playback()
@@ -328,3 +382,61 @@ class CallPhases:
             "%s: call %s ended (%s, %s by %s)", self.label, rec.id, rec.disposition, over.cause, over.side
         )
         await self.hub.call_ended(rec, call.recording, rtp=rtp_counts(call.media))
+
+
+def remote_ringers(src: SipTrunkSource, extensions: list[str]) -> list[ExtensionRinger]:
+    """Other sources that own some of ``extensions`` (browser phones of a ``webrtc`` source)."""
+    found = []
+    for other in src.hub.sources.values():
+        if other is src or not isinstance(other, ExtensionRinger):
+            continue
+        if other.has_extensions([e for e in extensions if e not in src.extensions]):
+            found.append(other)
+    return found
+
+
+def _ring_result(task: asyncio.Task[Any]) -> Any:
+    """A ringer's answer: the connection, or why there is none (a failure is ``failed``)."""
+    if task.cancelled():
+        return "failed"
+    err = task.exception()
+    if err is not None:
+        _LOGGER.warning("ringing %s failed: %s", task.get_name(), err)
+        return "failed"
+    return task.result()
+
+
+def _nobody(busy: int, rung: int, why: str) -> tuple[Disposition, str, str, int]:
+    """Every phone and ringer has answered no: busy when all were busy."""
+    disposition = Disposition.BUSY if busy == rung else Disposition.NO_ANSWER
+    return disposition, f"extensions {why}", "salvesti", 486 if busy else 480
+
+
+async def _cancel_remote(pending: list[asyncio.Task[Any]], chosen: Any) -> None:
+    """Stop the ringers still ringing; one that answered too late is hung up."""
+    for task in pending:
+        task.cancel()
+    for task in pending:
+        try:
+            conn = await task
+        except BaseException:  # cancelled, or it failed: nothing to hang up
+            continue
+        if conn is not chosen and not isinstance(conn, str):
+            await conn.hangup()
+
+
+async def end_agent(call: B2BCall, cause: str) -> None:
+    """Tell an agent inside party (a browser tab) the call ended, and end its side."""
+    port, link = call.agent, call.agent_link
+    if link is not None and isinstance(link, AgentLink):
+        try:
+            link.progress("ended", reason=cause)
+        except Exception:
+            _LOGGER.exception("%s: agent progress failed", call.label)
+    if port is not None:
+        await port.close()
+    elif link is not None:
+        try:
+            await link.hangup()
+        except Exception:
+            _LOGGER.exception("%s: agent hangup failed", call.label)

@@ -13,6 +13,7 @@ from typing import Any
 
 import voluptuous as vol
 
+from salvesti.core.config.extensions import owned_extensions, register_owner
 from salvesti.core.numbers import normalize_number
 from salvesti.core.schema import known_name
 from salvesti.hardware.gateways import available_gateway_profiles, load_gateway_profile
@@ -225,12 +226,10 @@ def _check_references(conf: dict[str, Any]) -> dict[str, Any]:
         if gw.get("user") in users:
             raise vol.Invalid(f"user {gw['user']!r} is an extension's too", path=["gateways", index, "user"])
     lines = conf["lines"]
-    for line, exts in conf["inbound"].items():
+    for line in conf["inbound"]:
         if line not in lines:
             raise vol.Invalid(f"line {line!r} is not in lines: {lines}", path=["inbound", line])
-        for ext in exts:
-            if ext not in users:
-                raise vol.Invalid(f"extension {ext!r} is not in extensions", path=["inbound", line])
+    # Extensions named in inbound may be another source's (a browser phone): check_config.
     for index, ext in enumerate(conf["extensions"]):
         if "line" in ext and ext["line"] not in lines:
             raise vol.Invalid(f"line {ext['line']!r} is not in lines", path=["extensions", index, "line"])
@@ -347,4 +346,17 @@ def check_config(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[lis
             return True
         return False
 
-    return notice_problems(conf, notice_for)
+    problems = notice_problems(conf, notice_for)
+    known = owned_extensions(config)
+    for line, exts in (conf.get("inbound") or {}).items():
+        for ext in exts:
+            if ext not in known:
+                problems.append((["inbound", line], f"extension {ext!r} is not in extensions of any source"))
+    return problems
+
+
+def _desk_phones(item: dict[str, Any]) -> list[str]:
+    return [str(e["user"]) for e in item.get("extensions") or [] if isinstance(e, dict) and "user" in e]
+
+
+register_owner("sip_trunk", _desk_phones)

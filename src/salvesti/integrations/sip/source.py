@@ -17,6 +17,7 @@ from typing import Any
 
 from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction
+from salvesti.core.components import AgentLink
 from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import DigestServer
 from salvesti.core.protocols.sip.session_timer import MIN_SE
@@ -213,6 +214,22 @@ class SipTrunkSource:
         return await ring_for(
             self, call, users, on_audio=on_audio, ring_seconds=ring_seconds, sample_rate=sample_rate
         )
+
+    # -- AgentDialer (core.components): outside calls for another source's agent ------------------
+    def lines_for_agents(self) -> list[str]:
+        return [line for line in self.lines if self.outbound_route(line) is not None]
+
+    async def dial_for(self, number: str, agent: AgentLink, *, line: str | None = None) -> Call:
+        """Call ``number`` on ``line`` (default: the first with a way out) for ``agent``."""
+        if not self.b2bua.accepting:
+            raise SalvestiError(f"{self.label} is shutting down")
+        lines = self.lines_for_agents()
+        if line is None:
+            line = lines[0] if lines else None
+        route = self.outbound_route(line) if line in lines or line is None else None
+        if route is None:
+            raise SalvestiError(f"{self.label}: line {line} has no way out")
+        return self.flows.start_agent_outbound(agent, number, line, route)
 
     # -- status -----------------------------------------------------------------------------------
     def registrations(self) -> dict[str, str]:
