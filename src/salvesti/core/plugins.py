@@ -37,6 +37,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "salvesti.plugins.retention_max_age",
     "salvesti.integrations.sip",
     "salvesti.integrations.serial_at",
+    "salvesti.integrations.webrtc",
     "salvesti.plugins.http",
     "salvesti.integrations.mqtt",
     "salvesti.integrations.webhook",

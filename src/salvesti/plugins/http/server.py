@@ -166,6 +166,7 @@ class HttpServer:
             routes_events,
             routes_metrics,
             routes_pause,
+            routes_phone,
             routes_ui,
         )
 
@@ -179,6 +180,7 @@ class HttpServer:
         routes_admin.add_routes(app)
         routes_events.add_routes(app)
         routes_metrics.add_routes(app)
+        routes_phone.add_routes(app)
         routes_ui.add_routes(app)
         return app
 
