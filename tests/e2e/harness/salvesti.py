@@ -69,6 +69,7 @@ class Salvesti:
         inbound_from: list[str] | None = None,
         core_extra: dict[str, Any] | None = None,
         extra_blocks: str = "",
+        more_sources: str = "",
     ) -> None:
         self.name = name
         self.dir = Path(workdir) / name
@@ -90,6 +91,8 @@ class Salvesti:
         self.core_extra = core_extra or {}
         # Top-level YAML appended to the config (e.g. an analysis: block).
         self.extra_blocks = extra_blocks
+        # Source items (YAML, indented as list items of sources:) after the sip_trunk one.
+        self.more_sources = more_sources
         self.config_path = self.dir / "config.yaml"
         self.proc: ManagedProcess | None = None
         self.generation = 0
@@ -138,6 +141,7 @@ class Salvesti:
             "    extensions:\n"
             f"{ext_lines}\n"
             f"{extra}"
+            f"{self.more_sources}"
             "sinks:\n"
             "  - {platform: local, id: disk, path: recordings, format: wav}\n"
             "notices:\n"

@@ -1,0 +1,177 @@
+"""The browser phone through ``salvesti run``: an aiortc client speaks the /phone page's
+protocol (the page itself runs in Chromium in ``test_e2e_browser_chromium.py``).
+
+The carrier is sipp on loopback.  Each call must be recorded like a desk phone's: one call
+object with extension 103, the notice first, left = what the outside party said, right =
+the notice and then what the browser's microphone sent.
+"""
+
+from __future__ import annotations
+
+import time
+import wave
+from pathlib import Path
+
+import pytest
+from harness.audio import locate, segment, wav_envelope
+from harness.browser_phone import PhoneClient
+from harness.checks import assert_contains, assert_notice_at_start, check_call_shape, check_recording
+from harness.flows import OUTSIDE, inbound_from_carrier
+from harness.lab import Lab
+from harness.salvesti import LINE, Salvesti
+
+pytestmark = pytest.mark.e2e
+
+AGENT = "kati"
+AGENT_PASSWORD = "kati-long-password-1"
+BROWSER = (
+    '  - {platform: webrtc, id: browser, extensions: ["103"], rtc_ports: "%d-%d", heartbeat_timeout: 60}\n'
+)
+
+
+def browser_lab(lab: Lab, carrier, *, inbound: tuple[str, ...] = ("103",)) -> Salvesti:  # type: ignore[no-untyped-def]
+    from harness.ports import PORTS
+
+    low, high = PORTS.block(20)
+    salv = lab.salvesti(trunk=carrier, inbound_extensions=inbound, more_sources=BROWSER % (low, high))
+    cfg = str(salv.config_path)
+    for name, role, ext in ((AGENT, "agent", "103"), ("jaan", "agent", "102")):
+        res = salv.cli(
+            "users",
+            "add",
+            name,
+            "--role",
+            role,
+            "--extension",
+            ext,
+            "-c",
+            cfg,
+            input_=AGENT_PASSWORD.encode() + b"\n",
+        )
+        assert res.returncode == 0, res.stderr.decode()
+    return salv
+
+
+def client(salv: Salvesti, tmp_path: Path, audio, user: str = AGENT) -> PhoneClient:  # type: ignore[no-untyped-def]
+    return PhoneClient(
+        f"http://127.0.0.1:{salv.http_port}",
+        user,
+        AGENT_PASSWORD,
+        mic=audio.phone_a,
+        heard=tmp_path / f"heard-{user}.wav",
+    )
+
+
+def test_browser_calls_out_and_is_recorded(lab: Lab, audio, tmp_path: Path) -> None:
+    carrier = lab.provider("answer", ring_ms=500)
+    salv = browser_lab(lab, carrier)
+    tab = client(salv, tmp_path, audio)
+    try:
+        assert tab.open() == 101
+        tab.call(OUTSIDE)
+        tab.wait_state("connected", 20)
+        time.sleep(7.0)
+        tab.hangup()
+        tab.wait_state("ended", 10)
+        tab.stop_media()
+    finally:
+        tab.close()
+
+    call = salv.wait_call()
+    check_call_shape(call)
+    assert call["direction"] == "outbound" and call["line"] == LINE
+    assert call["remote_number"] == OUTSIDE
+    assert call["extension"] == "103"
+    assert call["disposition"] == "answered"
+    assert call["notice"]["played"] is True and call["notice"]["complete"] is True
+    assert len(carrier.requests("INVITE")) == 1 and len(carrier.requests("BYE")) == 1
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice)
+    assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
+    assert_contains(rec, 1, audio.phone_a, start_s=rec.duration_s - 3.5, others=(audio.outside,))
+    # The browser heard the outside party (after the notice had played to them).
+    heard = tmp_path / f"heard-{AGENT}.wav"
+    with wave.open(str(heard)) as w:
+        assert w.getnframes() / w.getframerate() > 3.0
+    heard_env = wav_envelope(heard)
+    found = locate(segment(heard_env, len(heard_env) * 0.02 - 4.0, 3.0), wav_envelope(audio.outside))
+    assert found.corr >= 0.6, f"the browser did not hear the outside party: {found}"
+
+
+def test_browser_answers_inbound_call(lab: Lab, audio, tmp_path: Path) -> None:
+    carrier = lab.provider("answer")
+    salv = browser_lab(lab, carrier)
+    tab = client(salv, tmp_path, audio)
+    try:
+        assert tab.open() == 101
+        uac = inbound_from_carrier(lab, salv, carrier, talk_ms=9000)
+        call_id = tab.answer(25)
+        tab.wait_state("connected", 15)
+        assert uac.wait(40) == 0, "the carrier's inbound call did not complete"
+        tab.wait_state("ended", 10)
+        tab.stop_media()
+    finally:
+        tab.close()
+
+    call = salv.wait_call()
+    assert call["id"] == call_id
+    check_call_shape(call)
+    assert call["direction"] == "inbound" and call["extension"] == "103"
+    assert call["disposition"] == "answered" and call["remote_number"] == OUTSIDE
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice)
+    assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
+    assert_contains(rec, 1, audio.phone_a, start_s=rec.duration_s - 3.5, others=(audio.outside,))
+
+
+def test_browser_and_desk_phone_ring_together_browser_wins(lab: Lab, audio, tmp_path: Path) -> None:
+    carrier = lab.provider("answer")
+    salv = browser_lab(lab, carrier, inbound=("101", "103"))
+    desk = lab.phone("101", salv, audio=audio.phone_b, auto_answer=False)
+    tab = client(salv, tmp_path, audio)
+    try:
+        assert tab.open() == 101
+        uac = inbound_from_carrier(lab, salv, carrier, talk_ms=7000)
+        desk.wait_event("CALL_INCOMING", 25)
+        tab.answer(10)
+        tab.wait_state("connected", 15)
+        desk.wait_event("CALL_CLOSED", 10)  # the desk phone stopped ringing: cancelled
+        assert uac.wait(40) == 0
+    finally:
+        tab.close()
+    call = salv.wait_call()
+    assert call["extension"] == "103" and call["disposition"] == "answered"
+    assert "101" not in (call.get("extensions") or []), "the cancelled desk phone is not a party"
+
+
+def test_closing_the_tab_mid_call_ends_and_keeps_the_recording(lab: Lab, audio, tmp_path: Path) -> None:
+    carrier = lab.provider("answer", ring_ms=300)
+    salv = browser_lab(lab, carrier)
+    tab = client(salv, tmp_path, audio)
+    try:
+        assert tab.open() == 101
+        tab.call(OUTSIDE)
+        tab.wait_state("connected", 20)
+        time.sleep(2.0)
+    finally:
+        tab.close()  # no hangup message: the socket just goes
+    call = salv.wait_call(timeout=20)
+    assert call["disposition"] == "answered" and call["extension"] == "103"
+    assert call["recording"]["sha256"], "the recording was not finalised"
+    assert len(carrier.requests("BYE")) == 1, "the trunk leg was not hung up"
+
+
+def test_phone_socket_refuses_strangers_and_other_extensions(lab: Lab, audio, tmp_path: Path) -> None:
+    carrier = lab.provider("answer")
+    salv = browser_lab(lab, carrier)
+    nobody = client(salv, tmp_path, audio)
+    jaan = client(salv, tmp_path, audio, user="jaan")  # extension 102: a desk phone only
+    forged = client(salv, tmp_path, audio)
+    try:
+        assert nobody.open(login=False) == 401
+        assert jaan.open() == 403
+        assert forged.open(csrf="not-the-token") == 403
+    finally:
+        for c in (nobody, jaan, forged):
+            c.close()
+    assert len(carrier.requests("INVITE")) == 0, "nothing may be dialled"
