@@ -11,6 +11,7 @@ from typing import Any
 
 from salvesti.core.plugins import Platform, hookimpl
 from salvesti.plugins.http.schema import SCHEMA
+from salvesti.plugins.http.tls import check_config
 
 
 def _factory(hub: Any, config: dict[str, Any]) -> Any:
@@ -31,6 +32,7 @@ def register_integrations(register: Any) -> None:
             schema=SCHEMA,
             factory=_factory,
             description="Web UI and HTTP API with users, roles and a hash-chained audit log",
+            extra={"check": check_config},  # the http.tls files
         )
     )
 
