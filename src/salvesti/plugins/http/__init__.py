@@ -39,6 +39,8 @@ def register_integrations(register: Any) -> None:
 
 @hookimpl
 def register_commands(subparsers: Any) -> None:
+    from salvesti.plugins.http import cli_certs
     from salvesti.plugins.http.cli import add_commands
 
     add_commands(subparsers)
+    cli_certs.add_commands(subparsers)
