@@ -78,8 +78,9 @@ class ReloadingContext:
         days = info.days_left(datetime.now(UTC))
         log = _LOGGER.warning if days < EXPIRY_WARNING_DAYS else _LOGGER.info
         log(
-            "%s: TLS certificate %s, valid until %s (%d days), SHA-256 %s",
+            "%s: %s TLS certificate %s, valid until %s (%d days), SHA-256 %s",
             self.label,
+            "serving the renewed" if self.reloads else "serving",
             info.subject,
             info.not_after.date().isoformat(),
             days,
