@@ -156,6 +156,15 @@ def test_shape_mistakes_are_schema_errors(tmp_path):
     assert errors == ["config.yaml:7: http.tls.redirect_http: expected a port number 1-65535, got True"]
 
 
+def test_redirect_port_must_differ_from_the_https_port(tmp_path):
+    write_pair(tmp_path / "tls")
+    errors, _ = load(write_config(tmp_path, [*PAIR_LINES, "redirect_http: 8443"]))
+    assert errors == [
+        "config.yaml:7: http.tls.redirect_http: 8443 is the HTTPS port (listen); pick another, e.g. 8080"
+    ]
+    assert load(write_config(tmp_path, [*PAIR_LINES, "redirect_http: 8080"])) == ([], [])
+
+
 def test_check_config_prints_warnings_and_exits_0(tmp_path):
     write_pair(tmp_path / "tls", key_mode=0o644)
     write_config(tmp_path, PAIR_LINES)

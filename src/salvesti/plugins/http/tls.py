@@ -57,7 +57,8 @@ SCHEMA = vol.Schema(
         vol.Required("certificate"): _path_text,
         #: PEM, unencrypted (the server starts unattended); mode 0600.
         vol.Required("key"): _path_text,
-        #: Also listen for plain HTTP on this port (same host) and redirect it to HTTPS.
+        #: Also listen for plain HTTP on this port (same host) and redirect it to HTTPS
+        #: (0 picks a free port: for tests).
         vol.Optional("redirect_http"): _port,
         #: Seconds browsers keep to HTTPS for this host after a visit; 0 sends no HSTS header.
         vol.Optional("hsts_max_age", default=DEFAULT_HSTS_MAX_AGE): _hsts_seconds,
@@ -213,4 +214,12 @@ def check_config(item: dict[str, Any], config: dict[str, Any]) -> list[tuple[lis
         return path if path.is_absolute() else base / path
 
     findings, _info = inspect(resolve(tls["certificate"]), resolve(tls["key"]))
-    return [(["tls", f.key], ConfigWarning(f.message) if f.warning else f.message) for f in findings]
+    problems: list[tuple[list[Any], str]] = []
+    redirect = tls.get("redirect_http")
+    if redirect and str(item.get("listen", "")).rpartition(":")[2] == str(redirect):
+        problems.append(
+            (["tls", "redirect_http"], f"{redirect} is the HTTPS port (listen); pick another, e.g. 8080")
+        )
+    return problems + [
+        (["tls", f.key], ConfigWarning(f.message) if f.warning else f.message) for f in findings
+    ]
