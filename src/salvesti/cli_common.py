@@ -60,12 +60,18 @@ def load_plugins() -> PluginManager:
 
 
 def load(args: argparse.Namespace, plugins: PluginManager | None = None) -> Loaded:
-    """Load ``args.config``; on problems raise CommandError(exit 2) with one line each."""
+    """Load ``args.config``; on problems raise CommandError(exit 2) with one line each.
+
+    Warnings do not stop the command: each is printed on stderr as ``warning: FILE:LINE: ...``.
+    """
     plugins = plugins or getattr(args, "plugins", None) or load_plugins()
+    warnings: list[str] = []
     try:
-        config = load_config(args.config, plugins)
+        config = load_config(args.config, plugins, warnings)
     except ConfigError as err:
         raise CommandError("\n".join(err.errors), EXIT_CONFIG) from None
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
     return Loaded(config, args.config, plugins)
 
 

@@ -29,8 +29,12 @@ def resolve_path(config_dir: Path, value: str | Path) -> Path:
     return p if p.is_absolute() else (config_dir / p).resolve()
 
 
-def load_config(path: Path, plugins: PluginManager) -> dict[str, Any]:
-    """Load, validate and return the config; raise ConfigError listing every problem."""
+def load_config(path: Path, plugins: PluginManager, warnings: list[str] | None = None) -> dict[str, Any]:
+    """Load, validate and return the config; raise ConfigError listing every problem.
+
+    Warnings (valid, but worth a look: a certificate near its end) are appended to
+    ``warnings`` as ``FILE:LINE: key: message`` lines when a list is given.
+    """
     path = Path(path)
     base = path.parent
     name = display_name(path, base)
@@ -49,6 +53,8 @@ def load_config(path: Path, plugins: PluginManager) -> dict[str, Any]:
     if problems:
         lines = [str(p) for p in sorted(problems, key=lambda p: (p.mark.file != name, p.mark.line))]
         raise ConfigError(list(dict.fromkeys(lines)))
+    if warnings is not None:
+        warnings.extend(dict.fromkeys(str(w) for w in validator.warnings))
     core = config["salvesti"]
     core["data_dir"] = str(resolve_path(base, core["data_dir"]))
     core.setdefault("timezone", system_timezone())

@@ -22,6 +22,11 @@ Path_ = list[Any]
 _SENSITIVE = ("password", "secret", "token", "dsn", "key")
 
 
+class ConfigWarning(str):
+    """A cross-check message that does not make the file invalid (a certificate that expires
+    soon): ``load_config`` hands it back as a warning line instead of raising."""
+
+
 @dataclass(frozen=True)
 class Problem:
     mark: Mark

@@ -12,7 +12,7 @@ from typing import Any
 
 import voluptuous as vol
 
-from salvesti.core.config.problems import Problem, dotted, from_exception, locate
+from salvesti.core.config.problems import ConfigWarning, Problem, dotted, from_exception, locate
 from salvesti.core.config.yaml_loader import LineDict, LineList, LoadProblem, Mark
 from salvesti.core.plugins import Platform, PluginManager
 from salvesti.core.schema import CORE_SCHEMA, DEFAULT_STORE, LIST_KINDS, TOP_LEVEL_KEYS, suggest
@@ -57,6 +57,8 @@ class Validator:
         self.top = file_mark
         self.plugins = plugins
         self.problems: list[Problem] = []
+        #: Cross-check messages marked :class:`ConfigWarning`: shown, but the file is valid.
+        self.warnings: list[Problem] = []
         self._validated: list[tuple[list[Any], Platform, dict[str, Any]]] = []
 
     def run(self) -> dict[str, Any]:
@@ -88,7 +90,8 @@ class Validator:
         """Checks that need the whole file: ``platform.extra["check"](item, config)``.
 
         A platform offers one to catch what its own schema cannot see (a SIP line with no
-        notice configured for it); it returns ``(path within the item, message)`` pairs.
+        notice configured for it); it returns ``(path within the item, message)`` pairs.  A
+        message that is a :class:`ConfigWarning` is a warning, not a problem.
         """
         for path, platform, item in self._validated:
             check = platform.extra.get("check")
@@ -101,7 +104,8 @@ class Validator:
                 found = [([], f"{platform.kind} platform {platform.name!r} check failed: {err!r}")]
             for sub, message in found or []:
                 where = [*path, *sub]
-                self.problems.append(Problem(locate(self.root, where, self.top), dotted(where), message))
+                found_at = Problem(locate(self.root, where, self.top), dotted(where), str(message))
+                (self.warnings if isinstance(message, ConfigWarning) else self.problems).append(found_at)
 
     # -- blocks ----------------------------------------------------------------------------
     def _schema_problems(self, err: vol.Invalid, prefix: list[Any], schema: Any, label: str = "") -> None:

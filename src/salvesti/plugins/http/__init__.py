@@ -11,6 +11,7 @@ from typing import Any
 
 from salvesti.core.plugins import Platform, hookimpl
 from salvesti.plugins.http.schema import SCHEMA
+from salvesti.plugins.http.tls import check_config
 
 
 def _factory(hub: Any, config: dict[str, Any]) -> Any:
@@ -31,12 +32,15 @@ def register_integrations(register: Any) -> None:
             schema=SCHEMA,
             factory=_factory,
             description="Web UI and HTTP API with users, roles and a hash-chained audit log",
+            extra={"check": check_config},  # the http.tls files
         )
     )
 
 
 @hookimpl
 def register_commands(subparsers: Any) -> None:
+    from salvesti.plugins.http import cli_certs
     from salvesti.plugins.http.cli import add_commands
 
     add_commands(subparsers)
+    cli_certs.add_commands(subparsers)

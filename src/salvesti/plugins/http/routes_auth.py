@@ -62,7 +62,7 @@ async def login(request: web.Request) -> web.Response:
         token,
         httponly=True,
         samesite="Strict",
-        secure=bool(server.config.get("secure_cookies")),
+        secure=server.secure_cookies,
         path="/",
         max_age=int(hours * 3600),
     )

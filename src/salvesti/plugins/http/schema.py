@@ -11,6 +11,8 @@ from typing import Any
 
 import voluptuous as vol
 
+from salvesti.plugins.http import tls
+
 LANGUAGES = ("et", "en")
 DEFAULT_LISTEN = "127.0.0.1:8080"
 
@@ -61,5 +63,7 @@ SCHEMA = vol.Schema(
         #: Addresses that may read ``GET /metrics`` without a token (a Prometheus scraper);
         #: anyone else needs an admin's Bearer token.
         vol.Optional("metrics_from", default=list): [ip_network],
+        #: Serve HTTPS itself: ``{certificate: PEM, key: PEM}`` (salvesti.plugins.http.tls).
+        vol.Optional("tls"): tls.SCHEMA,
     }
 )

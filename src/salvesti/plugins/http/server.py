@@ -24,6 +24,7 @@ from salvesti.core.call import Call
 from salvesti.plugins.http import audit, auth, db
 from salvesti.plugins.http.metrics import HubMetrics
 from salvesti.plugins.http.schema import split_listen
+from salvesti.plugins.http.tls_http import TlsFront
 from salvesti.plugins.http.waveform import PeaksCache
 
 _LOGGER = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ class HttpServer:
         self.metrics_from = list(config.get("metrics_from") or [])
         self.metrics = HubMetrics(hub)
         self._unsubscribe_metrics: list[Callable[[], None]] = []
+        #: HTTPS served here (``http.tls``); None = plain HTTP (or TLS at a reverse proxy).
+        self.tls = TlsFront(hub, config["tls"], f"http({self.id})") if config.get("tls") else None
 
     @classmethod
     def from_config(cls, hub: Any, config: dict[str, Any]) -> HttpServer:
@@ -121,24 +124,28 @@ class HttpServer:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def async_setup(self) -> None:
+        ssl_context = self.tls.context() if self.tls else None  # a bad file fails before anything opens
         self.conn = await db.connect(str(db_path(self.hub)))
         app = self.make_app()
+        if self.tls:
+            self.tls.attach(app)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True, ssl_context=ssl_context)
         try:
             await site.start()
+            if self.tls:
+                await self.tls.async_start(self.host, site_port(site) or self.port)
         except OSError:
             await self.runner.cleanup()
             await self.conn.close()
             self.runner = self.conn = None
             raise
-        sockets = getattr(site, "_server", None)
-        if sockets is not None and sockets.sockets:
-            self.bound_port = sockets.sockets[0].getsockname()[1]
+        self.bound_port = site_port(site)
         self._unsubscribe = self.hub.bus.subscribe("*", self._on_event)
         self._unsubscribe_metrics = self.metrics.subscribe(self.hub.bus)
-        _LOGGER.info("http(%s): listening on http://%s:%s/", self.id, self.host, self.bound_port)
+        scheme = "https" if self.tls else "http"
+        _LOGGER.info("http(%s): listening on %s://%s:%s/", self.id, scheme, self.host, self.bound_port)
 
     async def async_unload(self) -> None:
         if self._unsubscribe is not None:
@@ -149,6 +156,8 @@ class HttpServer:
         self._unsubscribe_metrics = []
         for q in list(self.sse_queues):
             q.put_nowait(None)
+        if self.tls:
+            await self.tls.async_stop()
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
@@ -185,6 +194,11 @@ class HttpServer:
         return app
 
     # -- helpers for routes ---------------------------------------------------------------
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: served here, or ``secure_cookies`` behind a TLS proxy."""
+        return self.tls is not None or bool(self.config.get("secure_cookies"))
+
     @property
     def db(self) -> aiosqlite.Connection:
         if self.conn is None:
@@ -308,6 +322,14 @@ class HttpServer:
         for q in list(self.sse_queues):
             if q.qsize() < 200:
                 q.put_nowait({"event": name, "data": data})
+
+
+def site_port(site: web.TCPSite) -> int | None:
+    """The port a site is bound to (``listen: ...:0`` asks for a free one)."""
+    server = getattr(site, "_server", None)
+    if server is None or not server.sockets:
+        return None
+    return int(server.sockets[0].getsockname()[1])
 
 
 def db_path(hub: Any) -> Path:
