@@ -113,7 +113,9 @@ def check_phones(conf: dict[str, Any]) -> dict[str, Any]:
 
 def provisioning_plan(conf: dict[str, Any], *, listen_port: int) -> ProvisioningPlan:
     """The source's accounts and phone settings from its validated config block."""
-    prov = conf.get("provisioning") or PROVISIONING_SCHEMA({"enabled": False})
+    block = conf.get("provisioning")
+    # Validated again (idempotent) so a hand-built config gets the same defaults; absent = off.
+    prov = PROVISIONING_SCHEMA(dict(block) if block is not None else {"enabled": False})
     server, port = _server(prov.get("server"), listen_port)
     accounts = tuple(
         PhoneAccount(
