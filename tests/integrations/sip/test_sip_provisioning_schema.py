@@ -130,7 +130,8 @@ def test_a_duplicate_mac_is_a_config_error_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path / "config.yaml", plugins)
     assert err.value.errors == [
-        "config.yaml:9: sources[0].extensions[1].mac: MAC 00:15:65:12:34:56 is extension '101''s already"
+        "config.yaml:9: sources[0].extensions[1].mac: "
+        "MAC 00:15:65:12:34:56 is given twice (extension 101 has it)"
     ]
 
 

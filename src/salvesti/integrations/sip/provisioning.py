@@ -94,8 +94,9 @@ def check_phones(conf: dict[str, Any]) -> dict[str, Any]:
                 raise vol.Invalid("phone: needs the phone's mac:", path=["extensions", index, "phone"])
             continue
         if mac in seen:
+            first = conf["extensions"][seen[mac]]["user"]
             raise vol.Invalid(
-                f"MAC {colon_mac(mac)} is extension {conf['extensions'][seen[mac]]['user']!r}'s already",
+                f"MAC {colon_mac(mac)} is given twice (extension {first} has it)",
                 path=["extensions", index, "mac"],
             )
         seen[mac] = index

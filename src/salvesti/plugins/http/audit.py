@@ -40,7 +40,7 @@ ACTIONS = (
     "pause",
     "resume",
     "provision",
-    "provisioning",
+    "provisioning_view",
 )
 
 

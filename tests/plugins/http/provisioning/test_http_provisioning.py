@@ -232,7 +232,7 @@ async def test_the_admin_api_gives_urls_qr_and_manual_values(penv: Env) -> None:
             assert soft["phone"] is None and soft["linphone"]["url"] and "password" not in soft["manual"]
         async with admin.get("/api/extensions/109/provisioning") as r:
             assert r.status == 404
-    rows = await entries(penv, "provisioning")
+    rows = await entries(penv, "provisioning_view")
     assert [(row["user"], row["detail"]["extension"], row["detail"]["reveal"]) for row in rows] == [
         ("admin", "103", False),
         ("admin", "101", False),
@@ -251,7 +251,7 @@ async def test_only_admins_see_provisioning(penv: Env) -> None:
 async def test_reveal_is_audited(penv: Env) -> None:
     async with penv_admin(penv) as admin, admin.get("/api/extensions/102/provisioning?reveal=1") as r:
         assert (await r.json())["manual"]["password"] == PASSWORDS["102"]
-    [row] = await entries(penv, "provisioning")
+    [row] = await entries(penv, "provisioning_view")
     assert row["detail"] == {
         "extension": "102",
         "source": "office",

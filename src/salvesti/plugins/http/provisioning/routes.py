@@ -207,7 +207,9 @@ async def extension_provisioning(request: web.Request) -> web.Response:
     if found is None:
         raise api_error(404, "no such extension")
     await server.audit(
-        request, "provisioning", detail={"extension": user, "source": found.plan.source, "reveal": reveal}
+        request,
+        "provisioning_view",
+        detail={"extension": user, "source": found.plan.source, "reveal": reveal},
     )
     return web.json_response(provisioning_view(request, found, reveal=reveal))
 
@@ -235,7 +237,7 @@ OPENAPI_PATHS: dict[str, Any] = {
         "get": {
             "summary": "How to set up an extension's phone: provisioning URLs, a QR code, hand-typed values",
             "description": "Admins only. The password is left out unless `reveal=1`. Every call is audited "
-            "(action `provisioning`), because the softphone URL alone gives the account away.",
+            "(action `provisioning_view`), because the softphone URL alone gives the account away.",
             "parameters": [
                 {
                     "name": "reveal",
