@@ -197,3 +197,10 @@ def test_time_zone_forms() -> None:
         "0",
     )
     assert offset_hours("America/New_York") == "-5" and offset_hours("Australia/Sydney") == "+10"
+
+
+def test_the_http_plugin_reaches_sources_only_through_the_capability() -> None:
+    """Dependencies point inward: provisioning code imports core.provisioning, never a source."""
+    package = Path(families.__file__).parent
+    for module in package.glob("*.py"):
+        assert "salvesti.integrations" not in module.read_text(encoding="utf-8"), module.name
