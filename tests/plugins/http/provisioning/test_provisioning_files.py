@@ -44,10 +44,12 @@ def golden(name: str, text: str) -> None:
 
 
 def test_yealink_matches_its_golden_and_the_documented_format() -> None:
-    """Checked against Yealink "Auto Provisioning User Guide" (the ``#!version:1.0.0.1`` header
-    must be the first line; ``key = value`` lines) and "SIP-T4X/T5X Administrator Guide"
-    (account.X.sip_server.Y.address/port/transport_type 0=UDP 1=TCP; outbound_proxy_enable and
-    outbound_proxy.Y.*; dtmf.type 1 = RFC 2833; codec.<name>.enable/priority; local_time.*)."""
+    """Format of Yealink's "Auto Provisioning User Guide" and "SIP-T4X/T5X Administrator Guide"
+    (the ``#!version:1.0.0.1`` header first; ``key = value``; account.X.sip_server.Y.address/
+    port/transport_type 0=UDP 1=TCP; outbound_proxy.Y.*; dtmf.type 1 = RFC 2833; codec.<name>.*;
+    local_time.*).  Checked here against the published sample templates found with the search
+    tool (a Yealink ``#!version:1.0.0.1`` account/local_time template, wazo-provd's Yealink
+    ``model.tpl``); the vendor PDFs themselves were not opened."""
     text = yealink.render(SETTINGS)
     golden("yealink.cfg", text)
     lines = text.splitlines()
@@ -69,11 +71,11 @@ def test_yealink_matches_its_golden_and_the_documented_format() -> None:
 
 
 def test_grandstream_matches_its_golden_and_the_documented_format() -> None:
-    """Checked against Grandstream "GXP16xx/GXP21xx Configuration File Template" and the
-    "Provisioning Guide": root ``gs_provision version="1"`` with ``mac`` and ``config
-    version="1"`` of P-values; P47 server, P48 outbound proxy, P35/P36 user, P34 password,
-    P3 display name, P130 transport, P57... vocoders (payload types), P79 DTMF payload,
-    P30 NTP, P64 ``customize`` + P246 POSIX TZ rule."""
+    """Format of Grandstream's "Configuration File Template" / "Provisioning Guide": root
+    ``gs_provision version="1"`` with ``mac`` and ``config version="1"`` of P-values (P47
+    server, P48 outbound proxy, P35/P36 user, P34 password, P3 name, P130 transport, P57...
+    vocoders as payload types, P79 DTMF payload, P30 NTP, P64 ``customize`` + P246 TZ rule).
+    P-numbers written from that template as I know it; not re-read in the vendor's PDF here."""
     text = grandstream.render(SETTINGS)
     golden("grandstream.xml", text)
     root = ET.fromstring(text.encode())
@@ -94,10 +96,11 @@ def test_grandstream_matches_its_golden_and_the_documented_format() -> None:
 
 
 def test_snom_matches_its_golden_and_the_documented_format() -> None:
-    """Checked against Snom "XML provisioning" (``<settings><phone-settings>``, per-identity
-    settings with ``idx``, ``perm`` attribute) and the settings reference (user_host and
+    """Format of Snom's "XML provisioning" page (``<settings><phone-settings>``, identity
+    settings with ``idx``, a ``perm`` attribute) and its settings reference (user_host and
     user_outbound as ``host:port;transport=udp``; user_dtmf_info ``off`` = RFC 2833;
-    codec_priority_list; timezone ``EST+2`` = Estonia)."""
+    codec_priority_list; timezone ``EST+2`` = Estonia).  Written from that reference as I
+    know it; not re-read on Snom's wiki here."""
     text = snom.render(SETTINGS)
     golden("snom.xml", text)
     root = ET.fromstring(text.encode())
@@ -114,10 +117,11 @@ def test_snom_matches_its_golden_and_the_documented_format() -> None:
 
 
 def test_fanvil_matches_its_golden_and_the_documented_format() -> None:
-    """Checked against Fanvil "Auto Provisioning Guide" (XML configuration, ``<sysConf>`` with
-    ``<Version>2.0000000000</Version>``; ``sip/line index="1"`` with RegisterAddr/Port/User/Pswd,
-    ProxyAddr/Port, Transport 0 = UDP, DTMFMode 1 = RFC 2833; ``mm/capability/AudioCodecSets``;
-    ``phone/date/SNTPServer``)."""
+    """Fanvil's XML configuration (``<sysConf>``, ``<Version>2.0000000000</Version>``;
+    ``sip/line index="1"`` RegisterAddr/Port/User/Pswd, ProxyAddr/Port, Transport 0 = UDP,
+    DTMFMode 1 = RFC 2833 ("RTP-out-of-band"); ``mm/capability/AudioCodecSets``;
+    ``phone/date/SNTPServer``).  Checked against the element names in published Fanvil
+    templates (wazo-provd's ``base-V-series.tpl``/``common.py``), not Fanvil's own guide."""
     text = fanvil.render(SETTINGS)
     golden("fanvil.cfg", text)
     root = ET.fromstring(text.encode())
@@ -137,10 +141,10 @@ def test_fanvil_matches_its_golden_and_the_documented_format() -> None:
 
 
 def test_linphone_matches_its_golden_and_the_documented_format() -> None:
-    """Checked against Linphone's "Remote Provisioning" wiki page (XML ``<config
-    xmlns="http://www.linphone.org/xsds/lpconfig.xsd">`` of ``<section name>``/``<entry
-    name>``) and liblinphone's "Provisioning configuration keys" (proxy_N: reg_proxy,
-    reg_identity, reg_route, reg_expires, reg_sendregister; auth_info_N)."""
+    """Checked against Linphone's "Remote Provisioning" wiki page (XML form of linphonerc,
+    ``<config xmlns="http://www.linphone.org/xsds/lpconfig.xsd">`` of sections and entries)
+    and liblinphone's "Provisioning configuration keys" page (proxy_N: reg_proxy,
+    reg_identity, reg_route, reg_expires, reg_sendregister), both read for this test."""
     text = linphone.render(SETTINGS)
     golden("linphone.xml", text)
     ns = {"lp": "http://www.linphone.org/xsds/lpconfig.xsd"}
