@@ -15,8 +15,10 @@ import voluptuous as vol
 
 from salvesti.core.config.extensions import owned_extensions, register_owner
 from salvesti.core.numbers import normalize_number
+from salvesti.core.provisioning import PHONE_FAMILIES
 from salvesti.core.schema import known_name
 from salvesti.hardware.gateways import available_gateway_profiles, load_gateway_profile
+from salvesti.integrations.sip.provisioning import PROVISIONING_SCHEMA, check_phones, mac_address
 from salvesti.integrations.sip.weak_passwords import ADVICE, is_loopback, weakness
 
 DEFAULT_SIP_PORT = 5060
@@ -160,6 +162,9 @@ EXTENSION_SCHEMA = vol.Schema(
         vol.Required("password"): vol.All(vol.Coerce(str), vol.Length(min=4)),
         vol.Optional("name"): str,
         vol.Optional("line"): e164,
+        # The desk phone provisioned with this account (docs/provisioning.md).
+        vol.Optional("mac"): mac_address,
+        vol.Optional("phone"): vol.All(vol.Lower, vol.In(PHONE_FAMILIES)),
     }
 )
 
@@ -296,11 +301,13 @@ SCHEMA = vol.All(
             vol.Optional("security", default=dict): SECURITY_SCHEMA,
             vol.Optional("no_notice", default=dict): {e164: vol.All(str, vol.Length(min=3))},
             vol.Optional("realm"): str,
+            vol.Optional("provisioning"): PROVISIONING_SCHEMA,
         }
     ),
     _derive_lines,
     _check_references,
     _check_passwords,
+    check_phones,
 )
 
 

@@ -21,6 +21,7 @@ from salvesti.core.components import AgentLink
 from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import DigestServer
 from salvesti.core.protocols.sip.session_timer import MIN_SE
+from salvesti.core.provisioning import ProvisioningPlan
 from salvesti.integrations.sip.addresses import LocalAddresses
 from salvesti.integrations.sip.b2bua import B2BUA
 from salvesti.integrations.sip.call import CODECS
@@ -30,6 +31,7 @@ from salvesti.integrations.sip.flows import Flows
 from salvesti.integrations.sip.gateways import Gateways
 from salvesti.integrations.sip.media import MediaRelay
 from salvesti.integrations.sip.native import load_core
+from salvesti.integrations.sip.provisioning import provisioning_plan
 from salvesti.integrations.sip.registrar import Registrar
 from salvesti.integrations.sip.route import OutboundRoute
 from salvesti.integrations.sip.schema import notice_problems, split_hostport
@@ -230,6 +232,10 @@ class SipTrunkSource:
         if route is None:
             raise SalvestiError(f"{self.label}: line {line} has no way out")
         return self.flows.start_agent_outbound(agent, number, line, route)
+
+    # -- PhoneDirectory (core.provisioning): the web server provisions our phones -----------------
+    def provisioning_plan(self) -> ProvisioningPlan:
+        return provisioning_plan(self.conf, listen_port=self.transport.port or self.port)
 
     # -- status -----------------------------------------------------------------------------------
     def registrations(self) -> dict[str, str]:

@@ -39,6 +39,8 @@ ACTIONS = (
     "token_revoke",
     "pause",
     "resume",
+    "provision",
+    "provisioning_view",
 )
 
 
