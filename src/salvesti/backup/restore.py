@@ -5,7 +5,8 @@ overwrite a data folder that has anything in it unless told ``--force``, and ref
 that does not verify.  Databases are put back through SQLite's backup API, recordings to the
 folders the *current* config names (a new box may keep them elsewhere; the restored calls
 are pointed at the new paths).  Then: deletions the live store logged after the backup are
-re-applied (:mod:`.deletions`), the audit log's hash chain is checked, and what retention
+re-applied (:mod:`.deletions`), audit entries written after the backup are carried over
+(:mod:`.audit_carry`) and the audit log's hash chain is checked, and what retention
 will do next is said: calls whose time ran out while they sat in the backup are deleted by
 the next sweep as usual; recordings under legal hold stay.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from salvesti.backup import audit_carry
 from salvesti.backup import manifest as mf
 from salvesti.backup.deletions import (
     DeletionRow,
@@ -86,6 +88,7 @@ def restore(
         store_db = plan.store_db
         if live is None:
             live = read_live_sqlite(store_db.path) if store_db is not None else LiveState()
+        live_audit = audit_carry.read_live(plan.http_db.path) if plan.http_db is not None else []
         if live.problem:
             out.notes.append(
                 f"{live.problem}: deletions made after the backup cannot be re-applied; "
@@ -102,9 +105,23 @@ def restore(
         for d in redo:  # the live copy was deleted already; make sure no older file is left
             if d.path:
                 Path(d.path).unlink(missing_ok=True)
+        if plan.http_db is not None and "http" in out.databases:
+            _carry_audit(plan.http_db.path, live_audit, plan.data_dir, now, out)
         asyncio.run(_check_restored(plan, redo, live, moved, now, tz, out))
         _config_notes(plan, folder, man, key_file, out)
         return out
+
+
+def _carry_audit(
+    path: Path, live: list[tuple[object, ...]], data_dir: Path, now: datetime, out: RestoreReport
+) -> None:
+    carried = audit_carry.carry_over(path, live, data_dir, now)
+    if carried.appended:
+        out.notes.append(f"{carried.appended} audit entries written after the backup were carried over")
+    if carried.kept_in is not None:
+        out.notes.append(
+            f"the live audit log does not continue the backup's; its entries are kept in {carried.kept_in}"
+        )
 
 
 def _in_use(plan: Plan) -> Path | None:
