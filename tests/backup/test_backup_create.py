@@ -136,3 +136,31 @@ def test_a_postgresql_store_says_pg_dump(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "pg_dump --format=custom" in r.stdout and "'postgresql://rec@db/salvesti'" in r.stdout
     assert "pw@" not in r.stdout
+
+
+S3_SINK = (
+    "  - {platform: s3, id: cloud, endpoint: 'https://s3.example', bucket: calls,"
+    " access_key: AK, secret_key: SK}\n"
+)
+
+
+def test_recordings_of_an_s3_sink_stay_in_the_object_store(tmp_path):
+    from backup_box import CONFIG, save
+
+    make_box(tmp_path, n=1, config=CONFIG.replace("retention:", S3_SINK.rstrip() + "\nretention:", 1))
+    up = new_call(tmp_path, 7)
+    up.meta["sink"] = "cloud"
+    save(tmp_path, [up])
+    r = cli("backup", "-c", str(tmp_path / "config.yaml"), "--to", str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+    assert "1 recordings: 1 copied" in r.stdout
+    assert (
+        "1 recording(s) of the s3 sink 'cloud' not copied: an object store keeps its own copies" in r.stdout
+    )
+    assert "same disk as the data folder" in r.stdout
+
+
+def test_backup_without_to_is_a_usage_error(tmp_path):
+    make_box(tmp_path, n=1)
+    r = cli("backup", "-c", str(tmp_path / "config.yaml"))
+    assert r.returncode == 2 and "--to DIR is required" in r.stderr

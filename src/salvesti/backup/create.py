@@ -83,6 +83,10 @@ def create_backup(
         man.files.append(FileEntry(dest, "config", size, digest, source=str(path)))
     if plan.store_platform == "postgresql":
         man.notes.append(postgres_note(plan))
+    if _same_disk(opts.to, plan.data_dir):
+        man.notes.append(
+            "this backup is on the same disk as the data folder and dies with it: copy it off the box"
+        )
     mf.write(work, man)
     os.replace(work, final)
     _fsync_dir(opts.to)
@@ -238,6 +242,13 @@ def _link_previous(
     except OSError:
         return False  # no hard links here (FAT, exFAT) or the old copy is gone: copy instead
     return True
+
+
+def _same_disk(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_dev == b.stat().st_dev
+    except OSError:
+        return False
 
 
 def _fsync_dir(path: Path) -> None:
