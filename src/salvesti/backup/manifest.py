@@ -74,7 +74,9 @@ class Manifest:
 
 def write(folder: Path, manifest: Manifest) -> None:
     tmp = folder / (NAME + ".tmp")
-    tmp.write_text(json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
+        out.write(text)
     fsync_file(tmp)
     os.replace(tmp, folder / NAME)
 
