@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if plan.store_db is None and not args.no_recordings:
         live = asyncio.run(_all_calls(loaded))
     opts = Options(args.to, since=since, recordings=not args.no_recordings, keep=args.keep)
-    result = create_backup(plan, opts, now=hub.now(), version=__version__, live_calls=live)
+    try:
+        result = create_backup(plan, opts, now=hub.now(), version=__version__, live_calls=live)
+    except (OSError, sqlite3.Error) as err:
+        raise CommandError(f"backup failed, nothing kept: {type(err).__name__}: {err}") from None
     man, counts = result.manifest, result.manifest.counts
     print(f"backup written to {result.folder}")
     print(
@@ -139,6 +143,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
         )
     except (RestoreRefused, DataDirBusy, FileNotFoundError) as err:
         raise CommandError(f"restore refused: {err}") from None
+    except (OSError, sqlite3.Error) as err:
+        raise CommandError(
+            f"restore failed part-way: {type(err).__name__}: {err}; the data folder may be half "
+            "restored: fix the cause and run it again with --force"
+        ) from None
     print(f"restored {report.backup} (made {report.manifest.created_at} on {report.manifest.node})")
     print(f"  databases: {', '.join(report.databases) or 'none'}; recordings: {report.recordings}")
     if report.reapplied:

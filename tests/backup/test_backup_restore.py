@@ -3,7 +3,9 @@ never brings back what was deleted after the backup, keeps sealed recordings pla
 
 from __future__ import annotations
 
+import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import wave
@@ -164,3 +166,46 @@ def test_sealed_recordings_play_after_a_restore(tmp_path):
     assert r.returncode == 0, r.stderr
     with wave.open(str(out / f"{call.id}.wav")) as w:
         assert w.readframes(w.getnframes()) == frames
+
+
+def test_a_new_box_that_keeps_recordings_elsewhere_gets_them_there(tmp_path):
+    calls = make_box(tmp_path, n=2)
+    backup(tmp_path)
+    shutil.rmtree(tmp_path / "data")
+    write_config(tmp_path, CONFIG.replace("path: data/recordings", "path: media/calls"))
+    r = restore(tmp_path)
+    assert r.returncode == 0, r.stderr
+    restored = store_calls(tmp_path / "data" / "salvesti.db")
+    for call in calls:
+        moved = Path(restored[call.id]["recording"]["path"])
+        assert moved.is_relative_to(tmp_path / "media" / "calls")
+        assert (
+            moved.read_bytes()
+            == (tmp_path / "backups")
+            .joinpath(
+                only_backup(tmp_path / "backups"),
+                "recordings",
+                "disk",
+                moved.relative_to(tmp_path / "media" / "calls"),
+            )
+            .read_bytes()
+        )
+        assert restored[call.id]["recording"]["sha256"] == call.recording.sha256
+
+
+def test_a_live_audit_log_that_does_not_continue_the_backup_is_kept_in_a_file(tmp_path):
+    make_box(tmp_path, n=1)
+    config = str(tmp_path / "config.yaml")
+    backup(tmp_path)
+    db = tmp_path / "data" / "salvesti.db"
+    con = sqlite3.connect(db)
+    con.execute("UPDATE http_audit SET hash = ? WHERE seq = 1", ("f" * 64,))  # the live log was altered
+    con.commit()
+    con.close()
+    assert cli("tokens", "create", "boss", "-c", config).returncode == 0  # entry 2, after the backup
+    r = restore(tmp_path, "--force")
+    assert r.returncode == 0, r.stderr
+    assert "the live audit log does not continue the backup's; its entries are kept in" in r.stdout
+    kept = json.loads(next((tmp_path / "data").glob("audit-before-restore-*.json")).read_text())
+    assert [e["action"] for e in kept] == ["user_add", "token_create"]
+    assert "audit log OK: 1 entries, chain intact" in r.stdout

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +71,25 @@ def create_backup(
         store={"platform": plan.store_platform},
         since=opts.since.isoformat() if opts.since else None,
     )
+    try:
+        _fill(plan, opts, work, previous, man, live_calls)
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)  # personal data: no half backup left lying about
+        raise
+    _fsync_dir(opts.to)
+    rotated = rotate(opts.to, opts.keep, current=final) if opts.keep else []
+    return Result(final, man, rotated)
+
+
+def _fill(
+    plan: Plan,
+    opts: Options,
+    work: Path,
+    previous: tuple[Path, dict[str, FileEntry]] | None,
+    man: Manifest,
+    live_calls: list[Call] | None,
+) -> None:
     copies = _databases(plan, work, man)
     calls = _calls(copies.get("store"), live_calls, man)
     man.counts.update(_counts(copies, calls))
@@ -88,10 +108,6 @@ def create_backup(
             "this backup is on the same disk as the data folder and dies with it: copy it off the box"
         )
     mf.write(work, man)
-    os.replace(work, final)
-    _fsync_dir(opts.to)
-    rotated = rotate(opts.to, opts.keep, current=final) if opts.keep else []
-    return Result(final, man, rotated)
 
 
 def postgres_note(plan: Plan) -> str:
@@ -235,6 +251,11 @@ def _link_previous(
     folder, entries = previous
     old = entries.get(dest)
     if old is None or old.sha256 != sha256 or old.bytes != size:
+        return False
+    try:
+        if (folder / dest).stat().st_size != size:
+            return False  # the old copy was cut short since: copy afresh
+    except OSError:
         return False
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
