@@ -107,8 +107,12 @@ def test_deletions_after_the_backup_are_re_applied_and_retention_says_what_is_ne
     assert r.returncode == 0, r.stderr
     assert not Path(calls[0].recording.path).exists()
 
+    late = new_call(tmp_path, 8)
+    save(tmp_path, [late])  # recorded after the backup: the restore says it drops it
     r = restore(tmp_path, "--force")
     assert r.returncode == 0, r.stderr
+    assert "1 call(s) recorded after the backup are no longer listed" in r.stdout
+    assert Path(late.recording.path).exists()
     assert "the live store deleted 1 call recording(s) after this backup was made" in r.stdout
     assert f"{calls[0].id}" in r.stdout and "rule=erasure" in r.stdout
     assert not Path(calls[0].recording.path).exists()  # not brought back

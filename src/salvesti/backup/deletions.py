@@ -49,6 +49,8 @@ class LiveState:
     problem: str | None = None
     #: True when the live store is the one being restored (SQLite); False for PostgreSQL.
     replaced: bool = True
+    #: Every call id in the live store (SQLite), to say which calls a restore drops.
+    call_ids: set[str] = field(default_factory=set)
 
 
 def sqlite_deletions(path: Path) -> list[DeletionRow]:
@@ -69,9 +71,10 @@ def read_live_sqlite(path: Path) -> LiveState:
             sql = f"SELECT id, data FROM calls WHERE id IN ({marks})"
             for call_id, data in rows(path, sql, tuple(chunk)):
                 calls[str(call_id)] = json.loads(str(data))
+        every = {str(r[0]) for r in rows(path, "SELECT id FROM calls")}
     except (sqlite3.DatabaseError, ValueError) as err:
         return LiveState(problem=f"the live store {path} could not be read ({err})")
-    return LiveState(found, calls)
+    return LiveState(found, calls, call_ids=every)
 
 
 def newer_than_backup(live: LiveState, backed_up: list[DeletionRow]) -> list[DeletionRow]:

@@ -102,14 +102,21 @@ def restore(
         moved = _put_recordings(plan, folder, man, erased, out)
         keys = plan.keys_db.path if plan.keys_db else plan.data_dir / KEYS_DB
         forget_keys(keys, erased)
-        for d in redo:  # the live copy was deleted already; make sure no older file is left
-            if d.path:
-                Path(d.path).unlink(missing_ok=True)
+        _remove_files(plan, redo)
         if plan.http_db is not None and "http" in out.databases:
             _carry_audit(plan.http_db.path, live_audit, plan.data_dir, now, out)
         asyncio.run(_check_restored(plan, redo, live, moved, now, tz, out))
         _config_notes(plan, folder, man, key_file, out)
         return out
+
+
+def _remove_files(plan: Plan, redo: list[DeletionRow]) -> None:
+    """The live copy was deleted already; make sure no older file is left (in a sink's folder)."""
+    roots = [s.root.resolve() for s in plan.sinks.values() if s.root is not None]
+    for d in redo:
+        path = Path(d.path).resolve() if d.path else None
+        if path is not None and any(path.is_relative_to(root) for root in roots):
+            path.unlink(missing_ok=True)
 
 
 def _carry_audit(
@@ -201,9 +208,17 @@ async def _fix_store(
     now: datetime,
     out: RestoreReport,
 ) -> None:
+    from salvesti.core.components import CallQuery
     from salvesti.plugins.store_sqlite import SqliteStore
 
     async with SqliteStore(path, tz=tz) as store:
+        if live.call_ids:
+            dropped = live.call_ids - {c.id for c in await store.list_calls(CallQuery(limit=0))}
+            if dropped:
+                out.notes.append(
+                    f"{len(dropped)} call(s) recorded after the backup are no longer listed (the backup "
+                    "predates them); their recording files, if any, are left in place"
+                )
         for call_id, new_path in sorted(moved.items()):
             call = await store.get_call(call_id)
             if call is not None and call.recording is not None and call.recording.path != new_path:
