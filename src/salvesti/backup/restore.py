@@ -251,6 +251,11 @@ async def _check_audit(path: Path, out: RestoreReport) -> None:
 
 
 def _config_notes(plan: Plan, folder: Path, man: Manifest, key_file: Path | None, out: RestoreReport) -> None:
+    if man.since:
+        out.notes.append(
+            f"this backup holds only the recordings of calls started since {man.since} (--since): "
+            "older recordings come from an earlier backup or stay where they are"
+        )
     current = {p.name: p for p in plan.config_files}
     for entry in (e for e in man.files if e.kind == "config"):
         name = Path(entry.path).name
