@@ -1,7 +1,8 @@
 """``salvesti run`` (the foreground service) and ``salvesti retention sweep``.
 
-``run`` builds the hub from the validated config, starts it, sweeps retention at start
-and hourly, and on SIGINT/SIGTERM stops in stages (intake, calls, recordings, unload) so
+``run`` builds the hub from the validated config, holds the data folder's lock
+(:mod:`salvesti.core.datalock`, so a restore cannot run under it), starts the hub, sweeps
+retention at start and hourly, and on SIGINT/SIGTERM stops in stages (intake, calls, recordings, unload) so
 every recording in progress is finalised before the process exits 0.
 """
 
@@ -61,9 +62,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 async def run(loaded: Loaded) -> int:
     """Start the hub, wait for SIGINT/SIGTERM, stop it; the process's exit code."""
+    from salvesti.core.datalock import DataDirBusy, hold_for_run
     from salvesti.core.hub import Hub
 
     hub = Hub(loaded.config, config_path=loaded.path.resolve(), plugins=loaded.plugins)
+    try:
+        # held until the process ends: `salvesti restore` refuses while it is held
+        data_lock = hold_for_run(hub.data_dir)
+    except DataDirBusy as err:
+        _LOGGER.error("could not start: %s", err)
+        return EXIT_FAILED
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -96,6 +104,7 @@ async def run(loaded: Loaded) -> int:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        data_lock.release()
 
 
 # -- retention sweep ---------------------------------------------------------------------------
