@@ -6,6 +6,7 @@ this folder on sys.path); the benchmark imports the same modules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import pytest
 from harness.audio import AudioSet, make_audio_set
 from harness.lab import Lab
 from harness.procs import require_tool
+
+# The Chromium phone tests run only inside the network namespace test_e2e_browser_chromium makes.
+collect_ignore = [] if os.environ.get("SALVESTI_NETNS") == "1" else ["netns"]
 
 
 @pytest.fixture(scope="session")

@@ -14,52 +14,13 @@ from pathlib import Path
 
 import pytest
 from harness.audio import locate, segment, wav_envelope
-from harness.browser_phone import PhoneClient
+from harness.browser_phone import AGENT, browser_lab, client
 from harness.checks import assert_contains, assert_notice_at_start, check_call_shape, check_recording
 from harness.flows import OUTSIDE, inbound_from_carrier
 from harness.lab import Lab
-from harness.salvesti import LINE, Salvesti
+from harness.salvesti import LINE
 
 pytestmark = pytest.mark.e2e
-
-AGENT = "kati"
-AGENT_PASSWORD = "kati-long-password-1"
-BROWSER = (
-    '  - {platform: webrtc, id: browser, extensions: ["103"], rtc_ports: "%d-%d", heartbeat_timeout: 60}\n'
-)
-
-
-def browser_lab(lab: Lab, carrier, *, inbound: tuple[str, ...] = ("103",)) -> Salvesti:  # type: ignore[no-untyped-def]
-    from harness.ports import PORTS
-
-    low, high = PORTS.block(20)
-    salv = lab.salvesti(trunk=carrier, inbound_extensions=inbound, more_sources=BROWSER % (low, high))
-    cfg = str(salv.config_path)
-    for name, role, ext in ((AGENT, "agent", "103"), ("jaan", "agent", "102")):
-        res = salv.cli(
-            "users",
-            "add",
-            name,
-            "--role",
-            role,
-            "--extension",
-            ext,
-            "-c",
-            cfg,
-            input_=AGENT_PASSWORD.encode() + b"\n",
-        )
-        assert res.returncode == 0, res.stderr.decode()
-    return salv
-
-
-def client(salv: Salvesti, tmp_path: Path, audio, user: str = AGENT) -> PhoneClient:  # type: ignore[no-untyped-def]
-    return PhoneClient(
-        f"http://127.0.0.1:{salv.http_port}",
-        user,
-        AGENT_PASSWORD,
-        mic=audio.phone_a,
-        heard=tmp_path / f"heard-{user}.wav",
-    )
 
 
 def test_browser_calls_out_and_is_recorded(lab: Lab, audio, tmp_path: Path) -> None:

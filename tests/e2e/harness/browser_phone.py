@@ -25,6 +25,8 @@ aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.contrib.media import MediaPlayer, MediaRecorder  # noqa: E402
+from harness.ports import PORTS  # noqa: E402
+from harness.salvesti import Salvesti  # noqa: E402
 
 
 class PhoneClient:
@@ -176,3 +178,42 @@ class PhoneClient:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5)
+
+
+# -- a Salvesti with a browser extension, and its agents --------------------------------------
+AGENT = "kati"
+AGENT_PASSWORD = "kati-long-password-1"
+BROWSER = (
+    '  - {platform: webrtc, id: browser, extensions: ["103"], rtc_ports: "%d-%d", heartbeat_timeout: 60}\n'
+)
+
+
+def browser_lab(lab: Any, carrier: Any, *, inbound: tuple[str, ...] = ("103",)) -> Salvesti:
+    low, high = PORTS.block(20)
+    salv = lab.salvesti(trunk=carrier, inbound_extensions=inbound, more_sources=BROWSER % (low, high))
+    cfg = str(salv.config_path)
+    for name, role, ext in ((AGENT, "agent", "103"), ("jaan", "agent", "102")):
+        res = salv.cli(
+            "users",
+            "add",
+            name,
+            "--role",
+            role,
+            "--extension",
+            ext,
+            "-c",
+            cfg,
+            input_=AGENT_PASSWORD.encode() + b"\n",
+        )
+        assert res.returncode == 0, res.stderr.decode()
+    return salv
+
+
+def client(salv: Salvesti, tmp_path: Path, audio: Any, user: str = AGENT) -> PhoneClient:
+    return PhoneClient(
+        f"http://127.0.0.1:{salv.http_port}",
+        user,
+        AGENT_PASSWORD,
+        mic=audio.phone_a,
+        heard=tmp_path / f"heard-{user}.wav",
+    )

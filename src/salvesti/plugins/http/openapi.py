@@ -185,6 +185,9 @@ def openapi_document() -> dict[str, Any]:
     doc["paths"].update(routes_analysis.OPENAPI_PATHS)
     doc["paths"].update(routes_pause.OPENAPI_PATHS)
     doc["paths"].update(provisioning_routes.OPENAPI_PATHS)
+    from salvesti.plugins.http import routes_phone  # it serves the UI's static folder: imported late
+
+    doc["paths"].update(routes_phone.OPENAPI_PATHS)
     return doc
 
 

@@ -140,3 +140,41 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/phone", phone_page)
     app.router.add_get("/api/phone", phone_info)
     app.router.add_get("/api/phone/ws", phone_socket)
+
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/phone": {
+        "get": {
+            "summary": "Whether the logged-in user's extension has a browser phone",
+            "responses": {
+                "200": {
+                    "description": "the user's extension and whether a webrtc source serves it",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["extension", "available"],
+                                "properties": {
+                                    "extension": {"type": ["string", "null"]},
+                                    "available": {"type": "boolean"},
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+        }
+    },
+    "/api/phone/ws": {
+        "get": {
+            "summary": "The browser phone's signalling WebSocket (docs/browser-phone.md)",
+            "description": "A browser session only (cookie), with the session's CSRF token in `csrf` and an "
+            "Origin of this server. JSON messages both ways; see docs/browser-phone.md.",
+            "parameters": [{"name": "csrf", "in": "query", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "101": {"description": "switching to the WebSocket protocol"},
+                "403": {"description": "no browser session, wrong CSRF token or Origin, or no phone"},
+            },
+        }
+    },
+}

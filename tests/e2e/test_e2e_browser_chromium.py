@@ -1,0 +1,42 @@
+"""Runs the Chromium browser-phone tests (``netns/``) inside ``unshare -n`` with ``lo`` up.
+
+A browser doing WebRTC may send ICE checks and mDNS to every interface it finds; in its
+own network namespace the only one is loopback, so nothing can leave the machine.  The
+inner run is a pytest of its own (its output is shown when it fails).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+HERE = Path(__file__).parent
+
+
+def test_chromium_browser_phone_in_a_network_namespace(tmp_path: Path) -> None:
+    assert shutil.which("unshare") and shutil.which("ip"), "util-linux and iproute2 are needed"
+    env = {**os.environ, "SALVESTI_NETNS": "1"}
+    inner = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(HERE / "netns"),
+        f"--basetemp={tmp_path / 'inner'}",
+        "-o",
+        "addopts=",
+    ]
+    cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *inner]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=HERE.parents[1])
+    assert res.returncode == 0, (
+        f"the Chromium phone tests failed:\n{res.stdout[-12000:]}\n{res.stderr[-4000:]}"
+    )
+    assert " passed" in res.stdout and "skipped" not in res.stdout, res.stdout[-2000:]
