@@ -158,3 +158,21 @@ def test_chromium_tab_closed_mid_call(lab: Lab, audio, browser: Browser, tmp_pat
     call = salv.wait_call(timeout=20)
     assert call["disposition"] == "answered" and call["recording"]["sha256"]
     assert len(carrier.requests("BYE")) == 1, "the trunk leg was not hung up"
+
+
+def test_chromium_and_desk_phone_ring_together_browser_answers(
+    lab: Lab, audio, browser: Browser, tmp_path: Path
+) -> None:
+    carrier = lab.provider("answer")
+    salv = browser_lab(lab, carrier, inbound=("101", "103"))
+    desk = lab.phone("101", salv, audio=audio.phone_b, auto_answer=False)
+    page = open_phone(browser, f"http://127.0.0.1:{salv.http_port}", tmp_path)
+    uac = inbound_from_carrier(lab, salv, carrier, talk_ms=7000)
+    desk.wait_event("CALL_INCOMING", 25)
+    page.get_by_role("button", name="Answer").click()
+    expect(page.get_by_role("status").first).to_have_text("In call", timeout=15000)
+    desk.wait_event("CALL_CLOSED", 10)  # the desk phone was cancelled when the browser answered
+    assert uac.wait(40) == 0
+    call = salv.wait_call()
+    assert call["extension"] == "103" and call["disposition"] == "answered"
+    assert "101" not in (call.get("extensions") or [])
