@@ -156,6 +156,7 @@ def test_inbound_may_name_extensions_of_any_source() -> None:
             **BASE,
             "trunk": TRUNK,
             "lines": ["+3726000000"],
+            "listen": "127.0.0.1:5060",
             "extensions": [{"user": "101", "password": "pw101"}],
             "inbound": {"+3726000000": ["101", "103", "109"]},
             "no_notice": {"+3726000000": "test"},
