@@ -136,3 +136,36 @@ def test_phone_socket_refuses_strangers_and_other_extensions(lab: Lab, audio, tm
         for c in (nobody, jaan, forged):
             c.close()
     assert len(carrier.requests("INVITE")) == 0, "nothing may be dialled"
+
+
+def test_browser_blind_transfer_to_a_desk_phone(lab: Lab, audio, tmp_path: Path) -> None:
+    """The agent sends the caller on to 101 and leaves; the call goes on, recorded whole."""
+    carrier = lab.provider("answer")
+    salv = browser_lab(lab, carrier)
+    desk = lab.phone("101", salv, audio=audio.phone_b, auto_answer=True, timeout_s=90)
+    tab = client(salv, tmp_path, audio)
+    try:
+        assert tab.open() == 101
+        uac = inbound_from_carrier(lab, salv, carrier, talk_ms=14000)
+        tab.answer(25)
+        tab.wait_state("connected", 15)
+        time.sleep(2.0)
+        tab.send({"type": "transfer", "to": "109"})  # no such desk phone: refused, call goes on
+        err = tab.wait(lambda m: m.get("type") == "error" and m.get("code") == "transfer_failed", 5)
+        assert "not_an_extension" in err["message"]
+        tab.send({"type": "transfer", "to": "101"})
+        ended = tab.wait_state("ended", 10)
+        assert ended.get("reason") == "transferred"
+        desk.wait_event("CALL_ESTABLISHED", 15)
+        assert uac.wait(40) == 0, "the caller's call did not go on to its end"
+    finally:
+        tab.close()
+    call = salv.wait_call()
+    assert call["disposition"] == "answered"
+    assert call["extension"] == "103" and "101" in call["extensions"]
+    assert call["meta"]["sip"]["transfers"] == [{"from": "103", "to": "101"}]
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice)
+    assert_contains(
+        rec, 1, audio.phone_b, start_s=rec.duration_s - 3.5, others=(audio.outside, audio.phone_a)
+    )

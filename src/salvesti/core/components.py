@@ -215,7 +215,7 @@ class Dialer(Protocol):
 @runtime_checkable
 class CallControl(Protocol):
     """What the agent may do to a bridged call that another source owns: keypad digits to
-    the outside party (RFC 4733 on the call's own media path) and hold.  Given to the agent
+    the outside party (RFC 4733 on the call's own media path), hold and blind transfer.  Given to the agent
     through :meth:`AgentLink.progress` once the call is connected."""
 
     def dtmf(self, digit: str) -> bool:
@@ -224,6 +224,11 @@ class CallControl(Protocol):
 
     def hold(self, on: bool) -> None:
         """While on, the outside party hears silence and the agent hears nothing."""
+        ...
+
+    def transfer(self, extension: str) -> str:
+        """Blind transfer to ``extension``: it rings and the agent leaves now; ``"ok"`` or why
+        not (``not_now``, ``not_an_extension``, ``not_registered``)."""
         ...
 
 

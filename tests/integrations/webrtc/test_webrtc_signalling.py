@@ -24,6 +24,7 @@ OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RT
         ({"type": "dtmf", "digit": "E"}, "bad_digit"),
         ({"type": "hold", "on": "yes"}, "bad_message"),
         ({"type": "candidate", "candidate": "text"}, "bad_message"),
+        ({"type": "transfer", "to": "1 0 1"}, "bad_message"),
         ({"type": "candidate", "candidate": {"candidate": "c", "sdpMLineIndex": "0"}}, "bad_message"),
     ],
 )
@@ -42,13 +43,15 @@ def test_well_formed_messages_become_commands() -> None:
     )
     assert sig.parse({"type": "dtmf", "digit": "a"}) == sig.Dtmf("A")
     assert sig.parse({"type": "hold", "on": True}) == sig.Hold(True)
+    assert sig.parse({"type": "transfer", "to": "101"}) == sig.Transfer("101")
     cand = {"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
     assert sig.parse({"type": "candidate", "candidate": cand}) == sig.Candidate(cand["candidate"], "0", 0)
 
 
 def test_out_of_order_messages_change_nothing() -> None:
     s = sig.PhoneSession()
-    for cmd in (sig.Answer("c1", OFFER), sig.Decline("c1"), sig.Hangup(), sig.Dtmf("1"), sig.Hold(True)):
+    idle_refused = (sig.Answer("c1", OFFER), sig.Decline("c1"), sig.Hangup(), sig.Dtmf("1"), sig.Hold(True))
+    for cmd in (*idle_refused, sig.Transfer("101")):
         assert s.accept(cmd) is not None
         assert s.state is sig.State.IDLE
     assert s.on_ring("c1")

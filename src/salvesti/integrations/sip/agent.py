@@ -59,6 +59,8 @@ class AgentPort:
         self._buf = b""
         self._held = False
         self._watch: asyncio.Task[None] | None = None
+        #: True once the agent left a call that goes on without it (a blind transfer).
+        self.left = False
         self._dtmf: asyncio.Task[None] | None = None
         agent.handler = self._to_agent
 
@@ -168,6 +170,27 @@ class AgentPort:
             leg.send_frame(end, EVENT_PT, 0)
         call_meta: dict[str, Any] = self.call.record.meta.setdefault("dtmf_sent", {"count": 0})
         call_meta["count"] += 1  # how many, never which: digits may be a card number
+
+    def transfer(self, extension: str) -> str:
+        """Blind transfer to a desk phone: its phones ring and the agent leaves now."""
+        result: str = self.src.flows.agent_transfer(self.call, extension)
+        if result == "ok":
+            self._leave("transferred")
+        return result
+
+    def _leave(self, reason: str) -> None:
+        """The agent goes while the call goes on: told why, its side ended, not "agent_gone"."""
+        if self._watch is not None:
+            self._watch.cancel()
+        self.left = True
+        self.agent.handler = None
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        progress = getattr(conn, "progress", None)
+        if callable(progress):
+            progress("ended", reason=reason)
+        asyncio.get_running_loop().create_task(conn.hangup())
 
     def hold(self, on: bool) -> None:
         self._held = on

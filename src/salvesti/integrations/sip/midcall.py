@@ -31,10 +31,12 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(eq=False)
 class Transfer:
-    referrer: Leg
+    #: The phone that sent REFER; None when the agent of another source (a browser) asked.
+    referrer: Leg | None
     target: str
     legs: list[Leg] = field(default_factory=list)
     referrer_gone: bool = False
+    from_extension: str | None = None
 
 
 class MidCall:
@@ -118,6 +120,24 @@ class MidCall:
         transfer = call.transfer = Transfer(leg, target)
         self.hub.create_task(self._ring_target(call, transfer, bindings), f"{self.label} transfer")
 
+    def agent_transfer(self, call: B2BCall, target: str) -> str:
+        """A blind transfer asked by the call's agent (a browser tab, ``agent.AgentPort``):
+        the agent leaves at once and ``target``'s phones ring; "ok" or why not."""
+        media, port = call.media, call.agent
+        if port is None or media is None or media.inside is not port.inside or call.transfer is not None:
+            return "not_now"
+        if target not in self.src.extensions:
+            return "not_an_extension"
+        bindings = self.src.registrar.bindings_for(target, time.monotonic())
+        if not bindings:
+            return "not_registered"
+        conn = port.conn
+        transfer = call.transfer = Transfer(None, target, from_extension=conn.extension if conn else None)
+        transfer.referrer_gone = True
+        media.unbridge()
+        self.hub.create_task(self._ring_target(call, transfer, bindings), f"{self.label} transfer")
+        return "ok"
+
     async def _ring_target(self, call: B2BCall, transfer: Transfer, bindings: list[Any]) -> None:
         shared = await self.src.relay.allocate()
         call.allocated.append(shared)
@@ -180,19 +200,19 @@ class MidCall:
         media.replace_inside(leg.media)
         media.bridge()
         referrer = transfer.referrer
-        if not transfer.referrer_gone:
-            self._notify(referrer, "SIP/2.0 200 OK", final=True)
-            self.sig.bye(referrer)
-        referrer.state = "ended"
+        if referrer is not None:
+            if not transfer.referrer_gone:
+                self._notify(referrer, "SIP/2.0 200 OK", final=True)
+                self.sig.bye(referrer)
+            referrer.state = "ended"
         call.transfer = None
         rec = call.record
         rec.add_extension(transfer.target)
         sip = rec.meta.setdefault("sip", {})
-        sip.setdefault("transfers", []).append({"from": referrer.extension, "to": transfer.target})
+        source = referrer.extension if referrer is not None else transfer.from_extension
+        sip.setdefault("transfers", []).append({"from": source, "to": transfer.target})
         sip["inside_call_id"] = leg.call_id
-        _LOGGER.info(
-            "%s: call %s transferred %s → %s", self.label, rec.id, referrer.extension, transfer.target
-        )
+        _LOGGER.info("%s: call %s transferred %s → %s", self.label, rec.id, source, transfer.target)
         self.hub.create_task(self.hub.call_updated(rec), f"{self.label} call_updated")
 
     def _failed(self, call: B2BCall, transfer: Transfer, status: int) -> None:
@@ -201,7 +221,8 @@ class MidCall:
             from salvesti.integrations.sip.phases import CallOver
 
             raise CallOver(None, f"transfer target answered {status}", "inside")
-        self._notify(transfer.referrer, f"SIP/2.0 {status} Transfer Failed", final=True)
+        if transfer.referrer is not None:
+            self._notify(transfer.referrer, f"SIP/2.0 {status} Transfer Failed", final=True)
 
     def _notify(self, leg: Leg, sipfrag: str, *, final: bool) -> None:
         state = "terminated;reason=noresource" if final else "active;expires=60"

@@ -428,6 +428,8 @@ async def _cancel_remote(pending: list[asyncio.Task[Any]], chosen: Any) -> None:
 async def end_agent(call: B2BCall, cause: str) -> None:
     """Tell an agent inside party (a browser tab) the call ended, and end its side."""
     port, link = call.agent, call.agent_link
+    if port is not None and port.left:
+        return  # it left already (transferred) and was told then
     if link is not None and isinstance(link, AgentLink):
         try:
             link.progress("ended", reason=cause)

@@ -16,6 +16,7 @@ Messages from the page::
     {"type": "decline", "call": ID}
     {"type": "candidate", "candidate": {"candidate": "...", "sdpMid": "0", "sdpMLineIndex": 0}}
     {"type": "hangup"} · {"type": "dtmf", "digit": "5"} · {"type": "hold", "on": true}
+    {"type": "transfer", "to": "101"}                   blind: 101 rings, this tab leaves
 
 Messages to the page: ``ready``, ``replaced``, ``incoming``, ``cancelled``, ``sdp``,
 ``state`` (``trying``, ``ringing``, ``answered``, ``connected``, ``held``, ``ended``
@@ -83,7 +84,12 @@ class Hold:
     on: bool
 
 
-Command = Hello | Heartbeat | Dial | Answer | Decline | Candidate | Hangup | Dtmf | Hold
+@dataclass(frozen=True)
+class Transfer:
+    to: str
+
+
+Command = Hello | Heartbeat | Dial | Answer | Decline | Candidate | Hangup | Dtmf | Hold | Transfer
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,11 @@ def parse(msg: Any) -> Command | BadMessage:
         if not isinstance(on, bool):
             return BadMessage("bad_message", "on must be true or false")
         return Hold(on)
+    if kind == "transfer":
+        to = msg.get("to")
+        if not isinstance(to, str) or not re.match(r"^[0-9A-Za-z_.-]{1,32}$", to):
+            return BadMessage("bad_message", "to must be the extension to transfer to")
+        return Transfer(to)
     return BadMessage("unknown_type", f"unknown message type {kind!r}")
 
 
@@ -201,7 +212,7 @@ class PhoneSession:
             if s is State.IDLE:
                 return BadMessage("no_call", "there is no call to hang up")
             return None
-        if isinstance(cmd, Dtmf | Hold):
+        if isinstance(cmd, Dtmf | Hold | Transfer):
             if s is not State.IN_CALL:
                 return BadMessage("no_call", "keypad and hold work once the call is connected")
             return None

@@ -188,6 +188,13 @@ class WebRtcSource:
             control = tab.call.control if tab.call is not None else None
             if control is None or not control.dtmf(cmd.digit):
                 tab.send(sig.BadMessage("dtmf_failed", "the digit could not be sent now").to_json())
+        elif isinstance(cmd, sig.Transfer):
+            control = tab.call.control if tab.call is not None else None
+            result = control.transfer(cmd.to) if control is not None else "not_now"
+            if result != "ok":
+                tab.send(
+                    sig.BadMessage("transfer_failed", f"cannot transfer to {cmd.to}: {result}").to_json()
+                )
         elif isinstance(cmd, sig.Hold):
             if tab.call is not None:
                 tab.call.hold(cmd.on)

@@ -261,6 +261,10 @@ function endCall(reason) {
   S.muted = false;
   S.held = false;
   S.state = "idle";
+  if (reason === "transferred") {
+    status(p("transferred"));
+    return render();
+  }
   const why = reason && !["bye", "hangup", "offline"].includes(reason) ? p(`reason_${reason}`) : "";
   status(why && !why.startsWith("reason_") ? `${p("ended")}: ${why}` : p("ended"), why ? "failed" : "");
   render();
@@ -276,6 +280,12 @@ function toggleMute() {
 function toggleHold() {
   if (S.state !== "in_call") return;
   send({ type: "hold", on: !S.held });
+}
+
+function transfer() {
+  const to = el.transferTo.value.trim();
+  if (S.state !== "in_call" || !to) return;
+  send({ type: "transfer", to });
 }
 
 function key(digit) {
@@ -354,6 +364,7 @@ function render() {
   el.hold.disabled = S.state !== "in_call";
   el.hold.textContent = S.held ? p("resume") : p("hold");
   el.hold.setAttribute("aria-pressed", String(S.held));
+  el.transfer.disabled = S.state !== "in_call";
   clear(el.banner);
   el.banner.hidden = S.state !== "ringing";
   if (S.ringing) el.banner.append(p("incoming"), h("strong", {}, S.ringing.from || p("unknown")));
@@ -377,6 +388,8 @@ function build() {
   el.hangup = h("button", { type: "button", class: "hangup", onclick: hangup, disabled: true }, p("hangup"));
   el.mute = h("button", { type: "button", onclick: toggleMute, "aria-pressed": "false", disabled: true }, p("mute"));
   el.hold = h("button", { type: "button", onclick: toggleHold, "aria-pressed": "false", disabled: true }, p("hold"));
+  el.transferTo = h("input", { id: "transfer-to", inputmode: "numeric", autocomplete: "off" });
+  el.transfer = h("button", { type: "button", onclick: transfer, disabled: true }, p("transfer"));
   const pad = h(
     "div", { class: "pad", role: "group", "aria-label": p("keypad") },
     ..."123456789*0#".split("").map((d) => h("button", { type: "button", "aria-label": d, onclick: () => key(d) }, d)),
@@ -390,6 +403,8 @@ function build() {
     h("div", { class: "actions" }, el.call, el.answer, el.decline, el.hangup),
     pad,
     h("div", { class: "actions" }, el.mute, el.hold),
+    h("label", { for: "transfer-to" }, p("transfer_to")),
+    h("div", { class: "actions transfer" }, el.transferTo, el.transfer),
     el.error,
   );
   clear(main).append(card, el.after);

@@ -20,6 +20,7 @@ const STRINGS = {
     reason_answered_elsewhere: "vastati mujal", reason_rate_limited: "liiga palju kõnesid, oota veidi",
     reason_no_trunk: "väljahelistamine pole seadistatud", reason_dial_failed: "kõnet ei saanud alustada",
     notifications: "Sissetulev kõne numbrilt {from}",
+    transfer: "Suuna", transfer_to: "Suuna sisenumbrile", transferred: "Kõne suunati edasi",
   },
   en: {
     phone: "Phone", enable: "Enable phone", number: "Number", call: "Call", answer: "Answer",
@@ -39,6 +40,7 @@ const STRINGS = {
     reason_answered_elsewhere: "answered elsewhere", reason_rate_limited: "too many calls, wait a moment",
     reason_no_trunk: "calling out is not configured", reason_dial_failed: "the call could not be started",
     notifications: "Incoming call from {from}",
+    transfer: "Transfer", transfer_to: "Transfer to extension", transferred: "Call transferred",
   },
 };
 
