@@ -169,3 +169,27 @@ def test_browser_blind_transfer_to_a_desk_phone(lab: Lab, audio, tmp_path: Path)
     assert_contains(
         rec, 1, audio.phone_b, start_s=rec.duration_s - 3.5, others=(audio.outside, audio.phone_a)
     )
+
+
+def test_ice_that_never_connects_fails_visibly_and_dials_nothing(lab: Lab, audio, tmp_path: Path) -> None:
+    carrier = lab.provider("answer")
+    salv = browser_lab(lab, carrier, extra=", ice_timeout: 2, max_calls_per_minute: 2")
+    tab = client(salv, tmp_path, audio)
+    try:
+        assert tab.open() == 101
+        # Bad input first: clear errors, and the tab still works afterwards.
+        tab.send({"type": "dial-please"})
+        assert tab.wait(lambda m: m.get("type") == "error")["code"] == "unknown_type"
+        tab.send({"type": "answer", "call": "nothing-rings", "sdp": "v=0\r\nm=audio 9 RTP/AVP 0\r\n"})
+        assert tab.wait(lambda m: m.get("code") == "not_ringing")["type"] == "error"
+        tab.send({"type": "call", "number": OUTSIDE, "sdp": tab.dead_offer()})
+        ended = tab.wait_state("ended", 15)
+        assert ended.get("reason") in ("ice_timeout", "ice_failed"), ended
+        tab.send({"type": "call", "number": OUTSIDE, "sdp": tab.dead_offer()})
+        tab.wait(lambda m: m.get("type") == "state" and m.get("state") == "ended" and m is not ended, 15)
+        # A third attempt within the minute is refused before any media or dialling.
+        tab.send({"type": "call", "number": OUTSIDE, "sdp": tab.dead_offer()})
+        assert tab.wait(lambda m: m.get("code") == "rate_limited")["type"] == "error"
+    finally:
+        tab.close()
+    assert len(carrier.requests("INVITE")) == 0, "a call whose media never connected must not be dialled"

@@ -129,6 +129,19 @@ class PhoneClient:
         await pc.setLocalDescription(await pc.createOffer())
         return str(pc.localDescription.sdp)
 
+    def dead_offer(self) -> str:
+        """An offer whose peer connection is closed at once: ICE can never connect to it."""
+
+        async def go() -> str:
+            pc = RTCPeerConnection()
+            pc.addTrack(MediaPlayer(str(self.mic), loop=True).audio)
+            await pc.setLocalDescription(await pc.createOffer())
+            sdp = str(pc.localDescription.sdp)
+            await pc.close()
+            return sdp
+
+        return str(self._run(go()))
+
     def call(self, number: str) -> None:
         async def go() -> None:
             sdp = await self._offer()
@@ -184,13 +197,15 @@ class PhoneClient:
 AGENT = "kati"
 AGENT_PASSWORD = "kati-long-password-1"
 BROWSER = (
-    '  - {platform: webrtc, id: browser, extensions: ["103"], rtc_ports: "%d-%d", heartbeat_timeout: 60}\n'
+    '  - {platform: webrtc, id: browser, extensions: ["103"], rtc_ports: "%d-%d", heartbeat_timeout: 60%s}\n'
 )
 
 
-def browser_lab(lab: Any, carrier: Any, *, inbound: tuple[str, ...] = ("103",)) -> Salvesti:
+def browser_lab(lab: Any, carrier: Any, *, inbound: tuple[str, ...] = ("103",), extra: str = "") -> Salvesti:
+    """Salvesti with browser extension 103 (web user kati) and user jaan on desk phone 102;
+    ``extra`` adds keys to the webrtc source (", ice_timeout: 2")."""
     low, high = PORTS.block(20)
-    salv = lab.salvesti(trunk=carrier, inbound_extensions=inbound, more_sources=BROWSER % (low, high))
+    salv = lab.salvesti(trunk=carrier, inbound_extensions=inbound, more_sources=BROWSER % (low, high, extra))
     cfg = str(salv.config_path)
     for name, role, ext in ((AGENT, "agent", "103"), ("jaan", "agent", "102")):
         res = salv.cli(
