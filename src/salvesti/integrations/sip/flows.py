@@ -240,7 +240,7 @@ class Flows(MidCall, CallPhases):
                 on_event=on_event,
             )
             rec.meta["sip"] = {"outside_call_id": out.call_id}
-            await self._dial_for_agent(call, agent, out, on_event, route)
+            await self._dial_for_agent(call, agent.progress, out, on_event, route)
         finally:
             watch.cancel()
         rec.answered_at = self.hub.now()
@@ -263,15 +263,22 @@ class Flows(MidCall, CallPhases):
         await self.talk(call)
 
     async def _dial_for_agent(
-        self, call: B2BCall, agent: AgentLink, out: Leg, on_event: Any, route: OutboundRoute
+        self,
+        call: B2BCall,
+        progress: Any,
+        out: Leg,
+        on_event: Any,
+        route: OutboundRoute,
+        gone: Any = lambda ev: ev.kind == "agent_gone",
     ) -> None:
-        """Wait for the far end's answer, telling the agent it rings; the agent leaving
-        cancels the INVITE.  (The page plays its own ringback: no early media to a tab.)"""
+        """Wait for the far end's answer, telling the inside party it rings (``progress``);
+        the inside party leaving (``gone(event)``) cancels the INVITE.  No early media to the
+        inside party: a browser plays its own ringback."""
         while True:
             ev = await call.next(10.0 if call.cancelled else None)
             if ev is None:
                 raise CallOver(Disposition.CANCELLED, "cancel", "inside")
-            if ev.kind in ("agent_gone", "hangup"):
+            if ev.kind == "hangup" or gone(ev):
                 if not call.cancelled:
                     call.cancelled = True
                     self.sig.cancel(out)
@@ -286,7 +293,7 @@ class Flows(MidCall, CallPhases):
             status = resp.status
             if status < 200:
                 if status in (180, 183) and not call.cancelled:
-                    agent.progress("ringing")
+                    progress("ringing")
                 continue
             if status in (401, 407) and out.auth_tries == 0 and not call.cancelled:
                 out.auth_tries += 1
@@ -305,6 +312,59 @@ class Flows(MidCall, CallPhases):
             except NoCommonCodec:
                 raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
             return
+
+    # -- click-to-call: a desk phone first, then the outside number ------------------------------
+    def start_click_to_call(
+        self, number: str, extension: str, line: str | None, route: OutboundRoute
+    ) -> Call:
+        """``SipTrunkSource.dial``: ring ``extension``'s phones, then call ``number`` for it."""
+        call = self._new_call(Direction.OUTBOUND, line, self.hub.normalize(number))
+        call.record.add_extension(extension)
+        call.record.meta["route"] = route.describe()
+        call.record.meta["click_to_call"] = True
+        self._spawn(call, self._click_to_call(call, number, extension, route))
+        return call.record
+
+    async def _click_to_call(self, call: B2BCall, number: str, extension: str, route: OutboundRoute) -> None:
+        """The phone rings with the number it will call as caller ID; once picked up, the far
+        end is called, hears the whole notice on its answer, and is bridged to the phone."""
+        src, rec = self.src, call.record
+        await self.hub.call_started(rec)
+        phone = await self.ring(call, [extension], caller=number, prefer=None, ringback=False, remote=False)
+        assert isinstance(phone, Leg) and phone.media is not None
+        try:
+            hop = await route.next_hop()
+        except OSError as err:
+            raise CallOver(Disposition.FAILED, f"no route out: {err}", "salvesti", status=503) from None
+        out = self.uac_leg(call, "outside", hop, route.sip_transport, contact_user=route.contact_user)
+        await self.allocate(call, out)
+        on_event = self.callback(call, out)
+        self.sig.invite(
+            out,
+            request_uri=route.request_uri(number),
+            from_=route.from_header(rec.line),
+            to=route.to_header(number),
+            sdp=out.make_offer(src.codecs, prefer=phone.codec[1] if phone.codec else None),
+            on_event=on_event,
+        )
+        rec.meta["sip"] = {"inside_call_id": phone.call_id, "outside_call_id": out.call_id}
+        await self._dial_for_agent(
+            call,
+            lambda state: None,
+            out,
+            on_event,
+            route,
+            gone=lambda ev: ev.kind == "bye" and ev.leg is phone,
+        )
+        rec.answered_at = self.hub.now()
+        self.start_recording(call, out)
+        self._codecs(call, out, phone)
+        await self.hub.call_answered(rec)
+        await self.play_notice(call)
+        assert call.media is not None
+        call.media.attach_inside(phone.media)
+        call.media.bridge()
+        await self.talk(call)
 
     @staticmethod
     def _early_media(out: Leg, phone: Leg, body: bytes) -> CallMedia | None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from salvesti.core import bus as events
+from salvesti.core import control
 from salvesti.core.call import Call, Direction
 from salvesti.core.components import AgentLink
 from salvesti.core.errors import SalvestiError
@@ -147,6 +148,7 @@ class SipTrunkSource:
             raise SalvestiError(f"cannot listen on {self.host}:{self.port}: {err}") from err
         await self.carrier.start(self.hub.create_task)
         await self.gateways.resolve(self.label)
+        await control.acquire(self.hub)  # salvesti dial reaches dial() through the socket
         _LOGGER.info(
             "%s: listening on %s:%d (udp, tcp), rtp %d-%d",
             self.label,
@@ -192,6 +194,7 @@ class SipTrunkSource:
 
     async def async_unload(self) -> None:
         self.stop_intake()
+        await control.release(self.hub)
         await self.hangup_all()
         await self.carrier.stop()
         await self.transport.stop()
@@ -216,6 +219,22 @@ class SipTrunkSource:
         return await ring_for(
             self, call, users, on_audio=on_audio, ring_seconds=ring_seconds, sample_rate=sample_rate
         )
+
+    # -- Dialer (core.components): click-to-call from a desk phone ------------------------------
+    async def dial(self, number: str, *, extension: str | None = None) -> Call:
+        """``salvesti dial`` and ``POST /api/calls/dial``: ``extension``'s phone rings first,
+        then ``number`` is called on the extension's line."""
+        if not self.b2bua.accepting:
+            raise SalvestiError(f"{self.label} is shutting down")
+        if extension is None or extension not in self.extensions:
+            raise SalvestiError(f"name a desk phone of {self.id} to ring first (extension)")
+        if not self.registrar.bindings_for(extension, time.monotonic()):
+            raise SalvestiError(f"extension {extension} has no phone registered")
+        line = self.extensions[extension].get("line") or (self.lines[0] if self.lines else None)
+        route = self.outbound_route(line)
+        if route is None:
+            raise SalvestiError(f"{self.label}: line {line} has no way out")
+        return self.flows.start_click_to_call(number, extension, line, route)
 
     # -- AgentDialer (core.components): outside calls for another source's agent ------------------
     def lines_for_agents(self) -> list[str]:

@@ -59,7 +59,7 @@ export async function renderCall({ main, me }, callId, options = {}) {
     title,
     layout,
     h("div", { class: "columns" },
-      h("section", { class: "card" }, facts, download),
+      h("section", { class: "card" }, facts, download, callBack(call, me)),
       edit),
     admin].filter(Boolean));
   if (player) player.loadPeaks();
@@ -70,6 +70,28 @@ export async function renderCall({ main, me }, callId, options = {}) {
     if (unmount) unmount();
     if (player) player.destroy();
   };
+}
+
+// "Call back": from the browser phone when this user has one (it opens with the number),
+// else click-to-call (POST /api/calls/dial): the user's desk phone rings first.
+function callBack(call, me) {
+  if (!call.remote_number || !me.user.extension) return null;
+  const status = h("span", { class: "muted", role: "status" });
+  const button = h("button", { type: "button", id: "call-back", onclick: async () => {
+    status.textContent = "";
+    const phone = await api("/api/phone").catch(() => ({ available: false }));
+    if (phone.available) {
+      window.open(`/phone?number=${encodeURIComponent(call.remote_number)}`, "salvesti-phone");
+      return;
+    }
+    try {
+      await api("/api/calls/dial", { method: "POST", body: { number: call.remote_number, extension: me.user.extension } });
+      status.textContent = t("call_back_ringing");
+    } catch (err) {
+      status.textContent = `${t("call_back_failed")}: ${err.message}`;
+    }
+  } }, `☎ ${t("call_back")}`);
+  return h("div", { class: "row" }, button, status);
 }
 
 function titleParts(call) {

@@ -50,6 +50,8 @@ const STRINGS = {
     health_no_recording: "Salvestis puudub", health_recording_short: "Salvestis on lühem kui kõne",
     health_channel_no_audio: "Ühel kanalil pole heli", health_channel_silent: "Ühel kanalil ainult vaikus",
     health_packet_loss: "Pakettide kadu",
+    call_back: "Helista tagasi", call_back_ringing: "Sinu telefon heliseb: tõsta toru, et helistada",
+    call_back_failed: "Helistada ei õnnestunud",
   },
   en: {
     app: "Salvesti", login: "Log in", logout: "Log out", username: "User name",
@@ -100,6 +102,7 @@ const STRINGS = {
     health_no_recording: "No recording", health_recording_short: "Recording shorter than the call",
     health_channel_no_audio: "A channel has no audio", health_channel_silent: "A channel is only silence",
     health_packet_loss: "Packet loss",
+    call_back: "Call back", call_back_ringing: "Your phone rings: pick it up to call", call_back_failed: "Could not call",
   },
 };
 

@@ -412,6 +412,8 @@ function build() {
     el.timer.textContent = S.startedAt && S.state === "in_call" ? fmtClock((Date.now() - S.startedAt) / 1000) : "";
   }, 500);
   status(p("idle"));
+  const number = query.get("number");
+  if (number) el.number.value = number;  // "Call back" from a call page
   render();
 }
 
