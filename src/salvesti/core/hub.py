@@ -60,6 +60,8 @@ class Hub:
         self.data_dir = self.path(core.get("data_dir", "./data"))
         self.health_limits = health.Limits.from_config(core.get("health"))
         self.pause_max_s: float = float(core.get("pause_max_s", 300))
+        #: Keys a desk phone presses to pause and resume its call's recording (None: off).
+        self.pause_code: str | None = core.get("pause_code")
         #: Recordings in progress by call id (the API's pause and resume find them here).
         self.recordings: dict[str, Any] = {}
         #: Where the master key of encrypted sinks lives (``salvesti keys init`` writes it).

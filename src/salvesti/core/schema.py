@@ -21,7 +21,15 @@ from salvesti.core.numbers import _COUNTRY_CODES
 
 #: Top-level keys, in the order the docs present them.
 TOP_LEVEL_KEYS = (
-    "salvesti", "http", "store", "sources", "sinks", "notices", "retention", "integrations", "analysis",
+    "salvesti",
+    "http",
+    "store",
+    "sources",
+    "sinks",
+    "notices",
+    "retention",
+    "integrations",
+    "analysis",
 )
 
 #: List blocks and the plugin kind whose platforms validate their items.
@@ -109,6 +117,15 @@ def _non_empty_text(value: Any) -> str:
     return value
 
 
+def _keypad_code(value: Any) -> str:
+    from salvesti.core.protocols.rtp.keypad import valid_code
+
+    text = str(value) if isinstance(value, int) else value
+    if not isinstance(text, str) or not valid_code(text):
+        raise vol.Invalid("expected 1-8 keypad keys (0-9, *, #, A-D), e.g. '*7'")
+    return text.upper()
+
+
 def _path_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise vol.Invalid("expected a path")
@@ -138,5 +155,8 @@ CORE_SCHEMA = vol.Schema(
         # A paused recording resumes by itself after this many seconds (a forgotten pause must
         # not leave the rest of the call unrecorded); 0 turns auto-resume off.
         vol.Optional("pause_max_s", default=300): vol.All(vol.Coerce(float), vol.Range(min=0, max=7200)),
+        # Pressed on a desk phone during a call, pauses the recording (pressed again, resumes);
+        # the other party does not hear it.  Calls then relay in Python (docs/privacy-controls.md).
+        vol.Optional("pause_code"): _keypad_code,
     }
 )

@@ -678,3 +678,42 @@ async def test_a_notice_reaches_the_latched_caller_and_continues_into_the_bridge
     info = await rec.close()
     left = np.frombuffer(read_wav(info.path).frames, "<i2")[0::2].tobytes()
     assert g711.ulaw_decode(ulaw_tone(0)) in left  # the caller, recorded during the notice
+
+
+def _digit_packets(end: FarEnd, digit: str) -> list[bytes]:
+    """One key press as a phone sends it: three packets of one event, one timestamp."""
+    out = []
+    for k, last in ((1, False), (2, False), (3, True)):
+        out.append(
+            end.packet(
+                TelephoneEvent.from_digit(digit, end=last, duration=160 * k).to_bytes(), 101, ts=end.ts
+            )
+        )
+        end.seq += 1
+    end.ts += 480
+    return out
+
+
+async def test_pause_code_from_the_phone_is_swallowed_other_digits_pass(relay, far):
+    """The inside's keypad: "*7" never reaches the outside party and calls the hook; a plain
+    digit passes as it came; a false start ("*" then "5") reaches them late but in order."""
+    a, b, _out_leg, in_leg, media = await pair(relay, far)
+    pressed: list[str] = []
+    media.watch_keypad("*7", lambda: pressed.append("code"))
+    for digit in "*7":
+        for pkt in _digit_packets(b, digit):
+            b.send_raw(pkt, in_leg)
+    assert await a.quiet(0.3) == [] and pressed == ["code"]
+    for pkt in _digit_packets(b, "5"):
+        b.send_raw(pkt, in_leg)
+    got = [TelephoneEvent.parse(p.payload) for p, _ in await a.recv(3)]
+    assert [e.digit for e in got] == ["5", "5", "5"] and got[-1].end
+    for digit in "*5":
+        for pkt in _digit_packets(b, digit):
+            b.send_raw(pkt, in_leg)
+    sent = [p for p, _ in await a.recv(16, within=2.0)]
+    events = [TelephoneEvent.parse(p.payload) for p in sent if p.payload_type == 101]
+    digits = [e.digit for e in events if e.end]
+    assert digits[:1] == ["*"] and digits[-1:] == ["5"] and set(digits) == {"*", "5"}, digits
+    assert pressed == ["code"]
+    await media.close()

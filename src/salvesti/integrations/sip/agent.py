@@ -20,8 +20,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from salvesti.core.audio.codecs import resample
-from salvesti.core.protocols.rtp.dtmf import DIGITS, TelephoneEvent
+from salvesti.core.protocols.rtp.dtmf import DIGITS
 from salvesti.integrations.sip.call import CODECS
+from salvesti.integrations.sip.dtmf_out import send_digits
 
 if TYPE_CHECKING:
     from salvesti.core.components import InsideConnection
@@ -157,17 +158,7 @@ class AgentPort:
         return True
 
     async def _send_event(self, digit: str) -> None:
-        """100 ms of the event (five packets, one timestamp, growing duration), then the end
-        packet three times (RFC 4733 2.5.1.4)."""
-        leg = self.agent
-        step = leg.clock_rate * PTIME_MS // 1000
-        for i in range(1, 6):
-            event = TelephoneEvent.from_digit(digit, duration=step * i)
-            leg.send_frame(event.to_bytes(), EVENT_PT, step if i == 1 else 0, marker=i == 1)
-            await asyncio.sleep(PTIME_MS / 1000)
-        end = TelephoneEvent.from_digit(digit, end=True, duration=step * 5).to_bytes()
-        for _ in range(3):
-            leg.send_frame(end, EVENT_PT, 0)
+        await send_digits(self.agent, EVENT_PT, digit)
         call_meta: dict[str, Any] = self.call.record.meta.setdefault("dtmf_sent", {"count": 0})
         call_meta["count"] += 1  # how many, never which: digits may be a card number
 

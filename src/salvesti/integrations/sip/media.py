@@ -24,11 +24,16 @@ import errno
 import logging
 import socket
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from salvesti.core.audio.codecs import resample
 from salvesti.core.errors import SalvestiError
+from salvesti.core.protocols.rtp.dtmf import TelephoneEvent
+from salvesti.core.protocols.rtp.keypad import Forward, KeypadCode, Matched, Release
+from salvesti.core.protocols.rtp.packet import RtpError
 from salvesti.core.recording import HEARD, OUTSIDE
+from salvesti.integrations.sip.dtmf_out import send_digits
 from salvesti.integrations.sip.media_leg import CodecSpec, Header, LegStats, MediaLeg
 
 if TYPE_CHECKING:
@@ -40,6 +45,8 @@ __all__ = ["CallMedia", "CodecSpec", "LegStats", "MediaLeg", "MediaPortsExhauste
 _LOGGER = logging.getLogger(__name__)
 
 PTIME_MS = 20
+#: Seconds a possible start of the pause code is held back before it goes on as dialled.
+KEYPAD_WAIT_S = 2.0
 
 
 class MediaPortsExhausted(SalvestiError):
@@ -165,6 +172,14 @@ class CallMedia:
         #: The native core relaying both legs now, None while Python does.
         self._core: NativeCore | None = None
         self._closing = False
+        #: ``salvesti.pause_code``: the inside's digits are watched for it (``keypad.py``) and
+        #: ``on_keypad_code`` is called when it is pressed; such calls stay on the Python path.
+        self.keypad: KeypadCode | None = None
+        self.on_keypad_code: Callable[[], None] | None = None
+        self._kp_key: tuple[int, int] | None = None
+        self._kp_pass = True
+        self._kp_timer: asyncio.TimerHandle | None = None
+        self._kp_sending: asyncio.Task[None] | None = None
         outside.handler = self._from_outside
         outside.on_change = self._leg_changing
 
@@ -303,6 +318,10 @@ class CallMedia:
         """Stop playback, unbridge and release both legs (their ports go back to the pool)."""
         self._closing = True
         self.stop_playback()
+        if self._kp_timer is not None:
+            self._kp_timer.cancel()
+        if self._kp_sending is not None:
+            self._kp_sending.cancel()
         self._suspend_native()
         self.bridged = False
         for leg in (self.outside, self.inside):
@@ -331,6 +350,8 @@ class CallMedia:
         if self._playing:
             self._engage_notice(pool)
             return
+        if self.keypad is not None:
+            return  # the inside's digits must be seen here, one by one
         if ins is None or not (self.bridged and ins.relay is out.relay):
             return
         if out.closed or ins.closed or out.sock is None or ins.sock is None or out.engaged or ins.engaged:
@@ -451,16 +472,81 @@ class CallMedia:
                 rate = dec.sample_rate  # type: ignore[union-attr]
                 chunk = pcm if rate == self._rec_rate else resample(pcm, rate, self._rec_rate)
                 rec.put(channel, chunk, src.rx_time(hdr[3], hdr[4], now))
-            if dst is not None and dst.sendable:
+            if dst is not None and dst.sendable and not (self._kp_sending is not None and src is self.inside):
+                # (while held-back digits go out, their events stand for the inside's audio)
                 if dst.codec_name == src.codec_name and dst.clock_rate == src.clock_rate:
                     dst.forward(data, hdr, dst.payload_type, src.clock_rate, None, now)  # type: ignore[arg-type]
                 else:
                     self._transcode(src, dst, data, hdr, pcm, now)
         elif pt == src.telephone_event_pt and pt is not None:
+            if self.keypad is not None and src is self.inside and not self._keypad_passes(data, hdr):
+                return
             if dst is not None and dst.telephone_event_pt is not None and dst.sendable:
                 dst.forward(data, hdr, dst.telephone_event_pt, src.clock_rate, None, now)
         else:
             src.stats.unknown_pt += 1
+
+    # -- the pause code on the keypad -----------------------------------------------------------
+    def watch_keypad(self, code: str, on_code: Callable[[], None]) -> None:
+        """Watch the inside's digits for ``code``: it is never passed on, ``on_code`` runs."""
+        self._suspend_native()
+        self.keypad = KeypadCode(code)
+        self.on_keypad_code = on_code
+        self._update_native()
+
+    def _keypad_passes(self, data: bytes, hdr: Header) -> bool:
+        """Whether this event packet from the inside goes on; decided once per digit (an
+        event's packets share its timestamp) by the sans-IO :class:`KeypadCode`."""
+        key = (hdr[4], hdr[3])
+        if key == self._kp_key:
+            return self._kp_pass
+        try:
+            digit = TelephoneEvent.parse(data[hdr[5] : hdr[6]]).digit
+        except RtpError:
+            return False  # not an event we can read: never let half a code through
+        if digit is None:
+            return True
+        assert self.keypad is not None
+        self._kp_key = key
+        decision = self.keypad.feed(digit)
+        self._kp_pass = isinstance(decision, Forward)
+        if self._kp_timer is not None:
+            self._kp_timer.cancel()
+            self._kp_timer = None
+        if isinstance(decision, Release):
+            self._send_held(decision.digits)
+        elif isinstance(decision, Matched):
+            if self.on_keypad_code is not None:
+                self.on_keypad_code()
+        if self.keypad.pending:
+            loop = asyncio.get_running_loop()
+            self._kp_timer = loop.call_later(KEYPAD_WAIT_S, self._keypad_expired)
+        return self._kp_pass
+
+    def _keypad_expired(self) -> None:
+        self._kp_timer = None
+        if self.keypad is not None:
+            self._send_held(self.keypad.expire().digits)
+
+    def _send_held(self, digits: str) -> None:
+        """Digits held back as a possible code turned out not to be one: on to the outside."""
+        out = self.outside
+        if not digits or out.telephone_event_pt is None or self._closing:
+            return
+        previous = self._kp_sending
+
+        async def send() -> None:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            await send_digits(out, out.telephone_event_pt, digits)  # type: ignore[arg-type]
+
+        task = self._kp_sending = asyncio.get_running_loop().create_task(send())
+
+        def done(t: asyncio.Task[None]) -> None:
+            if self._kp_sending is t:
+                self._kp_sending = None
+
+        task.add_done_callback(done)
 
     @staticmethod
     def _transcode(

@@ -123,6 +123,24 @@ class CallPhases:
         call.recording = recording
         assert outside.media is not None
         call.media = CallMedia(outside.media, recording)
+        code = getattr(self.hub, "pause_code", None)
+        if code and recording is not None:
+            call.media.watch_keypad(code, lambda: self._keypad_pause(call))
+
+    def _keypad_pause(self, call: B2BCall) -> None:
+        """The pause code from the phone: pause the recording, or resume it if paused."""
+        rec = call.recording
+        if rec is None:
+            return
+        done = rec.resume("keypad") if rec.paused else rec.pause("keypad")
+        if done:
+            _LOGGER.info(
+                "%s: call %s recording %s from the keypad",
+                self.label,
+                call.record.id,
+                "paused" if rec.paused else "resumed",
+            )
+            self.hub.create_task(self.hub.call_updated(call.record), f"{self.label} keypad pause")
 
     # -- notice ---------------------------------------------------------------------------------
     async def play_notice(self, call: B2BCall) -> None:

@@ -260,6 +260,7 @@ function endCall(reason) {
   S.startedAt = null;
   S.muted = false;
   S.held = false;
+  S.recPaused = false;
   S.state = "idle";
   if (reason === "transferred") {
     status(p("transferred"));
@@ -286,6 +287,18 @@ function transfer() {
   const to = el.transferTo.value.trim();
   if (S.state !== "in_call" || !to) return;
   send({ type: "transfer", to });
+}
+
+async function togglePause() {
+  if (S.state !== "in_call" || !S.callId) return;
+  const action = S.recPaused ? "resume" : "pause";
+  try {
+    await api(`/api/calls/${encodeURIComponent(S.callId)}/${action}`, { method: "POST" });
+    S.recPaused = !S.recPaused;
+  } catch (err) {
+    el.error.textContent = err.message;
+  }
+  render();
 }
 
 function key(digit) {
@@ -365,6 +378,9 @@ function render() {
   el.hold.textContent = S.held ? p("resume") : p("hold");
   el.hold.setAttribute("aria-pressed", String(S.held));
   el.transfer.disabled = S.state !== "in_call";
+  el.pause.disabled = S.state !== "in_call";
+  el.pause.textContent = S.recPaused ? p("rec_resume") : p("rec_pause");
+  el.pause.setAttribute("aria-pressed", String(!!S.recPaused));
   clear(el.banner);
   el.banner.hidden = S.state !== "ringing";
   if (S.ringing) el.banner.append(p("incoming"), h("strong", {}, S.ringing.from || p("unknown")));
@@ -388,6 +404,7 @@ function build() {
   el.hangup = h("button", { type: "button", class: "hangup", onclick: hangup, disabled: true }, p("hangup"));
   el.mute = h("button", { type: "button", onclick: toggleMute, "aria-pressed": "false", disabled: true }, p("mute"));
   el.hold = h("button", { type: "button", onclick: toggleHold, "aria-pressed": "false", disabled: true }, p("hold"));
+  el.pause = h("button", { type: "button", onclick: togglePause, "aria-pressed": "false", disabled: true }, p("rec_pause"));
   el.transferTo = h("input", { id: "transfer-to", inputmode: "numeric", autocomplete: "off" });
   el.transfer = h("button", { type: "button", onclick: transfer, disabled: true }, p("transfer"));
   const pad = h(
@@ -402,7 +419,7 @@ function build() {
     h("label", { for: "number" }, p("number")), el.number,
     h("div", { class: "actions" }, el.call, el.answer, el.decline, el.hangup),
     pad,
-    h("div", { class: "actions" }, el.mute, el.hold),
+    h("div", { class: "actions" }, el.mute, el.hold, el.pause),
     h("label", { for: "transfer-to" }, p("transfer_to")),
     h("div", { class: "actions transfer" }, el.transferTo, el.transfer),
     el.error,

@@ -20,6 +20,7 @@ const STRINGS = {
     reason_answered_elsewhere: "vastati mujal", reason_rate_limited: "liiga palju kõnesid, oota veidi",
     reason_no_trunk: "väljahelistamine pole seadistatud", reason_dial_failed: "kõnet ei saanud alustada",
     notifications: "Sissetulev kõne numbrilt {from}",
+    rec_pause: "Peata salvestus", rec_resume: "Jätka salvestust",
     transfer: "Suuna", transfer_to: "Suuna sisenumbrile", transferred: "Kõne suunati edasi",
   },
   en: {
@@ -40,6 +41,7 @@ const STRINGS = {
     reason_answered_elsewhere: "answered elsewhere", reason_rate_limited: "too many calls, wait a moment",
     reason_no_trunk: "calling out is not configured", reason_dial_failed: "the call could not be started",
     notifications: "Incoming call from {from}",
+    rec_pause: "Pause recording", rec_resume: "Resume recording",
     transfer: "Transfer", transfer_to: "Transfer to extension", transferred: "Call transferred",
   },
 };
