@@ -70,3 +70,18 @@ def test_configured_addresses_win_and_need_no_route() -> None:
 def test_kernel_route_to_loopback_needs_no_name_lookup() -> None:
     assert kernel_route("127.0.0.1") == "127.0.0.1"
     assert kernel_route("::1") == "::1"
+
+
+def test_behind_nat_a_leg_to_the_internet_gets_the_address_the_carrier_saw() -> None:
+    from salvesti.integrations.sip.addresses import LocalAddresses
+
+    lan = LocalAddresses("0.0.0.0", route=lambda ip: "192.168.1.5")
+    carrier, phone = "193.40.5.10", "192.168.1.40"
+    assert lan.for_leg(carrier, outside=True, public="84.50.1.2") == "84.50.1.2"
+    assert lan.for_leg(carrier, outside=True, public=None) == "192.168.1.5"  # not learned yet
+    assert lan.for_leg(phone, outside=False, public="84.50.1.2") == "192.168.1.5"
+    assert lan.for_leg(phone, outside=True, public="84.50.1.2") == "192.168.1.5"  # a gateway on the LAN
+    public_box = LocalAddresses("0.0.0.0", route=lambda ip: "84.50.1.2")
+    assert public_box.for_leg(carrier, outside=True, public="84.50.1.2") == "84.50.1.2"
+    configured = LocalAddresses("0.0.0.0", external="84.50.9.9", route=lambda ip: "192.168.1.5")
+    assert configured.for_leg(carrier, outside=True, public="84.50.1.2") == "84.50.9.9"

@@ -72,3 +72,23 @@ class LocalAddresses:
             return FALLBACK  # not cached: the network may come up
         self._cache[target] = address
         return address
+
+    def for_leg(self, peer: str, *, outside: bool, public: str | None) -> str:
+        """A call leg's address (Contact, SDP): as :meth:`for_peer`, except that behind NAT a
+        leg to a peer on the internet gets ``public``, the address the carrier saw our
+        REGISTER come from, when nothing is configured.  Salvesti sends its RTP first (the
+        notice), which opens the NAT's mapping; the far end answering to the public address
+        then reaches us where a private address in the SDP would reach nobody."""
+        local = self.for_peer(peer, outside=outside)
+        if not outside or public is None or self.external or self.advertise:
+            return local
+        if _is_global(peer) and not _is_global(local):
+            return public
+        return local
+
+
+def _is_global(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip).is_global
+    except ValueError:
+        return False

@@ -51,7 +51,7 @@ class Flows(MidCall, CallPhases):
 
     def _uas_leg(self, call: B2BCall, ev: RequestReceived, role: str, **kw: Any) -> Leg:
         req = ev.request
-        host = self.src.local_address(ev.addr[0], outside=role == "outside")
+        host = self.src.leg_address(ev.addr[0], outside=role == "outside")
         leg = Leg(role, True, ev.addr, ev.transport, req.call_id, new_tag(), host, **kw)
         leg.invite, leg.server_txn = req, ev.txn
         leg.session = self.src.session_timers.for_invite(req)  # too small was refused 422

@@ -102,7 +102,7 @@ class CallPhases:
         return on_event
 
     def uac_leg(self, call: B2BCall, role: str, addr: Addr, transport: str, **kw: Any) -> Leg:
-        host = self.src.local_address(addr[0], outside=role == "outside")
+        host = self.src.leg_address(addr[0], outside=role == "outside")
         leg = Leg(role, False, addr, transport, new_call_id(host), new_tag(), host, **kw)
         return self.src.b2bua.add_leg(call, leg)
 

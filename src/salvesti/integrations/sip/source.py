@@ -119,6 +119,12 @@ class SipTrunkSource:
         blocks the loop, never caches a failure."""
         return self.addresses.for_peer(peer, outside=outside)
 
+    def leg_address(self, peer: str, *, outside: bool = False) -> str:
+        """A call leg's address toward ``peer``: behind NAT, the public address the carrier
+        told us in its REGISTER answers (``addresses.LocalAddresses.for_leg``)."""
+        public = next((c.public[0] for c in self.carrier.clients if c.public), None)
+        return self.addresses.for_leg(peer, outside=outside, public=public)
+
     # -- lifecycle --------------------------------------------------------------------------------
     def check_notices(self) -> list[str]:
         """Lines that would be recorded with no notice and no ``no_notice`` reason."""
