@@ -46,6 +46,7 @@ def line_state(**kw) -> dict:
         "call_state": "idle",
         "calls_today": 0,
         "missed_today": 0,
+        "recording_paused": "OFF",
     }
     return {**base, **kw}
 

@@ -83,6 +83,17 @@ def expected_line_config(p, key: str = "3726000000", line: str = LINE) -> dict:
                 "state_topic": f"{base}/state",
                 "value_template": "{{ value_json.missed_today }}",
             },
+            f"{dev}_recording_paused": {
+                "p": "switch",
+                "unique_id": f"{dev}_recording_paused",
+                "name": "Recording paused",
+                "icon": "mdi:record-rec",
+                "state_topic": f"{base}/state",
+                "value_template": "{{ value_json.recording_paused }}",
+                "command_topic": f"{base}/pause/set",
+                "payload_on": "ON",
+                "payload_off": "OFF",
+            },
             f"{dev}_call": {
                 "p": "event",
                 "unique_id": f"{dev}_call",
@@ -169,6 +180,7 @@ async def test_retained_discovery_state_and_availability_reach_a_late_subscriber
                 "call_state": "idle",
                 "calls_today": 0,
                 "missed_today": 0,
+                "recording_paused": "OFF",
             }
             hub_state = await ha.wait(f"{p.topics}/ha/hub")
             assert hub_state.json() == {

@@ -86,6 +86,7 @@ async def test_broker_down_at_start_never_blocks_calls_and_catches_up(tmp_path, 
                 "call_state": "idle",
                 "calls_today": 1,
                 "missed_today": 1,
+                "recording_paused": "OFF",
             }
             missed = await ha.json_on(f"{p.topics}/ha/line/{KEY}/event", event_type="missed")
             assert missed["number"] == "+372*****34"

@@ -74,6 +74,7 @@ def test_line_stays_active_until_the_last_parallel_call_ends():
         "call_state": "ringing",
         "calls_today": 1,
         "missed_today": 0,
+        "recording_paused": "OFF",
     }
     assert not tracker.started(call("b")).new_line
     tracker.answered(call("a", answered_at="2026-11-29T10:00:05+02:00"))
@@ -88,6 +89,7 @@ def test_line_stays_active_until_the_last_parallel_call_ends():
         "call_state": "idle",
         "calls_today": 2,
         "missed_today": 1,
+        "recording_paused": "OFF",
     }
     assert [e["event_type"] for e in update.events] == ["missed", "ended"]
 

@@ -66,12 +66,15 @@ class MqttConnection:
         password: str | None = None,
         client_id: str | None = None,
         birth_topic: str | None = None,
+        commands: tuple[str, Callable[[str, str], None]] | None = None,
     ) -> None:
         self.label = label
         self.host = host
         self.port = port
         self.status_topic = status_topic
         self.birth_topic = birth_topic
+        #: (topic filter, handler(topic, payload)) for commands from Home Assistant.
+        self.commands = commands
         self._snapshot = snapshot
         self._username = username
         self._password = password
@@ -241,6 +244,8 @@ class MqttConnection:
         await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
         if self.birth_topic:
             await client.subscribe(self.birth_topic, qos=1)
+        if self.commands is not None:
+            await client.subscribe(self.commands[0], qos=1)
         self.resync()
         self.synced = True
         while True:
@@ -253,7 +258,8 @@ class MqttConnection:
                 self._queue.remove(message)
 
     async def _reader(self, client: aiomqtt.Client) -> None:
-        """Answers Home Assistant's birth message; also notices a dropped connection while idle."""
+        """Answers Home Assistant's birth message and its commands; also notices a dropped
+        connection while idle."""
         async for message in client.messages:
             if (
                 self.birth_topic
@@ -262,6 +268,11 @@ class MqttConnection:
             ):
                 _LOGGER.debug("%s: Home Assistant came online, re-sending discovery", self.label)
                 self.resync()
+            elif self.commands is not None and message.topic.matches(self.commands[0]) and not message.retain:
+                try:  # a retained command would replay an old switch flip at every connect
+                    self.commands[1](str(message.topic), _text(message.payload))
+                except Exception:
+                    _LOGGER.exception("%s: command on %s failed", self.label, message.topic)
 
 
 def _abandon(client: aiomqtt.Client) -> None:

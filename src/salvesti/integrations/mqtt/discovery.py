@@ -30,7 +30,13 @@ from typing import Any
 from salvesti import __version__
 
 EVENT_TYPES = (
-    "incoming", "outgoing", "answered", "missed", "ended", "recording_saved", "recording_unhealthy",
+    "incoming",
+    "outgoing",
+    "answered",
+    "missed",
+    "ended",
+    "recording_saved",
+    "recording_unhealthy",
 )
 CALL_STATES = ("idle", "ringing", "talking")
 ONLINE = "online"
@@ -95,6 +101,14 @@ class Topics:
 
     def last_call(self, key: str) -> str:
         return f"{self.base}/line/{key}/last_call"
+
+    def pause_command(self, key: str) -> str:
+        """Where Home Assistant's "Recording paused" switch sends ON / OFF for a line."""
+        return f"{self.base}/line/{key}/pause/set"
+
+    @property
+    def pause_commands(self) -> str:
+        return f"{self.base}/line/+/pause/set"
 
     def event(self, key: str) -> str:
         return f"{self.base}/line/{key}/event"
@@ -215,6 +229,17 @@ def line_discovery(topics: Topics, key: str, line: str) -> dict[str, Any]:
             "unit_of_measurement": "calls",
             "state_topic": state,
             "value_template": "{{ value_json.missed_today }}",
+        },
+        f"{dev_id}_recording_paused": {
+            "p": "switch",
+            "unique_id": f"{dev_id}_recording_paused",
+            "name": "Recording paused",
+            "icon": "mdi:record-rec",
+            "state_topic": state,
+            "value_template": "{{ value_json.recording_paused }}",
+            "command_topic": topics.pause_command(key),
+            "payload_on": "ON",
+            "payload_off": "OFF",
         },
         f"{dev_id}_call": {
             "p": "event",

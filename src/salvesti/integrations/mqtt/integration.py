@@ -66,6 +66,7 @@ class MqttIntegration:
             password=conf.get("password"),
             client_id=conf.get("client_id"),
             birth_topic=self.topics.birth,
+            commands=(self.topics.pause_commands, self._on_pause_command),
         )
         self._unsubscribe: list[Callable[[], None]] = []
         self._midnight: asyncio.Task[None] | None = None
@@ -95,6 +96,8 @@ class MqttIntegration:
             events.RECORDING_DELETED: self._on_recording_deleted,
             events.RECORDING_UNHEALTHY: self._on_recording_unhealthy,
             events.SOURCE_STATUS: self._on_source_status,
+            events.RECORDING_PAUSED: self._on_paused,
+            events.RECORDING_RESUMED: self._on_resumed,
         }
         self._unsubscribe = [self.hub.bus.subscribe(name, handler) for name, handler in handlers.items()]
         self.connection.start(self.hub.create_task)
@@ -203,6 +206,35 @@ class MqttIntegration:
             return  # deleted by hand (HTTP API), not by a retention rule
         self.tracker.purged(self.hub.now().isoformat())
         self._send_hub()
+
+    def _on_paused(self, event: Event) -> None:
+        self._send(self.tracker.pause_changed(str(event.data.get("call_id")), True))
+
+    def _on_resumed(self, event: Event) -> None:
+        self._send(self.tracker.pause_changed(str(event.data.get("call_id")), False))
+
+    # -- commands from Home Assistant --------------------------------------------------------------
+    def _on_pause_command(self, topic: str, payload: str) -> None:
+        """The line's "Recording paused" switch: ON pauses every recording in progress on the
+        line, OFF resumes them (``by: mqtt``, audited by the web UI like the keypad's)."""
+        parts = topic.split("/")
+        key = parts[-3] if len(parts) >= 3 else ""
+        state = self.tracker.lines.get(key)
+        if state is None or payload not in ("ON", "OFF"):
+            _LOGGER.warning("%s: ignored %r on %s", self.label, payload[:20], topic)
+            return
+        recordings = getattr(self.hub, "recordings", {})
+        changed = False
+        for call_id in list(state.active):
+            rec = recordings.get(call_id)
+            if rec is None:
+                continue
+            done = rec.pause("mqtt") if payload == "ON" else rec.resume("mqtt")
+            if done:
+                changed = True
+                self.hub.create_task(self.hub.call_updated(rec.call), f"{self.label} pause")
+        if not changed:  # nothing to pause (or already so): say the real state again
+            self.connection.publish(self.topics.line_state(key), _dumps(state.payload()), retain=True)
 
     def _on_source_status(self, event: Event) -> None:
         known = str(event.data.get("id")) in self.tracker.sources

@@ -61,6 +61,8 @@ class LineState:
     active: dict[str, bool] = field(default_factory=dict)
     calls_today: int = 0
     missed_today: int = 0
+    #: Calls in progress whose recording is paused (card data), by id.
+    paused: set[str] = field(default_factory=set)
 
     @property
     def call_state(self) -> str:
@@ -75,6 +77,7 @@ class LineState:
             "call_state": self.call_state,
             "calls_today": self.calls_today,
             "missed_today": self.missed_today,
+            "recording_paused": "ON" if self.paused else "OFF",
         }
 
 
@@ -160,11 +163,23 @@ class CallTracker:
         if update is None:
             return None
         update.line.active.pop(call["id"], None)
+        update.line.paused.discard(call["id"])
         if is_missed(call):
             update.line.missed_today += 1
             update.events.append(self._event("missed", call))
         update.events.append(self._event("ended", call))
         return update
+
+    def pause_changed(self, call_id: str, paused: bool) -> Update | None:
+        """``recording_paused``/``resumed`` (they name the call only): its line's switch."""
+        for state in self.lines.values():
+            if call_id in state.active:
+                if paused:
+                    state.paused.add(call_id)
+                else:
+                    state.paused.discard(call_id)
+                return Update(state)
+        return None
 
     def recording_saved(self, call: dict[str, Any]) -> Update | None:
         update = self._begin(call, last_call=False)

@@ -303,7 +303,10 @@ class HttpServer:
         if event.name == "recording_resumed" and event.data.get("by") == "auto":
             # the API's pauses and resumes are audited by their routes; this one had no user
             self.hub.create_task(self._audit_auto_resume(event.data), name="http audit auto-resume")
-        if event.name in ("recording_paused", "recording_resumed") and event.data.get("by") == "keypad":
+        if event.name in ("recording_paused", "recording_resumed") and event.data.get("by") in (
+            "keypad",
+            "mqtt",
+        ):
             self.hub.create_task(self._audit_keypad(event.name, event.data), name="http audit keypad pause")
         for q in list(self.sse_queues):
             if q.qsize() < 200:  # a stalled client loses events rather than memory
@@ -314,11 +317,13 @@ class HttpServer:
         await self.audit(None, "resume", call_id=data.get("call_id"), user="auto", detail=detail)
 
     async def _audit_keypad(self, name: str, data: dict[str, Any]) -> None:
-        """A pause or resume from a phone's keypad: no user, the phone's call says which."""
+        """A pause or resume from a phone's keypad or a Home Assistant switch (no user: the
+        audit entry's user says how)."""
         action = "pause" if name == "recording_paused" else "resume"
         pauses = data.get("pauses") or [None]
-        detail = {"ok": True, "keypad": True, "pause": pauses[-1]}
-        await self.audit(None, action, call_id=data.get("call_id"), user="keypad", detail=detail)
+        how = str(data.get("by"))
+        detail = {"ok": True, how: True, "pause": pauses[-1]}
+        await self.audit(None, action, call_id=data.get("call_id"), user=how, detail=detail)
 
     async def _reapply(self, call_id: str, fields: dict[str, Any]) -> None:
         store = self.hub.store
