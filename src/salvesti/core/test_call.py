@@ -70,8 +70,6 @@ class TestTarget:
 class TestCaller(Protocol):
     """A source that can place a test call to one of its extensions."""
 
-    __test__ = False
-
     id: str
 
     def can_test(self, extension: str) -> bool:
