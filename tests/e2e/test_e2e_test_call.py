@@ -1,4 +1,5 @@
-"""The owner's test call, end to end: ``salvesti run``, a real baresip phone, the HTTP API.
+"""The owner's test call, end to end: ``salvesti run``, a real baresip phone, the HTTP API
+and the web UI in Chromium.
 
 An admin logs in over HTTP and asks for a test call to 101; the phone (auto-answer, its
 microphone a speech file) shows "Salvesti test", hears the notice and a beep, speaks, and
@@ -6,15 +7,21 @@ Salvesti hangs up after the configured seconds.  The call is listed with a final
 recording: left = what the phone said (its speech), right = what it heard (the notice at
 the start, then the 1 kHz beep).  Refusals: 102 is configured but not registered (409), a
 second test call while one is in progress (409), an agent (403), and each attempt is audited.
-Time passes by waiting for conditions (the call's end), never by a fixed sleep.
+In Chromium, the "Test call" button for 101 leads to the call's page with its waveform
+drawn (screenshots in the test's tmp folder and $SALVESTI_SCREENSHOTS).  Time passes by
+waiting for conditions (the call's end), never by a fixed sleep.
 """
 
 from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
+import re
+import shutil
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +34,7 @@ from harness.salvesti import Salvesti
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a-long-passw0rd"
+CHROMIUM = "/usr/bin/chromium"
 
 
 class Session:
@@ -140,3 +148,64 @@ def test_a_test_call_rings_the_phone_plays_the_notice_and_records_its_voice(lab:
     refused = [e for e in entries if e["call_id"] is None]
     assert len(refused) == 4, [e["detail"] for e in entries]  # 102, 999, the agent, the second one
     assert wait_for(lambda: boss.call("GET", "/api/test-call")[1]["extensions"][0]["in_progress"] is False, 5)
+
+
+def shot(page: Any, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    out = os.environ.get("SALVESTI_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        shutil.copy(folder / f"{name}.png", Path(out) / f"{name}.png")
+
+
+def test_the_test_call_button_rings_101_and_opens_the_call_with_its_waveform(lab: Lab, audio, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), "apt-get install chromium"
+    salv = lab.salvesti()
+    add_user(salv, "boss", "admin")
+    lab.phone("101", salv, audio=audio.phone_a, auto_answer=True)
+    url = f"http://127.0.0.1:{salv.http_port}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--mute-audio"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url + "/")
+            page.evaluate("localStorage.setItem('salvesti.lang', 'en')")
+            page.fill("#username", "boss")
+            page.fill("#password", PASSWORD)
+            page.click("form.login button[type=submit]")
+            expect(page.locator("#calls")).to_be_visible()
+            page.click("#nav-test-call")
+            button = page.get_by_role("button", name="Test call 101")
+            expect(button).to_be_enabled()
+            expect(page.get_by_role("button", name="Test call 102")).to_be_disabled()  # not registered
+            shot(page, tmp_path, "test-call")
+            with page.expect_response(
+                lambda r: r.url.endswith("/api/test-call") and r.request.method == "POST"
+            ) as posted:
+                button.click()
+            assert posted.value.status == 202
+            call_id = posted.value.json()["id"]
+            # the phone answers at once: "Ringing extension 101…" is soon "Answered: listen…"
+            expect(page.locator("#test-status")).to_contain_text("Answered: listen to the notice")
+            # notice + beep + 5 s recorded, then the page opens the call
+            expect(page).to_have_url(re.compile(f"#/calls/{call_id}$"), timeout=30_000)
+            expect(page.locator("#wave")).to_be_visible()
+            expect(page.locator(".call-title")).to_contain_text("Salvesti test call")
+            expect(page.locator(".legend")).to_contain_text("what the phone heard")
+            page.wait_for_function("document.querySelector('#audio').readyState >= 1", timeout=10_000)
+            lit = page.wait_for_function(
+                """() => { const c = document.querySelector('#wave');
+                     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                     let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+                     return n > c.width * 4 ? n : false; }""",
+                timeout=10_000,
+            )
+            assert lit.json_value() > 0
+            shot(page, tmp_path, "test-call-result")
+            assert not errors, errors
+        finally:
+            browser.close()
