@@ -29,7 +29,7 @@ import pytest
 from harness.checks import assert_contains, assert_notice_at_start, check_call_shape, check_recording
 from harness.lab import Lab
 from harness.procs import wait_for
-from harness.salvesti import Salvesti
+from harness.salvesti import EXTENSIONS, Salvesti
 
 pytestmark = pytest.mark.e2e
 
@@ -209,3 +209,32 @@ def test_the_test_call_button_rings_101_and_opens_the_call_with_its_waveform(lab
             assert not errors, errors
         finally:
             browser.close()
+
+
+def test_salvesti_test_call_on_the_command_line_and_a_phone_that_refuses(lab: Lab, audio):
+    extensions = {**EXTENSIONS, "103": ("pw-103-Kalle", "Kalle Kask")}
+    salv = lab.salvesti(extensions=extensions)
+    add_user(salv, "boss", "admin")
+    refuser = lab.phone("101", salv, audio=audio.phone_a)  # rings; its user declines
+    lab.phone("102", salv, audio=audio.phone_b, auto_answer=True)
+    cfg = str(salv.config_path)
+
+    res = salv.cli("test-call", "103", "-c", cfg)
+    assert res.returncode == 1 and b"extension 103 is not registered" in res.stderr, res.stderr
+
+    res = salv.cli("test-call", "102", "--seconds", "2", "-c", cfg, timeout=60)
+    assert res.returncode == 0, res.stderr.decode()
+    assert b"extension 102 answered; recording saved" in res.stderr, res.stderr
+    call = json.loads(res.stdout)
+    assert call["disposition"] == "answered" and call["meta"]["test_call"] is True
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice, channel=1)
+    assert rec.duration_s >= audio.duration(audio.notice) + 2.0
+
+    status, started = Session(salv, "boss").call("POST", "/api/test-call", {"extension": "101"})
+    assert status == 202, started
+    refuser.wait_event("CALL_INCOMING", 10)
+    refuser.hangup()  # baresip declines a ringing call with 486 Busy Here
+    call = salv.wait_call(lambda c: c["id"] == started["id"])
+    assert call["disposition"] == "busy", call
+    assert call["recording"] is None and call["answered_at"] is None
