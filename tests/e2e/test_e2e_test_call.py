@@ -99,6 +99,8 @@ def test_a_test_call_rings_the_phone_plays_the_notice_and_records_its_voice(lab:
     status, err = boss.call("POST", "/api/test-call", {"extension": "102"})
     assert status == 409 and err["reason"] == "not_registered", err
     assert "not registered" in err["error"]
+    status, err = boss.call("POST", "/api/test-call", {"extension": "101", "seconds": 31})
+    assert status == 400, err  # at most 30 s
     status, err = boss.call("POST", "/api/test-call", {"extension": "999"})
     assert status == 404, err
     status, err = Session(salv, "kati").call("POST", "/api/test-call", {"extension": "101"})

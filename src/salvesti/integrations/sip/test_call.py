@@ -2,7 +2,7 @@
 
 Read top to bottom like the flows in ``flows.py``, on the same phases:
 
-1. ring every registration of the extension for :data:`~salvesti.core.test_call.RING_SECONDS`
+1. ring every registration of the extension for :data:`salvesti.core.test_call.RING_SECONDS`
    with "Salvesti test" as the caller's name (``CallPhases.ring``; busy and no answer end the
    call as ``busy`` / ``no_answer``, as for any call);
 2. on the answer the recording starts, with the phone as the recorded party: left = what the
@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from salvesti.core import test_call
 from salvesti.core.call import Call, Direction, Disposition
-from salvesti.core.test_call import CALLER_NAME, META_KEY, RING_SECONDS, TestCallRefused, TestTarget
+from salvesti.core.test_call import CALLER_NAME, META_KEY, TestCallRefused, TestTarget
 from salvesti.integrations.sip.call import B2BCall, Leg
 from salvesti.integrations.sip.phases import RATE, CallOver
 
@@ -131,7 +132,7 @@ class TestCallFlows:
             prefer=None,
             ringback=False,
             remote=False,
-            ring_seconds=RING_SECONDS,
+            ring_seconds=test_call.RING_SECONDS,
         )
         assert isinstance(phone, Leg)
         rec.answered_at = self.hub.now()
