@@ -145,7 +145,7 @@ class CallPhases:
         notice = self.hub.notice_for(probe)
         if notice is None or call.media is None:
             if not waived:
-                _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, rec.id, rec.line)
+                _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, rec.id, probe.line)
             return
         pcm = notice.pcm(RATE)
         rec.notice.played = True

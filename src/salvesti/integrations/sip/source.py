@@ -106,6 +106,8 @@ class SipTrunkSource:
             external_configured=bool(self.external),
         )
         self.trunk: TrunkClient | None = self.carrier.trunk
+        #: Holding the hub's control socket (``core.control``) since setup.
+        self._control = False
 
     @classmethod
     def from_config(cls, hub: Any, conf: dict[str, Any]) -> SipTrunkSource:
@@ -150,6 +152,7 @@ class SipTrunkSource:
         await self.carrier.start(self.hub.create_task)
         await self.gateways.resolve(self.label)
         await control.acquire(self.hub)  # salvesti test-call
+        self._control = True
         _LOGGER.info(
             "%s: listening on %s:%d (udp, tcp), rtp %d-%d",
             self.label,
@@ -194,7 +197,9 @@ class SipTrunkSource:
             await asyncio.wait(tasks, timeout=10)
 
     async def async_unload(self) -> None:
-        await control.release(self.hub)
+        if self._control:
+            self._control = False
+            await control.release(self.hub)
         self.stop_intake()
         await self.hangup_all()
         await self.carrier.stop()

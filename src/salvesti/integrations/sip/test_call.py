@@ -162,6 +162,10 @@ class TestCallFlows:
                 if ev is None:
                     continue
                 if ev.kind == "beep_done":
+                    if not ev.data.cancelled() and ev.data.exception() is not None:
+                        _LOGGER.warning(
+                            "%s: call %s: beep failed: %s", self.label, call.record.id, ev.data.exception()
+                        )
                     return
                 self.common(call, ev)  # type: ignore[attr-defined]
         except BaseException:
