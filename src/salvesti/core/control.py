@@ -14,8 +14,11 @@ One request per line, one response line per request::
     {"op": "dial", "source": "gsm", "number": "+3725551234", "extension": "101", "wait": false}
     -> {"ok": true, "call": {...call object...}}         (with "wait": true, when it ended)
     -> {"ok": false, "error": "line +3725550000 is in use"}
+    {"op": "test_call", "extension": "101", "seconds": 5, "wait": true}
+    -> {"ok": true, "call": {...}}                        (see :mod:`salvesti.core.test_call`)
 
-The hub does not know this module: sources that can act on request (a ``Dialer``) call
+The hub does not know this module: sources that can act on request (a ``Dialer``, a
+``TestCaller``) call
 :func:`acquire` in their setup and :func:`release` when unloaded; the socket lives while at
 least one of them is loaded.  A stale socket file left by a crash is replaced.
 """
@@ -31,6 +34,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from salvesti.core import test_call
 from salvesti.core.bus import CALL_ENDED
 from salvesti.core.components import Dialer
 
@@ -108,6 +112,8 @@ class ControlServer:
             return {"ok": False, "error": "a JSON object per line"}
         if req.get("op") == "dial":
             return await self._dial(req)
+        if req.get("op") == "test_call":
+            return await self._test_call(req)
         return {"ok": False, "error": f"unknown op {req.get('op')!r}"}
 
     async def _dial(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +123,14 @@ class ControlServer:
             str(req.get("number") or ""),
             extension=str(req["extension"]) if req.get("extension") else None,
             wait=bool(req.get("wait")),
+        )
+
+    async def _test_call(self, req: dict[str, Any]) -> dict[str, Any]:
+        seconds = req.get("seconds")
+        if seconds is not None and not isinstance(seconds, int | float):
+            return {"ok": False, "error": "seconds must be a number"}
+        return await test_call.start(
+            self.hub, str(req.get("extension") or ""), seconds=seconds, wait=bool(req.get("wait"))
         )
 
 
@@ -168,7 +182,7 @@ async def acquire(hub: Any) -> None:
         try:
             await server.start()
         except OSError as err:
-            _LOGGER.warning("control socket %s: %s (salvesti dial will not work)", server.path, err)
+            _LOGGER.warning("control socket %s: %s (dial, test-call will not work)", server.path, err)
     server.users += 1
 
 

@@ -61,6 +61,10 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
         {"number": "5551234", "source": "gsm"},
         dict(agent2=404, agent1=404, manager=404, admin=404),
     ),
+    # No source can ring a test call here: managers and admins get 404 for the extension
+    # (tests/e2e/test_e2e_test_call.py rings a real phone).
+    ("GET", "/api/test-call", None, dict(agent2=403, agent1=403, manager=200, admin=200)),
+    ("POST", "/api/test-call", {"extension": "101"}, dict(agent2=403, agent1=403, manager=404, admin=404)),
 ]
 
 

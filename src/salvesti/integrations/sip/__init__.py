@@ -9,6 +9,8 @@ transaction layer), ``security`` (digest + lockout), ``registrar`` (phones), ``t
 
 from __future__ import annotations
 
+from typing import Any
+
 from salvesti.core.plugins import Platform, hookimpl
 from salvesti.integrations.sip.schema import SCHEMA, check_config
 
@@ -31,3 +33,11 @@ def register_call_sources(register) -> None:  # type: ignore[no-untyped-def]
             extra={"check": check_config},
         )
     )
+
+
+@hookimpl
+def register_commands(subparsers: Any) -> None:
+    """``salvesti test-call``: the SIP source rings its phones (``core.test_call.TestCaller``)."""
+    from salvesti.cli_test_call import add_test_call_command
+
+    add_test_call_command(subparsers)

@@ -1,4 +1,5 @@
-"""The three kinds of call, each one coroutine read top to bottom.
+"""The three kinds of call, each one coroutine read top to bottom (and the owner's test
+call, in ``test_call.py``).
 
 Outbound: phone (authenticated) → trunk; the phone gets its 200 when the far end answers,
 the far end hears the whole notice while the phone hears silence, then the legs are
@@ -24,6 +25,7 @@ from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
 from salvesti.integrations.sip.phases import CallOver, CallPhases
 from salvesti.integrations.sip.route import OutboundRoute
+from salvesti.integrations.sip.test_call import TestCallFlows
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,8 +33,8 @@ _LOGGER = logging.getLogger(__name__)
 _RELAYED = {404, 480, 484, 486, 487, 488, 600, 603, 408, 503, 403}
 
 
-class Flows(MidCall, CallPhases):
-    """Starts and runs calls for one ``sip_trunk`` source."""
+class Flows(MidCall, TestCallFlows, CallPhases):
+    """Starts and runs calls for one ``sip_trunk`` source (the test call: ``test_call.py``)."""
 
     # -- starting ----------------------------------------------------------------------------------
     def _new_call(self, direction: Direction, line: str | None, remote: str | None) -> B2BCall:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from salvesti.core.call import Disposition
+from salvesti.core.call import Call, Disposition
 from salvesti.core.components import AgentLink, ExtensionRinger
 from salvesti.core.health import RtpCounts
 from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
@@ -110,12 +110,18 @@ class CallPhases:
         leg.media = await self.src.relay.allocate()
         call.allocated.append(leg.media)
 
-    def start_recording(self, call: B2BCall, outside: Leg, *, internal: bool = False) -> None:
-        """The outside party's audio path opened: recording starts now, media set up."""
+    def start_recording(
+        self, call: B2BCall, outside: Leg, *, internal: bool = False, always: bool = False
+    ) -> None:
+        """The outside party's audio path opened: recording starts now, media set up.
+
+        ``always``: record whatever ``should_record`` says (a test call exists to be recorded).
+        """
         rec = call.record
         recording = None
         sink = self.hub.default_sink()
-        if sink is not None and self.hub.should_record(rec, record_internal=self.src.record_internal):
+        wanted = always or self.hub.should_record(rec, record_internal=self.src.record_internal)
+        if sink is not None and wanted:
             recording = CallRecording(self.hub, rec, sink, sample_rate=RATE)
             recording.start(time.monotonic())
         elif not internal:
@@ -143,16 +149,21 @@ class CallPhases:
             self.hub.create_task(self.hub.call_updated(call.record), f"{self.label} keypad pause")
 
     # -- notice ---------------------------------------------------------------------------------
-    async def play_notice(self, call: B2BCall) -> None:
-        """Play the whole notice to the outside party; the agent is not heard meanwhile."""
+    async def play_notice(self, call: B2BCall, *, like: Call | None = None) -> None:
+        """Play the whole notice to the outside party; the agent is not heard meanwhile.
+
+        ``like``: choose the notice (and ``no_notice``) as for that call's line and direction
+        instead of this call's own (a test call plays the notice of the line it tests).
+        """
         rec = call.record
-        waived = self.src.no_notice.get(rec.line or "")
+        probe = like or rec
+        waived = self.src.no_notice.get(probe.line or "")
         if waived:
             rec.notice.waived_reason = waived
-        notice = self.hub.notice_for(rec)
+        notice = self.hub.notice_for(probe)
         if notice is None or call.media is None:
             if not waived:
-                _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, rec.id, rec.line)
+                _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, rec.id, probe.line)
             return
         pcm = notice.pcm(RATE)
         rec.notice.played = True
@@ -189,10 +200,16 @@ class CallPhases:
         ringback: bool,
         ringing_to: Leg | None = None,
         remote: bool = True,
+        display: str | None = None,
+        ring_seconds: float | None = None,
     ) -> Leg | AgentPort:
         """Fork INVITEs to every registration of ``extensions`` and, with ``remote``, ring
         the extensions other sources own (browser phones, ``ExtensionRinger``) at the same
-        time; the first to answer wins and the others are cancelled."""
+        time; the first to answer wins and the others are cancelled.
+
+        The phones see ``caller`` as the From user and ``display`` (default: ``caller``) as
+        its name; they ring for ``ring_seconds`` (default: the source's
+        ``no_answer_timeout``)."""
         registrar, now = self.src.registrar, time.monotonic()
         targets = [(ext, b) for ext in extensions for b in registrar.bindings_for(ext, now)]
         ringers = remote_ringers(self.src, extensions) if remote else []
@@ -213,7 +230,8 @@ class CallPhases:
             leg = self.uac_leg(call, "inside", binding.addr, binding.transport, latch_any=True, extension=ext)
             leg.media = shared
             host = leg.local_host
-            name = f'"{caller}" ' if caller else ""
+            shown = (display or caller).replace("\\", "").replace('"', "")
+            name = f'"{shown}" ' if shown else ""
             self.sig.invite(
                 leg,
                 request_uri=binding.contact,
@@ -227,7 +245,7 @@ class CallPhases:
         if ringback and call.media is not None:
             tone = asyncio.get_running_loop().create_task(self._ringback_loop(call.media))
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.src.no_answer_timeout
+        deadline = loop.time() + (self.src.no_answer_timeout if ring_seconds is None else ring_seconds)
         busy = 0
         chosen: Any = None
         try:

@@ -23,6 +23,7 @@ from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import DigestServer
 from salvesti.core.protocols.sip.session_timer import MIN_SE
 from salvesti.core.provisioning import ProvisioningPlan
+from salvesti.core.test_call import DEFAULT_SECONDS, TestTarget
 from salvesti.integrations.sip.addresses import LocalAddresses
 from salvesti.integrations.sip.b2bua import B2BUA
 from salvesti.integrations.sip.call import CODECS
@@ -105,6 +106,8 @@ class SipTrunkSource:
             external_configured=bool(self.external),
         )
         self.trunk: TrunkClient | None = self.carrier.trunk
+        #: Holding the hub's control socket (``core.control``) since setup.
+        self._control = False
 
     @classmethod
     def from_config(cls, hub: Any, conf: dict[str, Any]) -> SipTrunkSource:
@@ -154,7 +157,8 @@ class SipTrunkSource:
             raise SalvestiError(f"cannot listen on {self.host}:{self.port}: {err}") from err
         await self.carrier.start(self.hub.create_task)
         await self.gateways.resolve(self.label)
-        await control.acquire(self.hub)  # salvesti dial reaches dial() through the socket
+        await control.acquire(self.hub)  # salvesti dial and salvesti test-call
+        self._control = True
         _LOGGER.info(
             "%s: listening on %s:%d (udp, tcp), rtp %d-%d",
             self.label,
@@ -199,8 +203,10 @@ class SipTrunkSource:
             await asyncio.wait(tasks, timeout=10)
 
     async def async_unload(self) -> None:
+        if self._control:
+            self._control = False
+            await control.release(self.hub)
         self.stop_intake()
-        await control.release(self.hub)
         await self.hangup_all()
         await self.carrier.stop()
         await self.transport.stop()
@@ -257,6 +263,17 @@ class SipTrunkSource:
         if route is None:
             raise SalvestiError(f"{self.label}: line {line} has no way out")
         return self.flows.start_agent_outbound(agent, number, line, route)
+
+    # -- TestCaller (core.test_call): the owner's test call to a phone ------------------------
+    def can_test(self, extension: str) -> bool:
+        return extension in self.extensions
+
+    def test_targets(self) -> list[TestTarget]:
+        return self.flows.test_targets()
+
+    async def test_call(self, extension: str, *, seconds: float = DEFAULT_SECONDS) -> Call:
+        """Ring ``extension``'s phones; see ``test_call.py``."""
+        return self.flows.start_test_call(extension, seconds)
 
     # -- PhoneDirectory (core.provisioning): the web server provisions our phones -----------------
     def provisioning_plan(self) -> ProvisioningPlan:

@@ -41,6 +41,8 @@ ACTIONS = (
     "resume",
     "provision",
     "provisioning_view",
+    "dial",
+    "test_call",
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from salvesti import __version__
 from salvesti.core.call import HealthReason
-from salvesti.plugins.http import routes_analysis, routes_dial, routes_pause
+from salvesti.plugins.http import routes_analysis, routes_dial, routes_pause, routes_test_call
 from salvesti.plugins.http.provisioning import routes as provisioning_routes
 
 
@@ -182,6 +182,7 @@ _EXTENSION = {"type": ["string", "null"], "pattern": "^[0-9A-Za-z*#+_-]{1,32}$"}
 def openapi_document() -> dict[str, Any]:
     doc = _document()
     doc["paths"]["/api/calls/dial"] = routes_dial.OPENAPI_PATH
+    doc["paths"]["/api/test-call"] = routes_test_call.OPENAPI_PATH
     doc["paths"].update(routes_analysis.OPENAPI_PATHS)
     doc["paths"].update(routes_pause.OPENAPI_PATHS)
     doc["paths"].update(provisioning_routes.OPENAPI_PATHS)

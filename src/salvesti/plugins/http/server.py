@@ -176,6 +176,7 @@ class HttpServer:
             routes_metrics,
             routes_pause,
             routes_phone,
+            routes_test_call,
             routes_ui,
         )
         from salvesti.plugins.http.provisioning import routes as provisioning_routes
@@ -186,6 +187,7 @@ class HttpServer:
         routes_dial.add_routes(app)  # before /api/calls/{call_id}
         routes_analysis.add_routes(app)  # before /api/calls/{call_id}
         routes_pause.add_routes(app)
+        routes_test_call.add_routes(app)
         routes_calls.add_routes(app)
         routes_admin.add_routes(app)
         routes_events.add_routes(app)

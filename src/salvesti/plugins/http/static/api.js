@@ -6,9 +6,11 @@ export function setCsrf(token) {
 }
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, data = null) {
     super(message);
     this.status = status;
+    // The whole error body (e.g. a 409's "reason").
+    this.data = data;
   }
 }
 
@@ -26,7 +28,7 @@ export async function api(path, { method = "GET", body } = {}) {
   if ((response.headers.get("Content-Type") || "").includes("application/json")) data = await response.json();
   if (!response.ok) {
     if (response.status === 401 && !path.startsWith("/api/auth/")) window.dispatchEvent(new Event("salvesti:logout"));
-    throw new ApiError(response.status, (data && data.error) || response.statusText);
+    throw new ApiError(response.status, (data && data.error) || response.statusText, data);
   }
   return data;
 }

@@ -95,7 +95,8 @@ function callBack(call, me) {
 }
 
 function titleParts(call) {
-  return [directionIcon(call.direction), " ", call.remote_number || t("unknown"), " ", outcomeBadge(call.outcome)];
+  const who = call.remote_number || (call.meta && call.meta.test_call ? t("test_call_title") : t("unknown"));
+  return [directionIcon(call.direction), " ", who, " ", outcomeBadge(call.outcome)];
 }
 
 function fact(label, value) {

@@ -157,7 +157,7 @@ function matchLine(call) {
 }
 
 function row(call) {
-  const who = call.remote_number || t("unknown");
+  const who = call.remote_number || (call.meta && call.meta.test_call ? t("test_call_title") : t("unknown"));
   const duration = call.ended_at ? fmtDuration(call.duration_s) : t("in_progress");
   return h("li", { class: "call", dataset: { id: call.id } },
     h("a", { class: "call-link", href: `#/calls/${encodeURIComponent(call.id)}` },

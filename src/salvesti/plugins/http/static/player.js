@@ -4,6 +4,9 @@
 import { h, fmtDuration } from "./dom.js";
 import { t } from "./i18n.js";
 
+// A test call (meta.test_call): the phone is the recorded party, not an outside caller.
+const isTest = (call) => Boolean(call.meta && call.meta.test_call);
+
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const COLORS = { left: "#1f6feb", right: "#e8590c", played: 0.35, axis: "#c9d1d9", head: "#111" };
 
@@ -26,8 +29,8 @@ export class Player {
     this.skipBtn = h("button", { type: "button", id: "skip-notice", onclick: () => this.skipNotice(), hidden: !(noticeEnd > 0) }, t("skip_notice"));
     this.el = h("section", { class: "player card" },
       h("div", { class: "legend" },
-        h("span", { class: "key key-left" }, t("channel_left")),
-        h("span", { class: "key key-right" }, t("channel_right"))),
+        h("span", { class: "key key-left" }, t(isTest(call) ? "channel_left_test" : "channel_left")),
+        h("span", { class: "key key-right" }, t(isTest(call) ? "channel_right_test" : "channel_right"))),
       this.canvas,
       h("div", { class: "controls" },
         this.playBtn, this.clock,
