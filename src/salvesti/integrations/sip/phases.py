@@ -225,7 +225,8 @@ class CallPhases:
         pending: list[asyncio.Task[Any]] = []
         if ringers:
             port = await AgentPort.open(self.src, call, prefer.name if prefer is not None else None)
-            pending = self._ring_remote(call, port, ringers)
+            limit = self.src.no_answer_timeout if ring_seconds is None else ring_seconds
+            pending = self._ring_remote(call, port, ringers, limit)
         for ext, binding in targets:
             leg = self.uac_leg(call, "inside", binding.addr, binding.transport, latch_any=True, extension=ext)
             leg.media = shared
@@ -303,7 +304,9 @@ class CallPhases:
                 await asyncio.gather(tone, return_exceptions=True)
             await _cancel_remote(pending, chosen)
 
-    def _ring_remote(self, call: B2BCall, port: AgentPort, ringers: list[ExtensionRinger]) -> list[Any]:
+    def _ring_remote(
+        self, call: B2BCall, port: AgentPort, ringers: list[ExtensionRinger], seconds: float
+    ) -> list[Any]:
         """One task per other source ringing its extensions; each posts ``agent_answer``."""
         record, users = call.record, call.ring_users
         tasks = []
@@ -314,7 +317,7 @@ class CallPhases:
                     record,
                     mine,
                     on_audio=port.from_agent,
-                    ring_seconds=self.src.no_answer_timeout,
+                    ring_seconds=seconds,
                     sample_rate=8000,
                 ),
                 name=f"{self.label} ring {ringer.id}",
