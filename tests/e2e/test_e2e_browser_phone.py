@@ -193,3 +193,49 @@ def test_ice_that_never_connects_fails_visibly_and_dials_nothing(lab: Lab, audio
     finally:
         tab.close()
     assert len(carrier.requests("INVITE")) == 0, "a call whose media never connected must not be dialled"
+
+
+def test_keypad_from_the_browser_reaches_the_call(lab: Lab, audio, tmp_path: Path) -> None:
+    """The page's dial pad sends RFC 4733 into the call like a desk phone's keypad: here the
+    pause code, which the call's media path acts on (and never passes to the carrier)."""
+    carrier = lab.provider("answer", ring_ms=300)
+    salv = browser_lab(lab, carrier, core_extra={"pause_code": "*7"})
+    tab = client(salv, tmp_path, audio)
+    try:
+        assert tab.open() == 101
+        tab.send({"type": "dtmf", "digit": "1"})  # no call yet: refused, nothing sent
+        assert tab.wait(lambda m: m.get("code") == "no_call")["type"] == "error"
+        tab.call(OUTSIDE)
+        tab.wait_state("connected", 20)
+        time.sleep(1.0)
+        for digit in "*7":
+            tab.send({"type": "dtmf", "digit": digit})
+            time.sleep(0.4)
+        time.sleep(1.5)
+        tab.hangup()
+        tab.wait_state("ended", 10)
+    finally:
+        tab.close()
+    call = salv.wait_call()
+    assert [p["by"] for p in call["pauses"]] == ["keypad"], call["pauses"]
+    assert call["meta"]["dtmf_sent"]["count"] == 2
+
+
+def test_a_second_tab_takes_over_the_extension(lab: Lab, audio, tmp_path: Path) -> None:
+    carrier = lab.provider("answer")
+    salv = browser_lab(lab, carrier)
+    first, second = client(salv, tmp_path, audio), client(salv, tmp_path, audio)
+    try:
+        assert first.open() == 101
+        assert second.open() == 101
+        first.wait(lambda m: m.get("type") == "replaced", 5)
+        uac = inbound_from_carrier(lab, salv, carrier, talk_ms=5000)
+        second.answer(25)
+        second.wait_state("connected", 15)
+        assert not [m for m in first.messages if m.get("type") == "incoming"], "the old tab was rung"
+        assert uac.wait(40) == 0
+    finally:
+        first.close()
+        second.close()
+    call = salv.wait_call()
+    assert call["extension"] == "103" and call["disposition"] == "answered"

@@ -201,11 +201,14 @@ BROWSER = (
 )
 
 
-def browser_lab(lab: Any, carrier: Any, *, inbound: tuple[str, ...] = ("103",), extra: str = "") -> Salvesti:
+def browser_lab(
+    lab: Any, carrier: Any, *, inbound: tuple[str, ...] = ("103",), extra: str = "", **salvesti: Any
+) -> Salvesti:
     """Salvesti with browser extension 103 (web user kati) and user jaan on desk phone 102;
     ``extra`` adds keys to the webrtc source (", ice_timeout: 2")."""
     low, high = PORTS.block(20)
-    salv = lab.salvesti(trunk=carrier, inbound_extensions=inbound, more_sources=BROWSER % (low, high, extra))
+    sources = BROWSER % (low, high, extra)
+    salv = lab.salvesti(trunk=carrier, inbound_extensions=inbound, more_sources=sources, **salvesti)
     cfg = str(salv.config_path)
     for name, role, ext in ((AGENT, "agent", "103"), ("jaan", "agent", "102")):
         res = salv.cli(
