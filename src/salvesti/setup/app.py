@@ -53,7 +53,24 @@ class SetupContext:
 CTX: web.AppKey[SetupContext] = web.AppKey("setup_ctx", SetupContext)
 
 
-def _gone(reason: str) -> web.Response:
+_GONE_PAGE = """<!doctype html>
+<html lang="et"><head><meta charset="utf-8"><title>Salvesti</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/setup.css"></head>
+<body><main class="main"><h1>Seadistus on valmis</h1>
+<p>Seadistus on juba tehtud; seda ei saa uuesti avada.
+Käivita Salvesti: <code>salvesti run -c config.yaml</code></p>
+<h1 lang="en">Setup is done</h1>
+<p lang="en">Setup has been done already; it cannot be reopened.
+Start Salvesti: <code>salvesti run -c config.yaml</code></p>
+</main></body></html>
+"""
+
+
+def _gone(request: web.Request, reason: str) -> web.Response:
+    """410 Gone: the page in words for a browser, JSON for the page's own calls."""
+    if request.path == "/":
+        return web.Response(text=_GONE_PAGE, content_type="text/html", status=410)
     return web.json_response({"ok": False, "gone": True, "reason": reason}, status=410)
 
 
@@ -64,10 +81,10 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
     if request.path.startswith("/static/"):
         return await handler(request)
     if ctx.finished.is_set():
-        return _gone("setup has finished; start Salvesti with salvesti run")
+        return _gone(request, "setup has finished; start Salvesti with salvesti run")
     reason = await refusal_async(ctx.config_path, ctx.db_file)
     if reason is not None:
-        return _gone(reason)
+        return _gone(request, reason)
     if request.path.startswith("/api/") and request.path not in OPEN_PATHS:
         if not ctx.code.allows(request.headers.get("X-Setup-Token")):
             return web.json_response({"ok": False, "reason": "enter the setup code first"}, status=401)
