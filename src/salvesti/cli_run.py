@@ -47,7 +47,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from salvesti.setup.cli import run_setup
         from salvesti.setup.server import DEFAULT_LISTEN
 
-        code = run_setup(args.config, getattr(args, "setup_listen", DEFAULT_LISTEN), args.plugins)
+        code = run_setup(
+            args.config, getattr(args, "setup_listen", DEFAULT_LISTEN), args.plugins, then_run=True
+        )
         if code != EXIT_OK:
             return code
     loaded = load(args)

@@ -33,7 +33,7 @@ def add_listen_argument(parser: argparse.ArgumentParser, flag: str) -> None:
     )
 
 
-def run_setup(config: Path, listen: str, plugins: PluginManager) -> int:
+def run_setup(config: Path, listen: str, plugins: PluginManager, *, then_run: bool = False) -> int:
     """Refuse or serve the wizard; exit code (0 only when the files were written)."""
     why = refusal(config, database_file(config.parent.resolve()))
     if why is not None:
@@ -58,7 +58,10 @@ def run_setup(config: Path, listen: str, plugins: PluginManager) -> int:
         print(f"warning: the admin user was not created: {result['admin_error']}", file=sys.stderr)
     else:
         print(f"admin user {result['admin']} created")
-    print(f"start Salvesti with:  {result['start']}")
+    if then_run:
+        print("starting Salvesti with the new configuration")
+    else:
+        print(f"start Salvesti with:  {result['start']}")
     return EXIT_OK
 
 
