@@ -168,3 +168,26 @@ async def test_a_config_written_meanwhile_closes_setup(http: aiohttp.ClientSessi
     (tmp_path / "config.yaml").write_text("# someone else's\n")
     status, data = await post(http, "/api/setup/step/purpose", {"purpose": "x"}, token)
     assert status == 410 and "exists already" in data["reason"]
+
+
+async def test_accounts_are_tried_and_may_be_saved_anyway(http: aiohttp.ClientSession) -> None:
+    token = await log_in(http)
+    accounts = [
+        {
+            "line": "+372 600 0001",
+            "registrar": "sip.carrier.invalid",
+            "username": "3726000001",
+            "password": "a1",
+        },
+        {"line": "6000002", "registrar": "sip.carrier.invalid", "username": "3726000002", "password": "a2"},
+    ]
+    body = {"preset": "per_number", "accounts": accounts}
+    status, data = await post(http, "/api/setup/step/carrier", body, token)
+    assert status == 422
+    assert [p["outcome"] for p in data["probes"]] == ["unreachable", "unreachable"]
+    assert [p["line"] for p in data["probes"]] == ["+3726000001", "+3726000002"]
+    status, data = await post(http, "/api/setup/step/carrier", {**body, "save_anyway": True}, token)
+    assert status == 200 and data["lines"] == ["+3726000001", "+3726000002"]
+    accounts[1]["line"] = "+3726000001"
+    status, data = await post(http, "/api/setup/step/carrier", body, token)
+    assert status == 422 and "twice" in data["problems"]["accounts"]["en"]

@@ -7,6 +7,7 @@ Nothing here writes a file except an uploaded notice into the state's private fo
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -127,10 +128,9 @@ async def carrier(request: web.Request) -> web.Response:
     parsed, problems = _parse_carrier(data)
     if parsed is None:
         return refused(problems)
-    results = []
-    for acc in [parsed.trunk] if parsed.trunk else parsed.accounts:
-        result = await probe_register(acc.registrar, acc.username, acc.password)
-        results.append({"line": acc.line, **result.to_json()})
+    accounts = [parsed.trunk] if parsed.trunk else parsed.accounts
+    found = await asyncio.gather(*(probe_register(a.registrar, a.username, a.password) for a in accounts))
+    results = [{"line": acc.line, **result.to_json()} for acc, result in zip(accounts, found, strict=True)]
     if any(not r["ok"] for r in results) and not data.get("save_anyway"):
         return refused(
             {
@@ -145,6 +145,8 @@ async def carrier(request: web.Request) -> web.Response:
     state.carrier = parsed
     lines = set(parsed.lines)
     state.inbound = {k: v for k, v in state.inbound.items() if k in lines}
+    if set(state.inbound) != lines:  # a new number: who rings for it is still to be chosen
+        state.numbers_done = False
     state.retention = {k: v for k, v in state.retention.items() if k in lines or k == "default"}
     return ok(probes=results, lines=parsed.lines)
 
@@ -203,8 +205,8 @@ async def notice_upload(request: web.Request) -> web.Response:
     if len(data) > MAX_UPLOAD_BYTES:
         return refused({"upload": words("Fail on suurem kui 8 MB.", "The file is larger than 8 MB.")})
     path = state.temp_dir() / "upload.wav"
-    path.write_bytes(data)
-    problem = upload_problem(path)
+    await asyncio.to_thread(path.write_bytes, data)
+    problem = await asyncio.to_thread(upload_problem, path)  # decoding is not the loop's job
     if problem is not None:
         path.unlink(missing_ok=True)
         return refused({"upload": problem})
