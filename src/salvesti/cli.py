@@ -41,6 +41,7 @@ def cmd_plugins_list(args: argparse.Namespace) -> int:
 
 def build_parser(plugins: PluginManager) -> argparse.ArgumentParser:
     from salvesti import cli_backup, cli_calls, cli_keys, cli_run
+    from salvesti.setup import cli as cli_setup
 
     parser = argparse.ArgumentParser(
         prog="salvesti", description="Self-hosted call recording for SIP trunks, analog and GSM lines."
@@ -53,12 +54,14 @@ def build_parser(plugins: PluginManager) -> argparse.ArgumentParser:
     run.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="default: info"
     )
+    cli_setup.add_listen_argument(run, "--setup-listen")  # used only when FILE does not exist
     run.set_defaults(func=cli_run.cmd_run)
 
     check = sub.add_parser("check-config", help="validate the configuration (exit 2 when invalid)")
     add_config_argument(check)
     check.set_defaults(func=cmd_check_config)
 
+    cli_setup.add_commands(sub)
     cli_calls.add_commands(sub)
     cli_run.add_retention_commands(sub)
     cli_keys.add_commands(sub)

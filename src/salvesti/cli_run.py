@@ -43,6 +43,15 @@ def setup_logging(level: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if not args.config.exists():  # first run: the setup page writes it, then we go on
+        from salvesti.setup.cli import run_setup
+        from salvesti.setup.server import DEFAULT_LISTEN
+
+        code = run_setup(
+            args.config, getattr(args, "setup_listen", DEFAULT_LISTEN), args.plugins, then_run=True
+        )
+        if code != EXIT_OK:
+            return code
     loaded = load(args)
     setup_logging(args.log_level)
     choice = loaded.config["salvesti"].get("event_loop", "auto")

@@ -308,6 +308,15 @@ class TrunkClient:
         via = make_via(self.sip_transport, self.contact_host(hop), self.transport.port)
         request.headers.add("Via", via, first=True)
 
+    async def register_once(self, expires: int) -> int:
+        """One REGISTER exchange (digest included) without the retry loop; the granted expiry.
+
+        Raises OSError when the registrar cannot be reached and RuntimeError with the
+        carrier's answer when it refuses; the setup wizard's credential probe uses it so
+        that it tries the credentials exactly as the running source will.
+        """
+        return await self._register(expires)
+
     async def _register(self, expires: int, *, relearned: bool = False) -> int:
         """One REGISTER exchange (with one digest round); returns the granted expiry."""
         await self.refresh_addresses()
