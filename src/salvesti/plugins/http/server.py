@@ -178,6 +178,7 @@ class HttpServer:
             routes_phone,
             routes_ui,
         )
+        from salvesti.plugins.http.diagnostics import routes as diagnostics_routes
         from salvesti.plugins.http.provisioning import routes as provisioning_routes
 
         app = web.Application(middlewares=[headers_middleware, auth_middleware], client_max_size=1024**2)
@@ -193,6 +194,7 @@ class HttpServer:
         routes_phone.add_routes(app)
         routes_ui.add_routes(app)
         provisioning_routes.add_routes(app)
+        diagnostics_routes.add_routes(app)
         return app
 
     # -- helpers for routes ---------------------------------------------------------------
