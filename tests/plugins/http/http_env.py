@@ -127,11 +127,12 @@ def hub_config(tmp: Path, **http: Any) -> dict[str, Any]:
     }
 
 
-async def start_env(tmp: Path, **http: Any) -> Env:
+async def start_env(tmp: Path, *, config: dict[str, Any] | None = None, **http: Any) -> Env:
+    """``config`` adds top-level blocks (validated items: the hub does not validate)."""
     plugins = PluginManager()
     plugins.load(entry_points_too=False)
     (tmp / "config.yaml").write_text("# written by the test\n")
-    hub = Hub(hub_config(tmp, **http), config_path=tmp / "config.yaml", plugins=plugins)
+    hub = Hub({**hub_config(tmp, **http), **(config or {})}, config_path=tmp / "config.yaml", plugins=plugins)
     await hub.async_start()
     server = hub.integrations["http"]
     assert server.bound_port, hub.status()
