@@ -31,8 +31,10 @@ class CarrierRegistration:
     key: str
     registrar: str
     username: str
+    #: The account's own line (``accounts:``); None for the DDI trunk.
+    line: str | None = None
     #: ``registered``, ``failed``, ``not_registered``, ``not_registering`` (``register: false``).
-    status: str
+    status: str = "not_registered"
     #: Why it is not registered (the error, e.g. ``403 Forbidden``), None when it is.
     reason: str | None = None
     #: The carrier's last final answer to a REGISTER, and when it came.

@@ -43,6 +43,7 @@ def registration(
         key=key,
         registrar=client.conf["registrar"],
         username=client.username,
+        line=client.line,
         status=client.status,
         reason=client.reason,
         last_status=answer.status if answer else None,
