@@ -5,90 +5,21 @@ recent recording for the disk estimate and a retention rule."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from diag_env import RETENTION, refusing_carrier, sip_source
 from http_env import Env, make_call, start_env
-
-from salvesti.integrations.sip.schema import SCHEMA as SIP_SCHEMA
-
-
-def free_block(n: int) -> int:
-    """The first port of ``n`` free UDP ports in a row, starting even."""
-    for start in range(31000, 39000, 2 * n):
-        socks = []
-        try:
-            for port in range(start, start + n):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", port))
-            return start
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port block")
-
-
-def free_sip_port() -> int:
-    """A port free for both UDP and TCP (the source listens on both)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
-    raise RuntimeError("no free port")
-
-
-class Refusing(asyncio.DatagramProtocol):
-    """A carrier that answers every REGISTER with 403 Forbidden."""
-
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        text = data.decode(errors="replace")
-        if not text.startswith("REGISTER"):
-            return
-        keep = [
-            ln for ln in text.split("\r\n") if ln.split(":", 1)[0] in ("Via", "From", "To", "Call-ID", "CSeq")
-        ]
-        answer = "\r\n".join(["SIP/2.0 403 Forbidden", *keep, "Content-Length: 0", "", ""])
-        self.transport.sendto(answer.encode(), addr)
 
 
 @pytest.fixture
 async def diag_env(tmp_path: Path) -> AsyncIterator[Env]:
-    loop = asyncio.get_running_loop()
-    carrier, _ = await loop.create_datagram_endpoint(Refusing, local_addr=("127.0.0.1", 0))
-    carrier_port = carrier.get_extra_info("sockname")[1]
-    rtp = free_block(20)
-    source = SIP_SCHEMA(
-        {
-            "platform": "sip_trunk",
-            "id": "office",
-            "listen": f"127.0.0.1:{free_sip_port()}",
-            "rtp_ports": f"{rtp}-{rtp + 19}",
-            "trunk": {"registrar": f"127.0.0.1:{carrier_port}", "username": "3726000000", "password": "x"},
-            "lines": ["+3726000000"],
-            "extensions": [
-                {"user": "101", "password": "secret-101-x", "name": "Mari"},
-                {"user": "102", "password": "secret-102-y"},
-            ],
-        }
-    )
-    retention = [{"platform": "max_age", "id": "default", "days": 30}]
-    env = await start_env(tmp_path, config={"sources": [source], "retention": retention})
+    carrier, carrier_port = await refusing_carrier()
+    source = sip_source(carrier_port)
+    env = await start_env(tmp_path, config={"sources": [source], "retention": RETENTION})
     try:
         recent = make_call(tmp_path / "data" / "recordings" / "now", 30, ext="101", number="+3725550000")
         recent.started_at = env.hub.now()
