@@ -19,7 +19,8 @@ def test_extensions_must_exist_on_a_sip_trunk_source() -> None:
     }
     sip = {"platform": "sip_trunk", "id": "office", "extensions": [{"user": "101", "password": "pw-101"}]}
     problems = check_config(item, {"sources": [sip, item]})
-    assert problems == [(["extensions", 1], "extension '9' is not an extension of any sip_trunk or webrtc source")]
+    why = "extension '9' is not an extension of any sip_trunk or webrtc source"
+    assert problems == [(["extensions", 1], why)]
     assert check_config({**item, "extensions": ["101"]}, {"sources": [sip, item]}) == []
 
 
