@@ -128,6 +128,7 @@ async def test_registered_trunk_public_address_and_a_phone_with_its_user_agent(l
 
         facts = source.diagnostics()
         assert facts.source == "telia" and facts.platform == "sip_trunk"
+        assert facts.extra["listen"] == f"127.0.0.1:{lab.sip_port}"  # what a phone is set to
         (reg,) = facts.registrations
         assert (reg.name, reg.key, reg.status, reg.reason) == ("trunk", "trunk", "registered", None)
         assert (reg.last_status, reg.last_reason, reg.answered_latest) == (200, "OK", True)

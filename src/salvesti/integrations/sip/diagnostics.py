@@ -19,6 +19,7 @@ from salvesti.core.diagnostics import (
     MediaPorts,
     SourceDiagnostics,
 )
+from salvesti.core.protocols.sip.uri import format_host
 from salvesti.integrations.sip.trunk import TrunkClient
 
 
@@ -93,7 +94,8 @@ def source_diagnostics(source: Any, *, now: datetime, mono: float) -> SourceDiag
         extensions=tuple(extensions),
         media=MediaPorts(*source.rtp_range, capacity=relay.capacity, in_use=len(relay.legs)),
         extra={
-            "listen": f"{source.host}:{source.transport.port or source.port}",
+            # What a phone is set to: the address phones reach (not 0.0.0.0) and the port.
+            "listen": f"{format_host(source.addresses.for_peer(''))}:{source.transport.port or source.port}",
             "calls": source.active_calls(),
         },
     )

@@ -155,3 +155,15 @@ def test_worst_of_the_checks() -> None:
     assert worst([]) == State.OK
     assert worst([c(State.OK), c(State.WARN)]) == State.WARN
     assert worst([c(State.WARN), c(State.FAIL), c(State.OK)]) == State.FAIL
+
+
+async def test_a_family_that_raises_becomes_one_failed_check() -> None:
+    from salvesti.plugins.http.diagnostics.report import _guarded
+
+    async def broken() -> list[Check]:
+        raise KeyError("registrar")
+
+    (check,) = await _guarded("sources", broken)
+    assert (check.id, check.group, check.state) == ("internal.sources", "sources", State.FAIL)
+    assert (check.title_key, check.advice_key) == ("diag_internal_title", "diag_internal")
+    assert check.details == {"family": "sources", "error": "KeyError: 'registrar'"}
