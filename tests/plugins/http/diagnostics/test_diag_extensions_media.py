@@ -46,7 +46,6 @@ def test_a_registered_phone_with_its_address_agent_expiry_and_last_call() -> Non
         "started_at": (NOW - timedelta(hours=1)).isoformat(),
         "direction": "inbound",
         "disposition": "answered",
-        "remote_number": "+3725551234",
     }
 
 

@@ -15,6 +15,8 @@ def _where(addr: tuple[str, int] | None) -> str | None:
 
 
 def last_call_details(call: Call | None) -> dict[str, object] | None:
+    """When and how the extension last took part in a call; not with whom (the page is
+    about whether the phone works, and the call list already shows calls to those who may)."""
     if call is None:
         return None
     return {
@@ -22,7 +24,6 @@ def last_call_details(call: Call | None) -> dict[str, object] | None:
         "started_at": iso(call.started_at),
         "direction": str(call.direction),
         "disposition": str(call.disposition) if call.disposition is not None else None,
-        "remote_number": call.remote_number,
     }
 
 
