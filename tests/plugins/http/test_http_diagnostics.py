@@ -1,6 +1,6 @@
 """``GET /api/diagnostics`` through the running HTTP plugin: who may see it, and its shape,
 with a real sip_trunk source whose carrier (a UDP socket here) refuses it with 403, a
-recent recording for the disk estimate and a retention rule."""
+webrtc source, a recent recording for the disk estimate and a retention rule."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ import pytest
 from diag_env import RETENTION, refusing_carrier, sip_source
 from http_env import Env, make_call, start_env
 
+from salvesti.integrations.webrtc.schema import SCHEMA as WEBRTC_SCHEMA
+
 
 @pytest.fixture
 async def diag_env(tmp_path: Path) -> AsyncIterator[Env]:
     carrier, carrier_port = await refusing_carrier()
     source = sip_source(carrier_port)
-    env = await start_env(tmp_path, config={"sources": [source], "retention": RETENTION})
+    browser = WEBRTC_SCHEMA({"platform": "webrtc", "id": "browser", "extensions": ["103"]})
+    env = await start_env(tmp_path, config={"sources": [source, browser], "retention": RETENTION})
     try:
         recent = make_call(tmp_path / "data" / "recordings" / "now", 30, ext="101", number="+3725550000")
         recent.started_at = env.hub.now()
@@ -73,6 +76,11 @@ async def test_the_report_shape_and_the_carriers_refusal(diag_env: Env) -> None:
     assert mari["details"]["name"] == "Mari" and mari["details"]["listen"].startswith("127.0.0.1:")
     assert mari["details"]["last_call"]["id"] == diag_env.calls["recent"].id
     assert checks["extension.office.102"]["details"]["last_call"]["id"] == diag_env.calls["a2_in"].id
+
+    tab = checks["extension.browser.103"]  # the webrtc source's extension, no tab open
+    assert (tab["state"], tab["title_key"]) == ("warn", "diag_ext_tab_title")
+    assert tab["advice_key"] == "diag_ext_tab_closed"
+    assert checks["media.browser"]["advice_key"] == "diag_media_browser"
 
     media = checks["media.office"]
     assert media["details"]["capacity"] == 10 and media["details"]["in_use"] == 0
