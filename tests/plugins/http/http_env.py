@@ -7,6 +7,7 @@ import asyncio
 import functools
 import threading
 import wave
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -127,11 +128,12 @@ def hub_config(tmp: Path, **http: Any) -> dict[str, Any]:
     }
 
 
-async def start_env(tmp: Path, **http: Any) -> Env:
+async def start_env(tmp: Path, *, config: dict[str, Any] | None = None, **http: Any) -> Env:
+    """``config`` adds top-level blocks (validated items: the hub does not validate)."""
     plugins = PluginManager()
     plugins.load(entry_points_too=False)
     (tmp / "config.yaml").write_text("# written by the test\n")
-    hub = Hub(hub_config(tmp, **http), config_path=tmp / "config.yaml", plugins=plugins)
+    hub = Hub({**hub_config(tmp, **http), **(config or {})}, config_path=tmp / "config.yaml", plugins=plugins)
     await hub.async_start()
     server = hub.integrations["http"]
     assert server.bound_port, hub.status()
@@ -170,9 +172,20 @@ async def login(env: Env, who: str, password: str = PASSWORD) -> tuple[aiohttp.C
 class LiveServer:
     """The same hub in a background thread with its own loop, for sync clients (browser, schemathesis)."""
 
-    def __init__(self, tmp: Path, **http: Any) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        config: dict[str, Any] | None = None,
+        prepare: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        **http: Any,
+    ) -> None:
+        """``config`` adds top-level blocks; ``prepare`` makes them on the hub's loop first
+        (peers the hub must reach as it starts, such as a carrier socket)."""
         self.tmp = tmp
         self.http = http
+        self.config = config
+        self.prepare = prepare
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="live-hub", daemon=True)
         self.env: Env | None = None
@@ -182,7 +195,9 @@ class LiveServer:
 
     def __enter__(self) -> Env:
         self.thread.start()
-        self.env = self.run(start_env(self.tmp, **self.http))
+        if self.prepare is not None:
+            self.config = {**(self.config or {}), **self.run(self.prepare())}
+        self.env = self.run(start_env(self.tmp, config=self.config, **self.http))
         return self.env
 
     def __exit__(self, *exc: object) -> None:

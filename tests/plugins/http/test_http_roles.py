@@ -31,6 +31,7 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("PATCH", "/api/calls/{a1}", {"legal_hold": True}, dict(agent2=403, agent1=403, manager=200, admin=200)),
     ("DELETE", "/api/calls/{a2}", None, dict(agent2=403, agent1=403, manager=403, admin=200)),
     ("GET", "/api/audit", None, dict(agent2=403, agent1=403, manager=403, admin=200)),
+    ("GET", "/api/diagnostics", None, dict(agent2=403, agent1=403, manager=200, admin=200)),
     ("GET", "/api/users", None, dict(agent2=403, agent1=403, manager=403, admin=200)),
     (
         "POST",

@@ -32,6 +32,8 @@ class Binding:
     transport: str
     expires_at: float
     call_id: str
+    #: The phone's own name for itself (the REGISTER's User-Agent header), for diagnostics.
+    user_agent: str | None = None
 
 
 class Registrar:
@@ -85,7 +87,8 @@ class Registrar:
                 expires = min(expires, MAX_EXPIRES)
                 if key not in bindings:
                     _LOGGER.info("%s: extension %s registered from %s:%s", self.label, user, *addr)
-                bindings[key] = Binding(user, key, addr, transport, now + expires, request.call_id)
+                agent = request.headers.get("User-Agent")
+                bindings[key] = Binding(user, key, addr, transport, now + expires, request.call_id, agent)
         self._expire(user, now)
         headers = [
             ("Contact", f"<{b.contact}>;expires={max(int(b.expires_at - now), 0)}") for b in bindings.values()

@@ -19,6 +19,7 @@ from salvesti.core import bus as events
 from salvesti.core import control
 from salvesti.core.call import Call, Direction
 from salvesti.core.components import AgentLink
+from salvesti.core.diagnostics import SourceDiagnostics
 from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import DigestServer
 from salvesti.core.protocols.sip.session_timer import MIN_SE
@@ -28,6 +29,7 @@ from salvesti.integrations.sip.addresses import LocalAddresses
 from salvesti.integrations.sip.b2bua import B2BUA
 from salvesti.integrations.sip.call import CODECS
 from salvesti.integrations.sip.carrier import Carrier
+from salvesti.integrations.sip.diagnostics import source_diagnostics
 from salvesti.integrations.sip.extension_bridge import ExtensionBridge, ring_for
 from salvesti.integrations.sip.flows import Flows
 from salvesti.integrations.sip.gateways import Gateways
@@ -278,6 +280,10 @@ class SipTrunkSource:
     # -- PhoneDirectory (core.provisioning): the web server provisions our phones -----------------
     def provisioning_plan(self) -> ProvisioningPlan:
         return provisioning_plan(self.conf, listen_port=self.transport.port or self.port)
+
+    # -- DiagnosticsSource (core.diagnostics): the web UI's diagnostics page ----------------------
+    def diagnostics(self) -> SourceDiagnostics:
+        return source_diagnostics(self, now=self.hub.now(), mono=time.monotonic())
 
     # -- status -----------------------------------------------------------------------------------
     def registrations(self) -> dict[str, str]:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from salvesti.core.protocols.sip.digest import authorization_for, pick_challenge
@@ -32,6 +34,16 @@ RETRY_FIRST = 5.0
 RETRY_MAX = 300.0
 
 Addr = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class RegisterAnswer:
+    """The carrier's final answer to one REGISTER (for diagnostics): ``at`` is wall-clock
+    seconds (``time.time()``), so a person can be told when it was."""
+
+    status: int
+    reason: str
+    at: float
 
 
 async def resolve(hostport: str, transport: str = "udp") -> list[Addr]:
@@ -79,8 +91,10 @@ class TrunkClient:
         label: str,
         on_status: Callable[[TrunkClient, str, str | None], None],
         external_configured: bool = False,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.conf = conf
+        self._wall = wall
         self.transport = transport
         self._contact_host = contact_host
         self.on_status = on_status
@@ -101,13 +115,22 @@ class TrunkClient:
         self.reason: str | None = None
         self.addresses: list[Addr] = []
         self.registrations = 0
+        #: The carrier's last final answer to a REGISTER (any status), once it answered.
+        self.last_answer: RegisterAnswer | None = None
+        #: When the latest REGISTER exchange began (wall clock): an answer older than it
+        #: means the carrier did not answer that one.
+        self.last_attempt_at: float | None = None
+        #: When the carrier last accepted our binding (wall clock) and for how many seconds.
+        self.registered_at: float | None = None
+        self.granted: int | None = None
         self._call_id = new_call_id("salvesti")  # no DNS lookup while the hub is being built
         self._from_tag = new_tag()
         self._cseq = 0
         self._task: asyncio.Task[None] | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self.keepalive: KeepAlive | None = None
-        #: Our address as the carrier sees it (from its answers' Via), once learned.
+        #: Our address as the carrier sees it (from its answers' Via), once learned; the
+        #: Contact only without ``external_address``.
         self.public: Addr | None = None
         #: ``external_address`` is set: it is the Contact, whatever the carrier says.
         self.external_configured: bool = external_configured
@@ -238,12 +261,13 @@ class TrunkClient:
         """Take the public address from a REGISTER answer; True when the Contact we just
         registered (``used``) is not it, so the binding must be renewed with the right one."""
         seen = learned_address(response)
-        if seen is None or self.external_configured:
+        if seen is None:
             return False
         if seen != self.public:
             _LOGGER.info("%s: %s: the carrier sees us at %s:%s", self.label, self.name, *seen)
+        # Kept with ``external_address`` too (diagnostics compares the two), never used then.
         self.public = seen
-        return seen != used
+        return seen != used and not self.external_configured
 
     async def stop(self) -> None:
         for task in (self._task, self._keepalive):
@@ -319,12 +343,14 @@ class TrunkClient:
 
     async def _register(self, expires: int, *, relearned: bool = False) -> int:
         """One REGISTER exchange (with one digest round); returns the granted expiry."""
+        self.last_attempt_at = self._wall()
         await self.refresh_addresses()
         hop = await self.next_hop()
         request = self._build_register(expires, hop)
         registered_contact = self.contact_address(hop)
         for attempt in range(3):
             response = await self._exchange(request, hop)
+            answer = self.last_answer = RegisterAnswer(response.status, response.reason, self._wall())
             if response.status in (401, 407) and attempt < 2:
                 if not self.authorize(request, response) or (attempt == 1 and not _is_stale(response)):
                     raise RuntimeError(f"{response.status} {response.reason}: credentials refused")
@@ -345,12 +371,14 @@ class TrunkClient:
                     return await self._register(expires, relearned=True)
                 if expires:
                     self.registrations += 1
+                    self.registered_at, self.granted = answer.at, granted
                     if self.status != "registered":
                         _LOGGER.info(
                             "%s: %s registered at %s for %d s", self.label, self.name, hop[0], granted
                         )
                     self._set("registered", None)
                 else:
+                    self.registered_at = self.granted = None
                     self._set("not_registered", "unregistered")
                 return granted
             raise RuntimeError(f"{response.status} {response.reason}")

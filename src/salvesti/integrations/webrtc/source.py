@@ -27,7 +27,9 @@ from typing import Any
 
 from salvesti.core.call import Call
 from salvesti.core.components import AgentDialer
+from salvesti.core.diagnostics import SourceDiagnostics
 from salvesti.integrations.webrtc import signalling as sig
+from salvesti.integrations.webrtc.diagnostics import source_diagnostics
 from salvesti.integrations.webrtc.ice import PortRange, candidate_addresses, install
 from salvesti.integrations.webrtc.peer import RATE, BrowserCall
 
@@ -49,6 +51,8 @@ class Tab:
     active: bool = False
     call: BrowserCall | None = None
     task: asyncio.Task[None] | None = None
+    #: The browser's address, as the web server saw it (for diagnostics).
+    client: str | None = None
 
 
 @dataclass(eq=False)
@@ -115,6 +119,10 @@ class WebRtcSource:
         for tab in list(self.tabs):
             await self.close_tab(tab)
 
+    # -- DiagnosticsSource (core.diagnostics) ----------------------------------------------------
+    def diagnostics(self) -> SourceDiagnostics:
+        return source_diagnostics(self, now=self.hub.now(), mono=self.clock())
+
     # -- PhoneTabs --------------------------------------------------------------------------------
     def serves(self, extension: str) -> bool:
         return extension in self.extensions
@@ -131,7 +139,12 @@ class WebRtcSource:
         if not self.serves(extension):
             raise PermissionError(f"extension {extension} has no browser phone on {self.label}")
         tab = Tab(
-            user, extension, send, candidate_addresses(page_host, self.ice_addresses, client), self.clock()
+            user,
+            extension,
+            send,
+            candidate_addresses(page_host, self.ice_addresses, client),
+            self.clock(),
+            client=client,
         )
         self.tabs.append(tab)
         return tab

@@ -179,6 +179,7 @@ class HttpServer:
             routes_test_call,
             routes_ui,
         )
+        from salvesti.plugins.http.diagnostics import routes as diagnostics_routes
         from salvesti.plugins.http.provisioning import routes as provisioning_routes
 
         app = web.Application(middlewares=[headers_middleware, auth_middleware], client_max_size=1024**2)
@@ -195,6 +196,7 @@ class HttpServer:
         routes_phone.add_routes(app)
         routes_ui.add_routes(app)
         provisioning_routes.add_routes(app)
+        diagnostics_routes.add_routes(app)
         return app
 
     # -- helpers for routes ---------------------------------------------------------------

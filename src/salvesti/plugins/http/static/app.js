@@ -7,6 +7,7 @@ import { renderCall } from "./call.js";
 import { renderUsers } from "./users.js";
 import { renderInsights } from "./insights.js";
 import { renderTestCall } from "./testcall.js";
+import { renderDiagnostics } from "./diagnostics.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -21,6 +22,7 @@ function renderNav() {
   if (state.me) {
     if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/insights", id: "nav-insights" }, t("insights")));
     if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/test-call", id: "nav-test-call" }, t("test_call")));
+    if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/diagnostics", id: "nav-diagnostics" }, t("diagnostics")));
     if (state.me.user.role === "admin") nav.append(h("a", { class: "link", href: "#/users", id: "nav-users" }, t("users")));
     nav.append(
       h("span", { class: "who", title: state.me.user.role }, `${state.me.user.name} · ${state.me.user.role}`),
@@ -100,6 +102,7 @@ async function route() {
   if (hash.startsWith("#/users") && state.me.user.role === "admin") cleanup = await renderUsers(ctx);
   else if (hash.startsWith("#/insights")) cleanup = await renderInsights(ctx, hash);
   else if (hash.startsWith("#/test-call") && state.me.user.role !== "agent") cleanup = await renderTestCall(ctx);
+  else if (hash.startsWith("#/diagnostics")) cleanup = await renderDiagnostics(ctx);
   else if (match) {
     const query = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
     const at = query.has("t") ? Number(query.get("t")) : NaN;
