@@ -10,11 +10,7 @@ screen reader would (CONTRACT: "Number", "Call", "Answer", "Hang up").
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,47 +18,14 @@ from harness.browser_phone import AGENT, AGENT_PASSWORD, browser_lab
 from harness.checks import assert_contains, assert_notice_at_start, check_call_shape, check_recording
 from harness.flows import OUTSIDE, inbound_from_carrier
 from harness.lab import Lab
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from harness.shots import shot as save_shot
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def mic_wav(audio, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
-    """The agent's speech as Chromium's fake capture wants it (48 kHz stereo)."""
-    out = tmp_path_factory.mktemp("mic") / "agent_48k.wav"
-    subprocess.run(["sox", str(audio.phone_a), "-r", "48000", "-c", "2", str(out)], check=True)
-    return out
-
-
-@pytest.fixture(scope="module")
-def browser(mic_wav: Path) -> Iterator[Browser]:
-    assert os.environ.get("SALVESTI_NETNS") == "1", "run through test_e2e_browser_chromium.py"
-    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), "apt-get install chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={mic_wav}",
-                "--allow-loopback-in-peer-connection",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        yield b
-        b.close()
 
 
 def shot(page: Page, tmp_path: Path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
-    out = os.environ.get("SALVESTI_SCREENSHOTS")
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        shutil.copy(tmp_path / f"{name}.png", Path(out) / f"{name}.png")
+    save_shot(page, tmp_path, name)
 
 
 def open_phone(browser: Browser, url: str, tmp_path: Path) -> Page:
