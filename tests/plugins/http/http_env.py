@@ -19,7 +19,7 @@ import numpy as np
 from salvesti.core.call import Call, Direction, Disposition, NoticeInfo, RecordingInfo
 from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
-from salvesti.plugins.http import accounts, auth, db
+from salvesti.plugins.http import accounts, auth
 
 TZ = ZoneInfo("Europe/Tallinn")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
@@ -139,8 +139,8 @@ async def start_env(tmp: Path, **http: Any) -> Env:
     now = hub.now().isoformat()
     for name, (role, ext) in ROLES.items():
         # One real scrypt hash shared by the fixture users keeps each test's setup short.
-        await db.add_user(server.db, name, role, password_hash(), ext, now)
-        env.tokens[name] = (await accounts.create_token(server.db, name, None, "test", now))[1]
+        await server.accounts.add_user(name, role, password_hash(), ext, now)
+        env.tokens[name] = (await accounts.create_token(server.accounts, name, None, "test", now))[1]
     rec_dir = tmp / "data" / "recordings" / "2026" / "11" / "20"
     specs = [
         ("a1_in", dict(ext="101", number="+3725551001")),
