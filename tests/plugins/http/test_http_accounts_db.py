@@ -1,6 +1,10 @@
-"""The accounts database (users, tokens, sessions, the audit chain) through ``open_accounts``,
-as the server and the CLI use it.  ``again`` opens a second, independent handle on the same
-data: another connection to the file (the CLI beside the server).
+"""The accounts database (users, tokens, sessions, the audit chain), run against both backends.
+
+Each test runs once on the SQLite store's file and once on a PostgreSQL database, through
+``open_accounts`` as the server and the CLI use it, and expects the very same values, so the
+API answers alike on either store.  ``again`` opens a second, independent handle on the same
+data: another connection to the file (the CLI beside the server), or another store pool (a
+second node).
 """
 
 from __future__ import annotations
@@ -16,19 +20,25 @@ import pytest
 
 from salvesti.plugins.http import audit
 from salvesti.plugins.http.accounts_db import AccountsDb, UserExists, open_accounts
+from salvesti.plugins.http.db_postgresql import PostgresAccounts
+from salvesti.plugins.store_postgresql import PostgresStore
 from salvesti.plugins.store_sqlite import SqliteStore
+from salvesti.testing import postgres
 
 NOW = "2026-11-29T10:00:00+02:00"
 Opener = Callable[[], Awaitable[AccountsDb]]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 async def again(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
     """Opens handles on one database; every handle (and store) is closed after the test."""
     opened: list[Any] = []
 
     async def store() -> Any:
-        s: Any = SqliteStore(tmp_path / "data" / "salvesti.db")
+        if request.param == "sqlite":
+            s: Any = SqliteStore(tmp_path / "data" / "salvesti.db")
+        else:
+            s = PostgresStore(request.getfixturevalue("pg_dsn"), pool_size=3)
         await s.async_setup()
         opened.append(s)
         return s
@@ -38,6 +48,10 @@ async def again(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         opened.append(db)
         return db
 
+    if request.param == "postgresql":
+        first = await store()
+        await PostgresAccounts.open(first.pool)  # our tables exist before they are emptied
+        await postgres.truncate(request.getfixturevalue("pg_dsn"))
     try:
         yield open_one
     finally:
@@ -51,7 +65,9 @@ async def db(again: Opener) -> AccountsDb:
 
 
 async def raw(db: Any, sql: str, *args: Any) -> list[Any]:
-    """Bypass the interface (to tamper with the log); ``$n`` placeholders."""
+    """Bypass the interface (to tamper with the log): ``$n`` placeholders on either backend."""
+    if isinstance(db, PostgresAccounts):
+        return list(await db.pool.fetch(sql, *args))
     return list(await db.conn.execute_fetchall(re.sub(r"\$\d+", "?", sql), args))
 
 
@@ -174,7 +190,7 @@ async def test_audit_append_and_list(db):
 
 
 async def test_the_chain_is_the_same_on_either_backend(db):
-    """The hashes depend only on the entries."""
+    """The hashes depend only on the entries, so a chain moved between stores still verifies."""
     await _fill(db, 3)
     hashes = [e["hash"] for e in await db.audit_list()]
     assert hashes[-1] == audit.entry_hash(
@@ -209,7 +225,7 @@ async def test_rehashing_an_edited_entry_breaks_the_next_link(db):
 
 
 async def test_concurrent_appends_from_two_handles_keep_one_chain(again):
-    """Two connections to the file (server and CLI)."""
+    """Two connections to the file (server and CLI) or two pools on the database (two nodes)."""
     a, b = await again(), await again()
     seqs = await asyncio.gather(
         *(

@@ -2,8 +2,15 @@
 
 :class:`AccountsDb` is what the routes, the middleware and the command line call; they never
 see SQL.  :func:`open_accounts` picks the backend from the hub's store, so the plugin's data
-lives wherever the calls live: with the SQLite store, the same file, in the ``http_*`` tables
-(:mod:`.db_sqlite`), with a connection of our own.
+lives wherever the calls live:
+
+- the SQLite store: the same file, in the ``http_*`` tables (:mod:`.db_sqlite`), with a
+  connection of our own;
+- the PostgreSQL store: the same database, on the store's pool (:mod:`.db_postgresql`), so
+  every node sees the same users and sessions and appends to one audit chain.
+
+Both return the same values (the same strings for times, so the API's JSON is identical);
+one shared test suite runs against both.
 """
 
 from __future__ import annotations
@@ -138,13 +145,23 @@ class AccountsDb(Protocol):
 
 
 async def open_accounts(hub: Any) -> AccountsDb:
-    """The backend for ``hub.store``: SQLite beside the calls.
+    """The backend for ``hub.store``: PostgreSQL on its pool, else SQLite beside the calls.
 
     Pending migrations of our tables are applied, so a command works on a fresh database too.
     """
+    store = getattr(hub, "store", None)
+    if _is_postgresql(store):
+        from salvesti.plugins.http.db_postgresql import PostgresAccounts
+
+        return await PostgresAccounts.open(store.pool)
     from salvesti.plugins.http import db
     from salvesti.plugins.http.db_sqlite import SqliteAccounts
     from salvesti.plugins.http.server import db_path
 
     return SqliteAccounts(await db.connect(str(db_path(hub))))
 
+
+def _is_postgresql(store: Any) -> bool:
+    from salvesti.plugins.store_postgresql import PostgresStore
+
+    return isinstance(store, PostgresStore)
