@@ -1,5 +1,5 @@
-"""Helpers for the HTTP plugin tests: a real Salvesti hub (SQLite store, local sink, notice,
-HTTP server on a free loopback port) with real WAV recordings and users of every role."""
+"""Helpers for the HTTP plugin tests: a real Salvesti hub (SQLite store by default, local sink,
+notice, HTTP server on a free loopback port) with real WAV recordings and users of every role."""
 
 from __future__ import annotations
 
@@ -115,10 +115,14 @@ class Env:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-def hub_config(tmp: Path, **http: Any) -> dict[str, Any]:
+def hub_config(tmp: Path, *, store: dict[str, Any] | None = None, **http: Any) -> dict[str, Any]:
+    """``store`` replaces the SQLite store (several nodes share a PostgreSQL one)."""
+    core = {"data_dir": str(tmp / "data"), "timezone": "Europe/Tallinn", "purpose": "test"}
+    if store is not None:
+        core["node"] = tmp.name
     return {
-        "salvesti": {"data_dir": str(tmp / "data"), "timezone": "Europe/Tallinn", "purpose": "test"},
-        "store": {"platform": "sqlite"},
+        "salvesti": core,
+        "store": store or {"platform": "sqlite"},
         "sinks": [
             {"platform": "local", "id": "disk", "path": str(tmp / "data" / "recordings"), "format": "wav"}
         ],
@@ -127,15 +131,21 @@ def hub_config(tmp: Path, **http: Any) -> dict[str, Any]:
     }
 
 
-async def start_env(tmp: Path, **http: Any) -> Env:
+async def start_env(
+    tmp: Path, *, store: dict[str, Any] | None = None, seed: bool = True, **http: Any
+) -> Env:
+    """A started hub; ``seed`` adds the users of :data:`ROLES` (with a token each) and four calls
+    (a second node on a shared store starts with ``seed=False``: it sees the first one's)."""
     plugins = PluginManager()
     plugins.load(entry_points_too=False)
     (tmp / "config.yaml").write_text("# written by the test\n")
-    hub = Hub(hub_config(tmp, **http), config_path=tmp / "config.yaml", plugins=plugins)
+    hub = Hub(hub_config(tmp, store=store, **http), config_path=tmp / "config.yaml", plugins=plugins)
     await hub.async_start()
     server = hub.integrations["http"]
     assert server.bound_port, hub.status()
     env = Env(hub, f"http://127.0.0.1:{server.bound_port}")
+    if not seed:
+        return env
     now = hub.now().isoformat()
     for name, (role, ext) in ROLES.items():
         # One real scrypt hash shared by the fixture users keeps each test's setup short.
