@@ -72,6 +72,10 @@ async def raw(db: Any, sql: str, *args: Any) -> list[Any]:
 
 
 # -- users ----------------------------------------------------------------------------------------
+async def test_backend_has_every_method_of_the_interface(db):
+    assert isinstance(db, AccountsDb)
+
+
 async def test_users_round_trip(db):
     mari = await db.add_user("mari", "agent", "scrypt$x", "101", NOW)
     assert (mari.name, mari.role, mari.extension, mari.disabled, mari.created_at) == (

@@ -16,7 +16,7 @@ one shared test suite runs against both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 #: The user fields an update may change (``update_user`` ignores any other key).
 USER_FIELDS = frozenset({"role", "extension", "password_hash", "disabled"})
@@ -53,6 +53,7 @@ class VerifyResult:
     reason: str = ""
 
 
+@runtime_checkable
 class AccountsDb(Protocol):
     """Users, tokens, sessions and the audit log.  Times are passed in (``now``: ISO text as the
     API shows it; ``now_ts``/``expires_at``: seconds since the epoch) so callers own the clock."""
