@@ -5,6 +5,7 @@ tag and the audit chain made through either are the other's too; the CLI sees th
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -153,6 +154,16 @@ async def test_concurrent_audit_appends_on_both_nodes_make_one_chain(nodes, tmp_
     last = (await b.server.accounts.audit_list(limit=2))[::-1]
     assert [(e["action"], e["user"]) for e in last] == [("user_add", last[0]["user"]), ("login", "cli-user")]
     assert last[0]["user"].startswith("cli:") and (await a.server.accounts.audit_verify()).ok
+    # a data subject export from any machine: the call is in the shared store, the entry in the chain
+    call = a.calls["a2_in"]
+    code, out = await _cli(tmp_path, config, "subject", "export", call.remote_number, "--out", "export")
+    assert code == 0, out
+    assert [c["id"] for c in json.loads((tmp_path / "export" / "calls.json").read_text())["calls"]] == [
+        call.id
+    ]
+    entry = (await b.server.accounts.audit_list(limit=1))[0]
+    assert (entry["action"], entry["call_id"]) == ("export", call.id)
+    assert (await b.server.accounts.audit_verify()).ok
 
 
 async def _cli(cwd: Path, config: Path, *args: str, stdin: str = "") -> tuple[int, str]:

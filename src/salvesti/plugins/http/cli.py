@@ -213,7 +213,11 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
                     await asyncio.to_thread(shutil.copy2, src, dest)
                 item["export_file"] = dest.name
                 item["export_sha256"] = await asyncio.to_thread(_sha256, dest)
-            analysis = await store_sqlite_analysis.get_result(ctx.store.db, call.id)
+            analysis = (  # the analysis tables are SQLite's only (docs/deployment.md)
+                await store_sqlite_analysis.get_result(ctx.store.db, call.id)
+                if hasattr(ctx.store, "db")
+                else None
+            )
             if analysis is not None:  # what was derived from the recording, beside it (never instead)
                 name = f"{call.id}.analysis.json"
                 (out / name).write_text(json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
