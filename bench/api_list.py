@@ -289,10 +289,10 @@ async def run(args: argparse.Namespace) -> int:
         tokens = {}
         for name, role, ext in (("bench-manager", "manager", None), ("bench-agent", "agent", "117")):
             try:
-                await accounts.create_user(server.db, name, role, "bench password 123", ext, now)
+                await accounts.create_user(server.accounts, name, role, "bench password 123", ext, now)
             except accounts.AccountError:
                 pass
-            tokens[role] = (await accounts.create_token(server.db, name, None, "bench", now))[1]
+            tokens[role] = (await accounts.create_token(server.accounts, name, None, "bench", now))[1]
         print(f"{args.repeat} requests per query, limit 50, server time from Server-Timing:")
         results = await measure(f"http://127.0.0.1:{server.bound_port}", tokens, args.repeat, sample)
     finally:

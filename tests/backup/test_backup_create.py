@@ -131,11 +131,14 @@ def test_backup_while_a_writer_keeps_inserting_calls(tmp_path):
 def test_a_postgresql_store_says_pg_dump(tmp_path):
     (tmp_path / "config.yaml").write_text(
         "salvesti: {data_dir: ./data, purpose: test}\nstore: {platform: postgresql, dsn: 'postgresql://rec:pw@db/salvesti'}\n"
+        "http: {listen: '127.0.0.1:0'}\n"
     )
     r = cli("backup", "-c", str(tmp_path / "config.yaml"), "--to", str(tmp_path / "b"), "--no-recordings")
     assert r.returncode == 0, r.stderr
     assert "pg_dump --format=custom" in r.stdout and "'postgresql://rec@db/salvesti'" in r.stdout
     assert "pw@" not in r.stdout
+    # the HTTP plugin's users and audit log are in that database too, not in a file to copy
+    assert "users, tokens and audit log" in r.stdout and "salvesti.db" not in r.stdout
 
 
 S3_SINK = (

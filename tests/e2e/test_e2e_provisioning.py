@@ -23,7 +23,7 @@ from harness.procs import require_tool
 from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
 from salvesti.integrations.sip.schema import SCHEMA as SIP_SCHEMA
-from salvesti.plugins.http import accounts, auth, db
+from salvesti.plugins.http import accounts, auth
 
 pytestmark = pytest.mark.e2e
 
@@ -69,8 +69,9 @@ async def test_baresip_registers_with_the_values_the_api_gives(tmp_path: Path) -
     try:
         server = hub.integrations["http"]
         now = hub.now().isoformat()
-        await db.add_user(server.db, "admin", "admin", auth.hash_password("correct horse battery"), None, now)
-        token = (await accounts.create_token(server.db, "admin", None, "test", now))[1]
+        pw_hash = auth.hash_password("correct horse battery")
+        await server.accounts.add_user("admin", "admin", pw_hash, None, now)
+        token = (await accounts.create_token(server.accounts, "admin", None, "test", now))[1]
         url = f"http://127.0.0.1:{server.bound_port}/api/extensions/101/provisioning?reveal=1"
         async with (
             aiohttp.ClientSession() as http,

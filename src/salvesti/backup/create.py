@@ -117,7 +117,8 @@ def postgres_note(plan: Plan) -> str:
     netloc = f"{parts.username or 'USER'}@{host}" + (f":{parts.port}" if parts.port else "")
     dsn = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     return (
-        "the call store is PostgreSQL and is NOT in this backup: back it up with pg_dump, e.g. "
+        "the call store (with the web UI's users, tokens and audit log) is PostgreSQL and is NOT "
+        "in this backup: back it up with pg_dump, e.g. "
         f"pg_dump --format=custom --file=salvesti-$(date -u +%Y%m%dT%H%M%SZ).pgdump '{dsn}' "
         "(password from ~/.pgpass or PGPASSWORD; restore with pg_restore --clean --dbname=...); "
         "run it right after this backup so the two match"

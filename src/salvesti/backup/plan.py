@@ -79,7 +79,7 @@ def plan_for(hub: Any) -> Plan:
     store_path = getattr(store, "path", None)
     if store_path:
         files.setdefault(Path(store_path), []).append("store")
-    if config.get("http"):
+    if config.get("http") and store_conf["platform"] != "postgresql":  # else in that database
         from salvesti.plugins.http.server import db_path
 
         hub.store = store

@@ -234,11 +234,11 @@ async def _fix_store(
 async def _check_audit(path: Path, out: RestoreReport) -> None:
     import aiosqlite
 
-    from salvesti.plugins.http import audit
+    from salvesti.plugins.http.db_sqlite import SqliteAccounts
 
     async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as conn:
         try:
-            result = await audit.verify(conn)
+            result = await SqliteAccounts(conn).audit_verify()
         except Exception as err:  # no audit table in an old file: say so, do not fail
             out.audit = f"audit log not checked: {err}"
             return

@@ -31,3 +31,15 @@ def live(tmp_path: Path) -> Iterator[tuple[LiveServer, Env]]:
     server = LiveServer(tmp_path)
     with server as e:
         yield server, e
+
+
+@pytest.fixture(scope="module")
+def pg_dsn() -> Iterator[str]:
+    """A fresh PostgreSQL database for the module (tests empty it with ``postgres.truncate``)."""
+    from salvesti.testing import postgres
+
+    dsn = postgres.create_database("salvesti_http")
+    try:
+        yield dsn
+    finally:
+        postgres.drop_database(dsn)

@@ -1,5 +1,5 @@
-"""Helpers for the HTTP plugin tests: a real Salvesti hub (SQLite store, local sink, notice,
-HTTP server on a free loopback port) with real WAV recordings and users of every role."""
+"""Helpers for the HTTP plugin tests: a real Salvesti hub (SQLite store by default, local sink,
+notice, HTTP server on a free loopback port) with real WAV recordings and users of every role."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import numpy as np
 from salvesti.core.call import Call, Direction, Disposition, NoticeInfo, RecordingInfo
 from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
-from salvesti.plugins.http import accounts, auth, db
+from salvesti.plugins.http import accounts, auth
 
 TZ = ZoneInfo("Europe/Tallinn")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
@@ -116,10 +116,14 @@ class Env:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-def hub_config(tmp: Path, **http: Any) -> dict[str, Any]:
+def hub_config(tmp: Path, *, store: dict[str, Any] | None = None, **http: Any) -> dict[str, Any]:
+    """``store`` replaces the SQLite store (several nodes share a PostgreSQL one)."""
+    core = {"data_dir": str(tmp / "data"), "timezone": "Europe/Tallinn", "purpose": "test"}
+    if store is not None:
+        core["node"] = tmp.name
     return {
-        "salvesti": {"data_dir": str(tmp / "data"), "timezone": "Europe/Tallinn", "purpose": "test"},
-        "store": {"platform": "sqlite"},
+        "salvesti": core,
+        "store": store or {"platform": "sqlite"},
         "sinks": [
             {"platform": "local", "id": "disk", "path": str(tmp / "data" / "recordings"), "format": "wav"}
         ],
@@ -128,21 +132,33 @@ def hub_config(tmp: Path, **http: Any) -> dict[str, Any]:
     }
 
 
-async def start_env(tmp: Path, *, config: dict[str, Any] | None = None, **http: Any) -> Env:
-    """``config`` adds top-level blocks (validated items: the hub does not validate)."""
+async def start_env(
+    tmp: Path,
+    *,
+    config: dict[str, Any] | None = None,
+    store: dict[str, Any] | None = None,
+    seed: bool = True,
+    **http: Any,
+) -> Env:
+    """A started hub; ``config`` adds top-level blocks (validated items: the hub does not
+    validate); ``seed`` adds the users of :data:`ROLES` (with a token each) and four calls (a
+    second node on a shared store starts with ``seed=False``: it sees the first one's)."""
     plugins = PluginManager()
     plugins.load(entry_points_too=False)
     (tmp / "config.yaml").write_text("# written by the test\n")
-    hub = Hub({**hub_config(tmp, **http), **(config or {})}, config_path=tmp / "config.yaml", plugins=plugins)
+    blocks = {**hub_config(tmp, store=store, **http), **(config or {})}
+    hub = Hub(blocks, config_path=tmp / "config.yaml", plugins=plugins)
     await hub.async_start()
     server = hub.integrations["http"]
     assert server.bound_port, hub.status()
     env = Env(hub, f"http://127.0.0.1:{server.bound_port}")
+    if not seed:
+        return env
     now = hub.now().isoformat()
     for name, (role, ext) in ROLES.items():
         # One real scrypt hash shared by the fixture users keeps each test's setup short.
-        await db.add_user(server.db, name, role, password_hash(), ext, now)
-        env.tokens[name] = (await accounts.create_token(server.db, name, None, "test", now))[1]
+        await server.accounts.add_user(name, role, password_hash(), ext, now)
+        env.tokens[name] = (await accounts.create_token(server.accounts, name, None, "test", now))[1]
     rec_dir = tmp / "data" / "recordings" / "2026" / "11" / "20"
     specs = [
         ("a1_in", dict(ext="101", number="+3725551001")),

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from salvesti.plugins.http import audit
-
 
 # Small sync helpers: test file checks are instant, no need for threads.
 def exists(path: str | Path) -> bool:
@@ -49,7 +47,7 @@ async def test_filters(env, http):
 
 async def test_search_is_audited_with_its_filters(env, http):
     await _ids(http, env, "q=invoice")
-    entries = await audit.query(env.server.db, action="search")
+    entries = await env.server.accounts.audit_list(action="search")
     assert entries[0]["user"] == "manager"
     assert entries[0]["detail"]["filters"] == {"q": "invoice"}
 
@@ -100,7 +98,7 @@ async def test_patch_changes_and_audits_without_content(env, http):
     )
     stored = await env.hub.store.get_call(call.id)
     assert stored.outcome == "follow_up" and stored.notes == "secret details"
-    entry = (await audit.query(env.server.db, action="change"))[0]
+    entry = (await env.server.accounts.audit_list(action="change"))[0]
     assert entry["call_id"] == call.id and entry["user"] == "agent1"
     assert "secret" not in json.dumps(entry)
     async with http.patch(f"/api/calls/{call.id}", json={"outcome": None}, headers=env.bearer("agent1")) as r:
@@ -158,12 +156,12 @@ async def test_audio_range_requests(env, http):
     async with http.get(url, headers={**hdr, "Range": f"bytes={size + 10}-"}) as r:
         assert r.status == 416
     # The player's many Range requests are one playback entry; a download is always logged.
-    playbacks = await audit.query(env.server.db, action="playback", call_id=call.id)
+    playbacks = await env.server.accounts.audit_list(action="playback", call_id=call.id)
     assert len(playbacks) == 1 and playbacks[0]["user"] == "manager"
     async with http.get(url + "?download=1", headers=hdr) as r:
         assert r.status == 200
         assert r.headers["Content-Disposition"] == f'attachment; filename="{call.id}.wav"'
-    assert len(await audit.query(env.server.db, action="download", call_id=call.id)) == 1
+    assert len(await env.server.accounts.audit_list(action="download", call_id=call.id)) == 1
 
 
 async def test_waveform_peaks_per_channel_and_cache(env, http):
@@ -195,7 +193,7 @@ async def test_delete_removes_the_recording_and_logs_it(env, http):
     assert stored.recording.status == "deleted"
     deletions = await env.hub.store.list_deletions(call_id=call.id)
     assert deletions and deletions[0]["rule"] == "manual" and "admin" in deletions[0]["reason"]
-    assert (await audit.query(env.server.db, action="delete"))[0]["call_id"] == call.id
+    assert (await env.server.accounts.audit_list(action="delete"))[0]["call_id"] == call.id
     async with http.get(f"/api/calls/{call.id}/audio", headers=env.bearer("admin")) as r:
         assert r.status == 404
     async with http.delete(f"/api/calls/{call.id}", headers=env.bearer("admin")) as r:

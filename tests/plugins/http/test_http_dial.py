@@ -16,7 +16,7 @@ from salvesti.core.bus import CALL_ENDED
 from salvesti.core.config import load_config
 from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
-from salvesti.plugins.http import accounts, db
+from salvesti.plugins.http import accounts
 from salvesti.plugins.http.server import CSRF_HEADER
 from salvesti.testing.modem_sim import ModemSimulator
 
@@ -67,8 +67,8 @@ async def denv(tmp_path: Path) -> AsyncIterator[DialEnv]:
         now = hub.now().isoformat()
         tokens = {}
         for name, (role, ext) in USERS.items():
-            await db.add_user(server.db, name, role, password_hash(), ext, now)
-            tokens[name] = (await accounts.create_token(server.db, name, None, "test", now))[1]
+            await server.accounts.add_user(name, role, password_hash(), ext, now)
+            tokens[name] = (await accounts.create_token(server.accounts, name, None, "test", now))[1]
         yield DialEnv(hub, sim, tokens)
     finally:
         await hub.async_stop(call_timeout=1)

@@ -8,7 +8,6 @@ from http_env import T0, Env
 
 from salvesti.core.call import Call, Direction
 from salvesti.core.recording import CallRecording
-from salvesti.plugins.http import audit
 
 
 async def live_call(env: Env, ext: str = "101") -> CallRecording:
@@ -44,7 +43,7 @@ async def test_the_calls_agent_pauses_and_resumes_and_both_are_listed_and_audite
         assert [p.to_json() for p in stored.pauses] == [pause]  # persisted mid-call
     finally:
         await rec.close()
-    rows = await audit.query(env.server.db, call_id=rec.call.id)
+    rows = await env.server.accounts.audit_list(call_id=rec.call.id)
     actions = [(r["user"], r["action"], r["detail"]["ok"]) for r in reversed(rows)]
     assert actions == [("agent1", "pause", True), ("agent1", "pause", False), ("manager", "resume", True)]
 
@@ -78,5 +77,5 @@ async def test_an_automatic_resume_is_audited_without_a_user_request(env, http):
                 await task
     finally:
         await rec.close()
-    rows = await audit.query(env.server.db, call_id=rec.call.id, action="resume")
+    rows = await env.server.accounts.audit_list(call_id=rec.call.id, action="resume")
     assert [(r["user"], r["detail"]["auto"]) for r in rows] == [("auto", True)]

@@ -104,8 +104,8 @@ async def test_agent_without_extension_sees_nothing(env, http):
     from salvesti.plugins.http import accounts
 
     now = env.hub.now().isoformat()
-    await accounts.create_user(server.db, "noext", "agent", PASSWORD, None, now)
-    token = (await accounts.create_token(server.db, "noext", None, "", now))[1]
+    await accounts.create_user(server.accounts, "noext", "agent", PASSWORD, None, now)
+    token = (await accounts.create_token(server.accounts, "noext", None, "", now))[1]
     async with http.get("/api/calls", headers={"Authorization": f"Bearer {token}"}) as r:
         assert (await r.json())["calls"] == []
 

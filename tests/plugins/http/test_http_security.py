@@ -52,9 +52,7 @@ async def test_login_is_rate_limited(env, http):
 
 
 async def _audit(env):
-    from salvesti.plugins.http import audit
-
-    return await audit.query(env.server.db, limit=100)
+    return await env.server.accounts.audit_list(limit=100)
 
 
 async def test_limiter_window_expires():
@@ -114,7 +112,7 @@ async def test_bearer_tokens_need_no_csrf_and_can_be_revoked(env, http):
 
 
 async def test_token_role_is_at_most_the_users(env, http):
-    db = env.server.db
+    db = env.server.accounts
     now = env.hub.now().isoformat()
     try:
         await accounts.create_token(db, "agent1", "admin", "", now)
@@ -143,10 +141,10 @@ async def test_token_role_is_at_most_the_users(env, http):
 
 
 async def test_tokens_and_passwords_are_stored_hashed(env):
-    rows = await env.server.db.execute_fetchall("SELECT token_hash FROM http_tokens")
+    rows = await env.server.sqlite_conn.execute_fetchall("SELECT token_hash FROM http_tokens")
     assert all(len(r[0]) == 64 for r in rows)
     assert env.tokens["admin"] not in {r[0] for r in rows}
-    rows = await env.server.db.execute_fetchall("SELECT password_hash FROM http_users")
+    rows = await env.server.sqlite_conn.execute_fetchall("SELECT password_hash FROM http_users")
     assert all(r[0].startswith("scrypt$") and PASSWORD not in r[0] for r in rows)
     assert auth.verify_password(PASSWORD, rows[0][0])
 

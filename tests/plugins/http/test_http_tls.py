@@ -179,7 +179,7 @@ async def test_unusable_files_fail_setup_naming_them(tmp_path):
         f"cannot use certificate {str(tmp_path / 'nope.crt')!r} with key {str(tmp_path / 'nope.key')!r}: "
         "No such file or directory"
     )
-    assert server.runner is None and server.conn is None
+    assert server.runner is None and server.sqlite_conn is None
 
 
 def test_relative_paths_are_taken_from_the_config_folder(tmp_path: Path):

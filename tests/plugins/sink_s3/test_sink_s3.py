@@ -25,7 +25,7 @@ from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction, Disposition
 from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
-from salvesti.plugins.http import accounts, db
+from salvesti.plugins.http import accounts
 from salvesti.plugins.sink_s3.sink import S3Sink
 from salvesti.plugins.sink_s3.spool import backoff
 from salvesti.testing.seaweedfs import BUCKET, WeedServer
@@ -105,8 +105,8 @@ async def env(tmp_path: Path, weed: WeedServer) -> AsyncIterator[Env]:
     await hub.async_start()
     server = hub.integrations["http"]
     now = hub.now().isoformat()
-    await db.add_user(server.db, "admin", "admin", "not-a-login", None, now)
-    token = (await accounts.create_token(server.db, "admin", None, "test", now))[1]
+    await server.accounts.add_user("admin", "admin", "not-a-login", None, now)
+    token = (await accounts.create_token(server.accounts, "admin", None, "test", now))[1]
     sink = hub.sinks["bucket"]
     assert isinstance(sink, S3Sink), hub.status()
     e = Env(hub, sink, f"http://127.0.0.1:{server.bound_port}", token)

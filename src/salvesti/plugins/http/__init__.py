@@ -22,8 +22,8 @@ def _factory(hub: Any, config: dict[str, Any]) -> Any:
 
 @hookimpl
 def register_integrations(register: Any) -> None:
-    # Importing db registers our tables' migrations with the store before it opens.
-    from salvesti.plugins.http import db  # noqa: F401
+    # Importing these registers our tables' migrations with either store before it opens.
+    from salvesti.plugins.http import db, db_postgresql  # noqa: F401
 
     register(
         Platform(

@@ -7,11 +7,8 @@ also demotes their tokens).
 
 from __future__ import annotations
 
-import sqlite3
-
-import aiosqlite
-
-from salvesti.plugins.http import auth, db
+from salvesti.plugins.http import auth
+from salvesti.plugins.http.accounts_db import AccountsDb, User, UserExists
 
 
 class AccountError(Exception):
@@ -19,24 +16,24 @@ class AccountError(Exception):
 
 
 async def create_user(
-    conn: aiosqlite.Connection, name: str, role: str, password: str, extension: str | None, now: str
-) -> db.User:
+    store: AccountsDb, name: str, role: str, password: str, extension: str | None, now: str
+) -> User:
     if role not in auth.ROLES:
         raise AccountError(f"role must be one of {', '.join(auth.ROLES)}")
     problem = auth.check_password_rules(password)
     if problem:
         raise AccountError(problem)
     try:
-        return await db.add_user(conn, name, role, auth.hash_password(password), extension, now)
-    except sqlite3.IntegrityError:
+        return await store.add_user(name, role, auth.hash_password(password), extension, now)
+    except UserExists:
         raise AccountError(f"user {name!r} exists") from None
 
 
 async def create_token(
-    conn: aiosqlite.Connection, username: str, role: str | None, name: str, now: str
+    store: AccountsDb, username: str, role: str | None, name: str, now: str
 ) -> tuple[int, str, str]:
     """Create a bearer token; returns (id, the token itself, its role).  The token is shown once."""
-    found = await db.get_user(conn, username)
+    found = await store.get_user(username)
     if found is None:
         raise AccountError(f"no user {username!r}")
     user = found[0]
@@ -46,5 +43,5 @@ async def create_token(
     if not auth.role_at_least(user.role, role):
         raise AccountError(f"user {username!r} is {user.role}; a token cannot be {role}")
     token = auth.new_token()
-    token_id = await db.add_token(conn, user.id, name, role, auth.token_hash(token), now)
+    token_id = await store.add_token(user.id, name, role, auth.token_hash(token), now)
     return token_id, token, role

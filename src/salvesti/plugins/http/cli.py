@@ -1,7 +1,9 @@
 """Command-line side of the HTTP plugin: users, tokens, GDPR subject requests, audit verification.
 
-These work on the database file directly (the server need not run), so the first admin can be
-created before anyone can log in, and an erasure request can be carried out on a stopped box.
+These work on the store's database directly (the server need not run): the SQLite file, or the
+PostgreSQL database every node shares, through the same :class:`AccountsDb` as the server.  So
+the first admin can be created before anyone can log in, and an erasure request can be carried
+out on a stopped box.
 Every subject export and erasure is written to the same hash-chained audit log as web access.
 """
 
@@ -22,14 +24,14 @@ from typing import Any
 
 from salvesti.core.crypto.access import export_plain, is_sealed
 from salvesti.plugins import store_sqlite_analysis
-from salvesti.plugins.http import accounts, audit, auth, db
+from salvesti.plugins.http import accounts, auth
+from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
 from salvesti.plugins.http.routes_calls import delete_recording
-from salvesti.plugins.http.server import db_path
 
 
 class _Ctx:
     """What a command needs: the config, a bare hub with the store (and sinks, for erasure) open,
-    and our own connection for users, tokens and the audit log."""
+    and the accounts database (users, tokens, the audit log) of that store."""
 
     def __init__(self, loaded: Any, *, sinks: bool = False) -> None:
         from salvesti.cli_common import bare_hub
@@ -39,8 +41,13 @@ class _Ctx:
         self.hub = bare_hub(loaded)
         self.want_sinks = sinks
         self.store: Any = None
-        self.conn: Any = None
+        self.accounts: AccountsDb | None = None
         self._stack = contextlib.AsyncExitStack()
+
+    @property
+    def db(self) -> AccountsDb:
+        assert self.accounts is not None, "used outside 'async with'"
+        return self.accounts
 
     def now(self) -> datetime:
         return datetime.now(self.hub.tz)
@@ -57,8 +64,8 @@ class _Ctx:
                 sink = await setup_component(self.hub, "sink", conf)
                 self.hub.sinks[conf["id"]] = sink
                 self._stack.push_async_callback(sink.async_unload)
-        self.conn = await db.connect(str(db_path(self.hub)))
-        self._stack.push_async_callback(self.conn.close)
+        self.accounts = await open_accounts(self.hub)
+        self._stack.push_async_callback(self.accounts.close)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -68,8 +75,7 @@ class _Ctx:
             self.hub.keyring = None
 
     async def audit(self, action: str, **kw: Any) -> None:
-        await audit.append(
-            self.conn,
+        await self.db.audit_append(
             at=self.now_iso(),
             user=f"cli:{getpass.getuser()}",
             action=action,
@@ -106,7 +112,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     async def body(ctx: _Ctx) -> int:
         try:
             user = await accounts.create_user(
-                ctx.conn, args.name, args.role, password, args.extension, ctx.now_iso()
+                ctx.db, args.name, args.role, password, args.extension, ctx.now_iso()
             )
         except accounts.AccountError as err:
             print(f"salvesti: {err}", file=sys.stderr)
@@ -120,7 +126,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 def cmd_users_list(args: argparse.Namespace) -> int:
     async def body(ctx: _Ctx) -> int:
-        for user in await db.list_users(ctx.conn):
+        for user in await ctx.db.list_users():
             ext = f" ext {user.extension}" if user.extension else ""
             print(f"{user.name}\t{user.role}{ext}{' (disabled)' if user.disabled else ''}")
         return 0
@@ -132,7 +138,7 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     async def body(ctx: _Ctx) -> int:
         try:
             token_id, token, role = await accounts.create_token(
-                ctx.conn, args.user, args.role, args.name or "", ctx.now_iso()
+                ctx.db, args.user, args.role, args.name or "", ctx.now_iso()
             )
         except accounts.AccountError as err:
             print(f"salvesti: {err}", file=sys.stderr)
@@ -147,7 +153,7 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
 
 def cmd_tokens_list(args: argparse.Namespace) -> int:
     async def body(ctx: _Ctx) -> int:
-        for t in await db.list_tokens(ctx.conn):
+        for t in await ctx.db.list_tokens():
             state = f"revoked {t['revoked_at']}" if t["revoked_at"] else "active"
             print(f"{t['id']}\t{t['user']}\t{t['role']}\t{t['name']}\t{state}")
         return 0
@@ -157,7 +163,7 @@ def cmd_tokens_list(args: argparse.Namespace) -> int:
 
 def cmd_tokens_revoke(args: argparse.Namespace) -> int:
     async def body(ctx: _Ctx) -> int:
-        if not await db.revoke_token(ctx.conn, args.id, ctx.now_iso()):
+        if not await ctx.db.revoke_token(args.id, ctx.now_iso()):
             print(f"salvesti: no active token {args.id}", file=sys.stderr)
             return 1
         await ctx.audit("token_revoke", detail={"id": args.id})
@@ -207,7 +213,11 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
                     await asyncio.to_thread(shutil.copy2, src, dest)
                 item["export_file"] = dest.name
                 item["export_sha256"] = await asyncio.to_thread(_sha256, dest)
-            analysis = await store_sqlite_analysis.get_result(ctx.store.db, call.id)
+            analysis = (  # the analysis tables are SQLite's only (docs/deployment.md)
+                await store_sqlite_analysis.get_result(ctx.store.db, call.id)
+                if hasattr(ctx.store, "db")
+                else None
+            )
             if analysis is not None:  # what was derived from the recording, beside it (never instead)
                 name = f"{call.id}.analysis.json"
                 (out / name).write_text(json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
@@ -281,7 +291,7 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
 # -- audit ----------------------------------------------------------------------------------------
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     async def body(ctx: _Ctx) -> int:
-        result = await audit.verify(ctx.conn)
+        result = await ctx.db.audit_verify()
         if result.ok:
             print(f"audit log OK: {result.entries} entries, chain intact")
             return 0

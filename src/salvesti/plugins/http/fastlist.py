@@ -13,6 +13,10 @@ Here they use this plugin's indexes (db.py migration 2, kept in step by triggers
 
 Every path applies the store's own WHERE clause (``store_sqlite_query.build_where``) to the
 rows it returns, so results are exactly the store's; a test compares them on random queries.
+
+It is SQLite only: on another store (PostgreSQL, whose own indexes serve these shapes) and
+without our connection (``HttpServer.sqlite_conn`` is None there) every query is the store's
+``list_calls``.
 """
 
 from __future__ import annotations

@@ -8,12 +8,12 @@ create``) for the first admin, who has nobody to log in as yet.  Both paths go t
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import voluptuous as vol
 from aiohttp import web
 
-from salvesti.plugins.http import accounts, audit, auth, db
+from salvesti.plugins.http import accounts, auth
+from salvesti.plugins.http.accounts_db import UserExists
 from salvesti.plugins.http.server import api_error, json_body, require, server_of
 
 _NAME = vol.All(str, vol.Match(r"^[A-Za-z0-9._@-]{1,64}$", msg="1-64 letters, digits or . _ @ -"))
@@ -53,7 +53,7 @@ def _validate(schema: vol.Schema, body: dict) -> dict:
 
 async def list_users(request: web.Request) -> web.Response:
     require(request, "admin")
-    users = await db.list_users(server_of(request).db)
+    users = await server_of(request).accounts.list_users()
     return web.json_response({"users": [u.to_json() for u in users]})
 
 
@@ -67,10 +67,10 @@ async def add_user(request: web.Request) -> web.Response:
     loop = asyncio.get_running_loop()
     pw_hash = await loop.run_in_executor(None, auth.hash_password, data["password"])
     try:
-        user = await db.add_user(
-            server.db, data["name"], data["role"], pw_hash, data.get("extension"), server.now_iso()
+        user = await server.accounts.add_user(
+            data["name"], data["role"], pw_hash, data.get("extension"), server.now_iso()
         )
-    except sqlite3.IntegrityError:
+    except UserExists:
         raise api_error(409, "a user with that name exists") from None
     await server.audit(request, "user_add", detail={"name": user.name, "role": user.role})
     return web.json_response(user.to_json(), status=201)
@@ -81,7 +81,7 @@ async def change_user(request: web.Request) -> web.Response:
     server = server_of(request)
     name = request.match_info["name"]
     data = _validate(USER_CHANGE, await json_body(request))
-    found = await db.get_user(server.db, name)
+    found = await server.accounts.get_user(name)
     if found is None:
         raise api_error(404, "no such user")
     if name == p.name and (data.get("role", "admin") != "admin" or data.get("disabled")):
@@ -93,14 +93,14 @@ async def change_user(request: web.Request) -> web.Response:
             raise api_error(400, problem)
         loop = asyncio.get_running_loop()
         fields["password_hash"] = await loop.run_in_executor(None, auth.hash_password, data["password"])
-    await db.update_user(server.db, name, fields)
+    await server.accounts.update_user(name, fields)
     await server.audit(
         request,
         "user_change",
         detail={"name": name, "fields": sorted(k for k in data if k != "password")}
         | ({"password": True} if "password" in data else {}),
     )
-    updated = await db.get_user(server.db, name)
+    updated = await server.accounts.get_user(name)
     assert updated is not None
     return web.json_response(updated[0].to_json())
 
@@ -111,7 +111,7 @@ async def delete_user(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name == p.name:
         raise api_error(409, "you cannot delete yourself")
-    if not await db.delete_user(server.db, name):
+    if not await server.accounts.delete_user(name):
         raise api_error(404, "no such user")
     await server.audit(request, "user_delete", detail={"name": name})
     return web.json_response({"ok": True})
@@ -119,7 +119,7 @@ async def delete_user(request: web.Request) -> web.Response:
 
 async def list_tokens(request: web.Request) -> web.Response:
     require(request, "admin")
-    return web.json_response({"tokens": await db.list_tokens(server_of(request).db)})
+    return web.json_response({"tokens": await server_of(request).accounts.list_tokens()})
 
 
 async def create_token(request: web.Request) -> web.Response:
@@ -128,7 +128,7 @@ async def create_token(request: web.Request) -> web.Response:
     data = _validate(TOKEN_CREATE, await json_body(request))
     try:
         token_id, token, role = await accounts.create_token(
-            server.db, data["user"], data.get("role"), data["name"], server.now_iso()
+            server.accounts, data["user"], data.get("role"), data["name"], server.now_iso()
         )
     except accounts.AccountError as err:
         raise api_error(400, str(err)) from None
@@ -145,7 +145,7 @@ async def revoke_token(request: web.Request) -> web.Response:
         raise api_error(404, "no such token") from None
     if not 0 < token_id < 2**63:
         raise api_error(404, "no such token")
-    if not await db.revoke_token(server.db, token_id, server.now_iso()):
+    if not await server.accounts.revoke_token(token_id, server.now_iso()):
         raise api_error(404, "no such token")
     await server.audit(request, "token_revoke", detail={"id": token_id})
     return web.json_response({"ok": True})
@@ -167,8 +167,7 @@ async def get_audit(request: web.Request) -> web.Response:
         raise api_error(400, "limit must be 1-1000")
     if before is not None and not 0 <= before < 2**63:
         raise api_error(400, "before is out of range")
-    entries = await audit.query(
-        server.db,
+    entries = await server.accounts.audit_list(
         call_id=q.get("call_id") or None,
         user=q.get("user") or None,
         action=q.get("action") or None,

@@ -46,6 +46,8 @@ async def get_analysis(request: web.Request) -> web.Response:
     server = server_of(request)
     call = await server.get_visible_call(request, request.match_info["call_id"])
     store = server.hub.store
+    if not hasattr(store, "db"):  # the analysis tables are SQLite's only (docs/deployment.md)
+        return web.json_response({"status": "off", **_EMPTY})
     job = await sa.job_status(store.db, call.id)
     result = await sa.get_result(store.db, call.id)
     if job is None and result is None:

@@ -14,7 +14,7 @@ import time
 
 from aiohttp import web
 
-from salvesti.plugins.http import auth, db
+from salvesti.plugins.http import auth
 from salvesti.plugins.http.server import (
     SESSION_COOKIE,
     api_error,
@@ -38,7 +38,7 @@ async def login(request: web.Request) -> web.Response:
         raise api_error(
             429, "too many failed logins, try again later", headers={"Retry-After": str(int(wait) + 1)}
         )
-    found = await db.get_user(server.db, username)
+    found = await server.accounts.get_user(username)
     stored = found[1] if found else auth.DUMMY_HASH
     loop = asyncio.get_running_loop()
     ok = await loop.run_in_executor(None, auth.verify_password, password, stored)
@@ -51,9 +51,9 @@ async def login(request: web.Request) -> web.Response:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     hours = float(server.config.get("session_hours", 12))
     now = time.time()
-    await db.purge_sessions(server.db, now)
-    await db.add_session(
-        server.db, auth.token_hash(token), user.id, csrf, server.now_iso(), now + hours * 3600, request.remote
+    await server.accounts.purge_sessions(now)
+    await server.accounts.add_session(
+        auth.token_hash(token), user.id, csrf, server.now_iso(), now + hours * 3600, request.remote
     )
     await server.audit(request, "login", user=user.name)
     resp = web.json_response({"user": user.to_json(), "csrf_token": csrf})
@@ -73,7 +73,7 @@ async def logout(request: web.Request) -> web.Response:
     server = server_of(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        await db.delete_session(server.db, auth.token_hash(cookie))
+        await server.accounts.delete_session(auth.token_hash(cookie))
     await server.audit(request, "logout")
     resp = web.json_response({"ok": True})
     resp.del_cookie(SESSION_COOKIE, path="/")

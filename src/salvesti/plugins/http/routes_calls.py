@@ -154,7 +154,7 @@ async def list_calls(request: web.Request) -> web.Response:
     p = principal(request)
     calls: list[Call] = []
     if query.extension != "\x00none" and server.hub.store is not None:
-        calls = await fastlist.list_calls(server.conn, server.hub.store, query)
+        calls = await fastlist.list_calls(server.sqlite_conn, server.hub.store, query)
     visible = [c for c in calls if can_see(p, c)]
     filters = {k: request.query[k] for k in _FILTERS if request.query.get(k)}
     if filters:

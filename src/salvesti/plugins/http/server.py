@@ -21,7 +21,9 @@ import aiosqlite
 from aiohttp import web
 
 from salvesti.core.call import Call
-from salvesti.plugins.http import audit, auth, db
+from salvesti.plugins.http import auth
+from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
+from salvesti.plugins.http.db_sqlite import SqliteAccounts
 from salvesti.plugins.http.metrics import HubMetrics
 from salvesti.plugins.http.schema import split_listen
 from salvesti.plugins.http.tls_http import TlsFront
@@ -89,7 +91,7 @@ def server_of(request: web.Request) -> HttpServer:
 
 
 class HttpServer:
-    """The ``http`` integration: owns the aiohttp runner, its DB connection and the SSE clients."""
+    """The ``http`` integration: owns the aiohttp runner, its accounts database and the SSE clients."""
 
     def __init__(self, hub: Any, config: dict[str, Any]) -> None:
         self.hub = hub
@@ -98,7 +100,8 @@ class HttpServer:
         self.host, self.port = split_listen(config["listen"])
         self.language: str = config.get("language", "et")
         self.limiter = auth.LoginLimiter(config["login_attempts"], config["login_window_s"])
-        self.conn: aiosqlite.Connection | None = None
+        #: Users, sessions, tokens, audit log: in the store's SQLite file or PostgreSQL database.
+        self._accounts: AccountsDb | None = None
         self.runner: web.AppRunner | None = None
         self.peaks = PeaksCache(Path(hub.data_dir) / "cache" / "waveforms")
         self.sse_queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
@@ -125,7 +128,7 @@ class HttpServer:
     # -- lifecycle ------------------------------------------------------------------------
     async def async_setup(self) -> None:
         ssl_context = self.tls.context() if self.tls else None  # a bad file fails before anything opens
-        self.conn = await db.connect(str(db_path(self.hub)))
+        self._accounts = await open_accounts(self.hub)
         app = self.make_app()
         if self.tls:
             self.tls.attach(app)
@@ -138,8 +141,8 @@ class HttpServer:
                 await self.tls.async_start(self.host, site_port(site) or self.port)
         except OSError:
             await self.runner.cleanup()
-            await self.conn.close()
-            self.runner = self.conn = None
+            await self._accounts.close()
+            self.runner = self._accounts = None
             raise
         self.bound_port = site_port(site)
         self._unsubscribe = self.hub.bus.subscribe("*", self._on_event)
@@ -161,9 +164,9 @@ class HttpServer:
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
-        if self.conn is not None:
-            await self.conn.close()
-            self.conn = None
+        if self._accounts is not None:
+            await self._accounts.close()
+            self._accounts = None
 
     def make_app(self) -> web.Application:
         from salvesti.plugins.http import (
@@ -206,10 +209,15 @@ class HttpServer:
         return self.tls is not None or bool(self.config.get("secure_cookies"))
 
     @property
-    def db(self) -> aiosqlite.Connection:
-        if self.conn is None:
+    def accounts(self) -> AccountsDb:
+        if self._accounts is None:
             raise api_error(503, "not ready")
-        return self.conn
+        return self._accounts
+
+    @property
+    def sqlite_conn(self) -> aiosqlite.Connection | None:
+        """Our SQLite connection, for the fast call lists (fastlist.py); None on PostgreSQL."""
+        return self._accounts.conn if isinstance(self._accounts, SqliteAccounts) else None
 
     def now_iso(self) -> str:
         return str(self.hub.now().isoformat(timespec="seconds"))
@@ -233,8 +241,7 @@ class HttpServer:
                 who = who or p.name
                 # The role in force says under which authority the access happened.
                 detail = {"role": p.role, "via": p.via, **(detail or {})}
-        await audit.append(
-            self.db,
+        await self.accounts.audit_append(
             at=self.now_iso(),
             user=who,
             action=action,
@@ -353,7 +360,7 @@ def site_port(site: web.TCPSite) -> int | None:
 
 
 def db_path(hub: Any) -> Path:
-    """The store's SQLite file (our tables live beside the calls)."""
+    """The store's SQLite file (our tables live beside the calls; not used on PostgreSQL)."""
     store = getattr(hub, "store", None)
     for attr in ("path", "db_path"):
         value = getattr(store, attr, None)
@@ -424,17 +431,17 @@ async def resolve_principal(request: web.Request) -> auth.Principal | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        found = await db.user_for_token(server.db, auth.token_hash(token.strip()))
+        found = await server.accounts.user_for_token(auth.token_hash(token.strip()))
         if found is None or found[0].disabled:
             return None
         user, token_role, token_id = found
         if server.token_touch_due(token_id):
-            await db.touch_token(server.db, token_id, server.now_iso())
+            await server.accounts.touch_token(token_id, server.now_iso())
         role = auth.lower_role(user.role, token_role)
         return auth.Principal(user.id, user.name, role, user.extension, "token")
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found_s = await db.user_for_session(server.db, auth.token_hash(cookie), time.time())
+        found_s = await server.accounts.user_for_session(auth.token_hash(cookie), time.time())
         if found_s is None or found_s[0].disabled:
             return None
         user, csrf = found_s

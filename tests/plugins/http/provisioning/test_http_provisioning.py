@@ -22,7 +22,7 @@ from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
 from salvesti.core.provisioning import PhoneDirectory
 from salvesti.integrations.sip.schema import SCHEMA as SIP_SCHEMA
-from salvesti.plugins.http import accounts, audit, db
+from salvesti.plugins.http import accounts
 from salvesti.plugins.http.provisioning import routes
 
 TOKEN = "shop-prov-7f3k2m9x4q"
@@ -70,8 +70,8 @@ async def start(tmp: Path, **provisioning: Any) -> Env:
     env = Env(hub, f"http://127.0.0.1:{server.bound_port}")
     now = hub.now().isoformat()
     for name, (role, ext) in ROLES.items():
-        await db.add_user(server.db, name, role, password_hash(), ext, now)
-        env.tokens[name] = (await accounts.create_token(server.db, name, None, "test", now))[1]
+        await server.accounts.add_user(name, role, password_hash(), ext, now)
+        env.tokens[name] = (await accounts.create_token(server.accounts, name, None, "test", now))[1]
     return env
 
 
@@ -91,7 +91,7 @@ async def phone(penv: Env) -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def entries(env: Env, action: str) -> list[dict[str, Any]]:
-    return await audit.query(env.server.db, action=action)
+    return await env.server.accounts.audit_list(action=action)
 
 
 async def test_the_sip_source_offers_its_phones(penv: Env) -> None:
@@ -183,7 +183,7 @@ async def test_passwords_never_reach_the_log_or_the_audit(
         assert r.status == 200
     async with penv_admin(penv) as admin, admin.get("/api/extensions/101/provisioning?reveal=1") as r:
         assert (await r.json())["manual"]["password"] == PASSWORDS["101"]
-    rows = await penv.server.db.execute_fetchall("SELECT detail FROM http_audit")
+    rows = await penv.server.sqlite_conn.execute_fetchall("SELECT detail FROM http_audit")
     for secret in PASSWORDS.values():
         assert secret not in caplog.text
         assert all(secret not in row[0] for row in rows)

@@ -1,0 +1,186 @@
+"""Two nodes on one PostgreSQL store: two hubs, each with its own store object, pool and HTTP
+server, on one database, as two ``salvesti run`` processes would be.  A user, a session, a
+tag and the audit chain made through either are the other's too; the CLI sees the same."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from http_env import PASSWORD, Env, start_env
+
+from salvesti.plugins.http.db_postgresql import PostgresAccounts
+from salvesti.plugins.http.server import SESSION_COOKIE
+from salvesti.testing import postgres
+
+
+@pytest.fixture
+async def nodes(pg_dsn: str, tmp_path: Path) -> AsyncIterator[tuple[Env, Env]]:
+    await postgres.truncate(pg_dsn)
+    store = {"platform": "postgresql", "dsn": pg_dsn, "pool_size": 4}
+    for name in ("box-a", "box-b"):
+        (tmp_path / name).mkdir()
+    a = await start_env(tmp_path / "box-a", store=store)  # the users and calls of http_env
+    try:
+        b = await start_env(tmp_path / "box-b", store=store, seed=False)
+        try:
+            b.tokens, b.calls = a.tokens, a.calls
+            yield a, b
+        finally:
+            await b.hub.async_stop(call_timeout=0.1)
+    finally:
+        await a.hub.async_stop(call_timeout=0.1)
+
+
+async def _login(env: Env, who: str, password: str = PASSWORD) -> tuple[str, str]:
+    """Log in through ``env``'s node; the session cookie and its CSRF token."""
+    async with (
+        aiohttp.ClientSession(env.url) as http,
+        http.post("/api/auth/login", json={"username": who, "password": password}) as r,
+    ):
+        assert r.status == 200, await r.text()
+        return r.cookies[SESSION_COOKIE].value, (await r.json())["csrf_token"]
+
+
+async def test_both_nodes_store_accounts_in_postgresql(nodes):
+    a, b = nodes
+    assert isinstance(a.server.accounts, PostgresAccounts) and isinstance(b.server.accounts, PostgresAccounts)
+    assert a.server.accounts.pool is not b.server.accounts.pool  # two processes' worth of connections
+    assert a.server.sqlite_conn is None
+    assert not (Path(a.hub.data_dir) / "salvesti.db").exists()
+
+
+async def test_a_user_added_on_one_node_logs_in_on_the_other(nodes):
+    a, b = nodes
+    async with aiohttp.ClientSession(a.url) as http:
+        body = {"name": "kati", "role": "agent", "password": "kati's long password", "extension": "102"}
+        async with http.post("/api/users", json=body, headers=a.bearer("admin")) as r:
+            assert r.status == 201, await r.text()
+    cookie, _csrf = await _login(b, "kati", "kati's long password")
+    async with aiohttp.ClientSession(b.url) as http:
+        async with http.get("/api/auth/me", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}) as r:
+            assert (await r.json())["user"] == {"name": "kati", "role": "agent", "extension": "102"}
+        # an agent's list on the other node: only their extension's call
+        async with http.get("/api/calls", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}) as r:
+            assert [c["id"] for c in (await r.json())["calls"]] == [a.calls["a2_in"].id]
+    # both nodes answer the admin lists alike
+    lists = []
+    for env in (a, b):
+        async with aiohttp.ClientSession(env.url) as http:
+            async with http.get("/api/users", headers=env.bearer("admin")) as r:
+                users = await r.json()
+            async with http.get("/api/tokens", headers=env.bearer("admin")) as r:
+                # last_used_at is the newest use on any node: each node touches a token it sees
+                tokens = [{**t, "last_used_at": None} for t in (await r.json())["tokens"]]
+            lists.append((users, tokens))
+    assert lists[0] == lists[1] and "kati" in [u["name"] for u in lists[0][0]["users"]]
+    assert [t["user"] for t in lists[0][1]] == ["admin", "manager", "agent1", "agent2"]
+
+
+async def test_a_session_and_a_tag_cross_nodes(nodes):
+    a, b = nodes
+    cookie, csrf = await _login(a, "manager")
+    call = a.calls["a1_in"]
+    headers = {"Cookie": f"{SESSION_COOKIE}={cookie}", "X-CSRF-Token": csrf}
+    async with aiohttp.ClientSession(b.url) as http:
+        async with http.get("/api/auth/me", headers=headers) as r:
+            assert r.status == 200 and (await r.json())["user"]["name"] == "manager"
+        async with http.patch(f"/api/calls/{call.id}", json={"tags": ["callback"]}, headers=headers) as r:
+            assert r.status == 200, await r.text()
+        async with http.post("/api/auth/logout", headers=headers) as r:  # ends it on every node
+            assert r.status == 200
+    async with aiohttp.ClientSession(a.url) as http:
+        async with http.get(f"/api/calls/{call.id}", headers=a.bearer("manager")) as r:
+            assert (await r.json())["tags"] == ["callback"]
+        async with http.get(f"/api/calls/{call.id}/analysis", headers=a.bearer("manager")) as r:
+            assert r.status == 200 and (await r.json())["status"] == "off"  # not on PostgreSQL yet
+        async with http.get("/api/calls?tag=callback", headers=a.bearer("manager")) as r:
+            assert [c["id"] for c in (await r.json())["calls"]] == [call.id]
+        async with http.get("/api/auth/me", headers=headers) as r:
+            assert r.status == 401
+
+
+async def test_call_lists_are_the_same_on_both_nodes(nodes):
+    """The SQLite fast path is not there: the lists come from the PostgreSQL store's own query."""
+    a, b = nodes
+    for query in ("", "?tag=vip", "?extension=101", "?q=invoice", "?number=5552001", "?limit=2"):
+        answers = []
+        for env in (a, b):
+            async with aiohttp.ClientSession(env.url) as http:
+                async with http.get(f"/api/calls{query}", headers=env.bearer("manager")) as r:
+                    assert r.status == 200, (query, await r.text())
+                    answers.append(await r.json())
+        assert answers[0] == answers[1], query
+    assert [c["id"] for c in answers[0]["calls"]] == [a.calls["none"].id, a.calls["a2_in"].id]
+    assert answers[0]["next_cursor"]
+
+
+async def test_concurrent_audit_appends_on_both_nodes_make_one_chain(nodes, tmp_path):
+    a, b = nodes
+    writes = [env.server.audit(None, "view", user=f"{env.hub.node}-{i}") for i in range(60) for env in (a, b)]
+    async with aiohttp.ClientSession() as http:
+        # and requests that audit, through both servers at once (searches)
+        reads = [
+            http.get(f"{env.url}/api/calls?q=invoice", headers=env.bearer("manager")) for env in (a, b) * 10
+        ]
+        answers = await asyncio.gather(*writes, *reads)
+        for response in answers[len(writes) :]:
+            assert response.status == 200
+            response.release()
+    result = await b.server.accounts.audit_verify()
+    assert result.ok, result
+    entries = await a.server.accounts.audit_list(limit=1000)
+    assert [e["seq"] for e in entries] == list(range(result.entries, 0, -1))
+    users = {e["user"] for e in entries}
+    assert {f"{node}-{i}" for node in ("box-a", "box-b") for i in range(60)} <= users
+
+    # the command line verifies the same one chain, and its own entries join it
+    config = tmp_path / "cli.yaml"
+    config.write_text(
+        "salvesti: {data_dir: ./cli-data, timezone: Europe/Tallinn, purpose: test}\n"
+        f"store: {{platform: postgresql, dsn: '{a.hub.store.dsn}'}}\n"
+        "http: {listen: '127.0.0.1:0'}\n"
+    )
+    verify = await _cli(tmp_path, config, "audit", "verify")
+    assert verify == (0, f"audit log OK: {result.entries} entries, chain intact\n"), verify
+    code, _out = await _cli(tmp_path, config, "users", "add", "cli-user", "--role", "manager", stdin=PASSWORD)
+    assert code == 0
+    await _login(a, "cli-user")
+    last = (await b.server.accounts.audit_list(limit=2))[::-1]
+    assert [(e["action"], e["user"]) for e in last] == [("user_add", last[0]["user"]), ("login", "cli-user")]
+    assert last[0]["user"].startswith("cli:") and (await a.server.accounts.audit_verify()).ok
+    # a data subject export from any machine: the call is in the shared store, the entry in the chain
+    call = a.calls["a2_in"]
+    code, out = await _cli(tmp_path, config, "subject", "export", call.remote_number, "--out", "export")
+    assert code == 0, out
+    assert [c["id"] for c in json.loads((tmp_path / "export" / "calls.json").read_text())["calls"]] == [
+        call.id
+    ]
+    entry = (await b.server.accounts.audit_list(limit=1))[0]
+    assert (entry["action"], entry["call_id"]) == ("export", call.id)
+    assert (await b.server.accounts.audit_verify()).ok
+
+
+async def _cli(cwd: Path, config: Path, *args: str, stdin: str = "") -> tuple[int, str]:
+    """The real ``salvesti`` command in its own process (as an admin on another machine runs it)."""
+    pipe = asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "salvesti",
+        *args,
+        "-c",
+        str(config),
+        cwd=cwd,
+        stdin=pipe,
+        stdout=pipe,
+        stderr=pipe,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode() + b"\n"), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode() + err.decode()
