@@ -104,6 +104,10 @@ def assess(
         problems.append(
             HealthProblem(HealthReason.SHORT, f"recording {rec.duration_s:.1f} s, talk time {talk:.1f} s")
         )
+    elif rec.status == "failed":  # it broke off (a full disk): what was written is kept, and said
+        why = rec.note or "the sink failed"
+        detail = f"recording failed partway ({why}); talk {talk:.1f} s"
+        problems.append(HealthProblem(HealthReason.SHORT, detail))
     if audio is not None and talk >= limits.min_talk_s:
         problems += _channel_problems(audio, limits)
     for channel, counts in sorted((rtp or {}).items()):
