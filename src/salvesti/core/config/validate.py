@@ -15,7 +15,7 @@ import voluptuous as vol
 from salvesti.core.config.problems import ConfigWarning, Problem, dotted, from_exception, locate
 from salvesti.core.config.yaml_loader import LineDict, LineList, LoadProblem, Mark
 from salvesti.core.plugins import Platform, PluginManager
-from salvesti.core.schema import CORE_SCHEMA, DEFAULT_STORE, LIST_KINDS, TOP_LEVEL_KEYS, suggest
+from salvesti.core.schema import CORE_SCHEMA, DEFAULT_STORE, LIST_KINDS, TOP_LEVEL_KEYS, check_core, suggest
 
 
 def plain(value: Any) -> Any:
@@ -135,7 +135,7 @@ class Validator:
                 self.problems.append(Problem(mark, "salvesti", "expected a mapping"))
             return {}
         try:
-            return CORE_SCHEMA(plain(block))
+            return check_core(CORE_SCHEMA(plain(block)))
         except vol.Invalid as err:
             self._schema_problems(err, ["salvesti"], CORE_SCHEMA)
             return {}
