@@ -133,7 +133,7 @@ class CallPhases:
             rec.notice.waived_reason = waived
         notice = self.hub.notice_for(rec)
         if notice is None or call.media is None:
-            if not waived:
+            if not waived and not rec.meta.get("not_recorded"):
                 _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, rec.id, rec.line)
             return
         pcm = notice.pcm(RATE)
