@@ -41,6 +41,9 @@ ACTIONS = (
     "resume",
     "provision",
     "provisioning_view",
+    "employee_add",
+    "employee_left",
+    "employee_ack",
 )
 
 

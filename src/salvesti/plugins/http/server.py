@@ -22,6 +22,7 @@ from aiohttp import web
 
 from salvesti.core.call import Call
 from salvesti.plugins.http import audit, auth, db
+from salvesti.plugins.http.employee_register import EmployeeRegister
 from salvesti.plugins.http.metrics import HubMetrics
 from salvesti.plugins.http.schema import split_listen
 from salvesti.plugins.http.tls_http import TlsFront
@@ -115,6 +116,8 @@ class HttpServer:
         self._unsubscribe_metrics: list[Callable[[], None]] = []
         #: HTTPS served here (``http.tls``); None = plain HTTP (or TLS at a reverse proxy).
         self.tls = TlsFront(hub, config["tls"], f"http({self.id})") if config.get("tls") else None
+        #: Who acknowledged the employee notice, in memory for the hub's per-call question.
+        self.employees = EmployeeRegister()
 
     @classmethod
     def from_config(cls, hub: Any, config: dict[str, Any]) -> HttpServer:
@@ -126,6 +129,9 @@ class HttpServer:
     async def async_setup(self) -> None:
         ssl_context = self.tls.context() if self.tls else None  # a bad file fails before anything opens
         self.conn = await db.connect(str(db_path(self.hub)))
+        await self.employees.refresh(self.conn)
+        if hasattr(self.hub, "provide_employee_notices"):
+            self.hub.provide_employee_notices(self.employees)
         app = self.make_app()
         if self.tls:
             self.tls.attach(app)
@@ -148,6 +154,8 @@ class HttpServer:
         _LOGGER.info("http(%s): listening on %s://%s:%s/", self.id, scheme, self.host, self.bound_port)
 
     async def async_unload(self) -> None:
+        if hasattr(self.hub, "provide_employee_notices"):
+            self.hub.provide_employee_notices(None)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -172,6 +180,7 @@ class HttpServer:
             routes_auth,
             routes_calls,
             routes_dial,
+            routes_employees,
             routes_events,
             routes_metrics,
             routes_pause,
@@ -188,6 +197,7 @@ class HttpServer:
         routes_pause.add_routes(app)
         routes_calls.add_routes(app)
         routes_admin.add_routes(app)
+        routes_employees.add_routes(app)
         routes_events.add_routes(app)
         routes_metrics.add_routes(app)
         routes_phone.add_routes(app)
