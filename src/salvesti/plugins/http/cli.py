@@ -16,13 +16,13 @@ import json
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from salvesti.core.crypto.access import export_plain, is_sealed
 from salvesti.plugins import store_sqlite_analysis
-from salvesti.plugins.http import accounts, audit, auth, db
+from salvesti.plugins.http import accounts, audit, auth, db, subject_requests
 from salvesti.plugins.http.routes_calls import delete_recording
 from salvesti.plugins.http.server import db_path
 
@@ -179,6 +179,55 @@ async def subject_calls(ctx: _Ctx, number: str) -> list[Any]:
     return [c for c in calls if c.remote_number and normalize_number(c.remote_number, country) == wanted]
 
 
+def _received(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, not {value!r}") from None
+
+
+async def _request(
+    ctx: _Ctx, kind: str, number: str, received: date | None
+) -> subject_requests.SubjectRequest:
+    """The open ``kind`` request of ``number``, else a new one received on ``received`` (today)."""
+    from salvesti.core.numbers import normalize_number
+
+    wanted = normalize_number(number, ctx.hub.default_country) or number
+    found = await subject_requests.open_requests(ctx.conn, kind, wanted)
+    if found and received is None:
+        return found[0]
+    day = received or ctx.now().date()
+    match = next((r for r in found if r.received == day), None)
+    if match is not None:
+        return match
+    return await subject_requests.log_request(
+        ctx.conn, kind, wanted, day, by=f"cli:{getpass.getuser()}", now=ctx.now_iso()
+    )
+
+
+async def _close(ctx: _Ctx, kind: str, number: str, outcome: str) -> None:
+    from salvesti.core.numbers import normalize_number
+
+    wanted = normalize_number(number, ctx.hub.default_country) or number
+    await subject_requests.close_requests(ctx.conn, kind, wanted, outcome=outcome, now=ctx.now_iso())
+
+
+def _deadline_note(req: subject_requests.SubjectRequest, today: date) -> str:
+    late = " (OVERDUE)" if req.overdue(today) else ""
+    return f"request received {req.received.isoformat()}, answer by {req.deadline.isoformat()}{late}"
+
+
+def cmd_subject_request(args: argparse.Namespace) -> int:
+    """Log a request when it arrives, so it shows as open with its deadline until it is done."""
+
+    async def body(ctx: _Ctx) -> int:
+        req = await _request(ctx, args.kind, args.number, args.received)
+        print(f"{args.kind} request of {args.number}: {_deadline_note(req, ctx.now().date())}")
+        return 0
+
+    return _run(args, body)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -192,6 +241,7 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     async def body(ctx: _Ctx) -> int:
+        req = await _request(ctx, "export", args.number, args.received)
         calls = await subject_calls(ctx, args.number)
         items = []
         for call in calls:
@@ -224,7 +274,9 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
         }
         (out / "calls.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         (out / "README.txt").write_text(_EXPORT_README)
+        await _close(ctx, "export", args.number, f"{len(items)} call(s) exported")
         print(f"{len(items)} call(s) of {args.number} exported to {out}")
+        print(f"{_deadline_note(req, ctx.now().date())}; closed")
         return 0
 
     return _run(args, body)
@@ -242,6 +294,7 @@ are never transcribed).
 
 def cmd_subject_erase(args: argparse.Namespace) -> int:
     async def body(ctx: _Ctx) -> int:
+        req = await _request(ctx, "erase", args.number, args.received)
         calls = await subject_calls(ctx, args.number)
         held = [c for c in calls if c.retention.legal_hold]
         todo = [c for c in calls if not c.retention.legal_hold]
@@ -251,6 +304,7 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             for c in todo:
                 print(f"would erase: {c.id}")
             print(f"{len(todo)} call(s) would be erased; run again with --yes")
+            print(f"{_deadline_note(req, ctx.now().date())}; still open")
             return 0
         number_hash = hashlib.sha256((args.number or "").encode()).hexdigest()
         cache = Path(ctx.hub.data_dir) / "cache" / "waveforms"
@@ -273,6 +327,9 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             )
             print(f"erased: {call.id}")
         print(f"{len(todo)} call(s) erased, {len(held)} kept under legal hold")
+        outcome = f"{len(todo)} call(s) erased" + (f", {len(held)} kept under legal hold" if held else "")
+        await _close(ctx, "erase", args.number, outcome)
+        print(f"{_deadline_note(req, ctx.now().date())}; closed")
         return 1 if held else 0
 
     return _run(args, body, sinks=True)
@@ -323,12 +380,25 @@ def add_commands(subparsers: Any) -> None:
     subject = subparsers.add_parser("subject", help="GDPR data subject requests").add_subparsers(
         dest="subject_cmd", required=True
     )
+    received = {
+        "type": _received,
+        "metavar": "YYYY-MM-DD",
+        "help": "when the request arrived (default: today)",
+    }
     p = parser(subject, "export", "copy every call and recording of NUMBER", cmd_subject_export)
     p.add_argument("number")
     p.add_argument("--out", required=True, help="folder to write to")
+    p.add_argument("--received", **received)
     p = parser(subject, "erase", "erase NUMBER's recordings (lists them without --yes)", cmd_subject_erase)
     p.add_argument("number")
     p.add_argument("--yes", action="store_true", help="really erase")
+    p.add_argument("--received", **received)
+    p = parser(
+        subject, "request", "log a request on arrival (open until export/erase ran)", cmd_subject_request
+    )
+    p.add_argument("kind", choices=subject_requests.KINDS)
+    p.add_argument("number")
+    p.add_argument("--received", **received)
 
     audit_p = subparsers.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit_cmd", required=True
