@@ -36,7 +36,11 @@ analysis:
   purpose: "Müügikõnede analüüs"
   lines: ["+3726000000"]
 integrations:
-  - {{platform: webhook, id: crm, url: "https://crm.example.ee/hook", secret: "0123456789abcdef0123", events: [call_ended]}}
+  - platform: webhook
+    id: crm
+    url: "https://crm.example.ee/hook"
+    secret: "0123456789abcdef0123"
+    events: [call_ended]
 """
 
 
