@@ -195,14 +195,36 @@ async def acknowledged_extensions(conn: aiosqlite.Connection) -> dict[str, set[s
     return out
 
 
+_LISTEN_COLS = "a.seq, a.at, a.user, a.action, a.call_id"
+_LISTENED = "a.action IN ('playback', 'download')"
+
+
 async def listens(conn: aiosqlite.Connection, extension: str, *, limit: int = 200) -> list[dict[str, Any]]:
     """Who played or downloaded calls ``extension`` took part in, newest first (no addresses:
-    the employee learns who and when, not from where)."""
+    the employee learns who and when, not from where).  Needs the SQLite store's
+    ``call_extensions`` beside the audit log; see :func:`listens_of_calls` otherwise."""
     async with conn.execute(
-        "SELECT a.seq, a.at, a.user, a.action, a.call_id FROM http_audit a "
-        "WHERE a.action IN ('playback', 'download') "
+        f"SELECT {_LISTEN_COLS} FROM http_audit a WHERE {_LISTENED} "
         "AND a.call_id IN (SELECT call_id FROM call_extensions WHERE extension = ?) "
         "ORDER BY a.seq DESC LIMIT ?",
         (extension, limit),
     ) as cur:
         return [dict(r) for r in await cur.fetchall()]
+
+
+async def listens_of_calls(
+    conn: aiosqlite.Connection, call_ids: list[str], *, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The same for calls listed by the store itself (a store that is not this SQLite file)."""
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(call_ids), 500):
+        chunk = call_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        async with conn.execute(
+            f"SELECT {_LISTEN_COLS} FROM http_audit a WHERE {_LISTENED} AND a.call_id IN ({marks}) "
+            "ORDER BY a.seq DESC LIMIT ?",
+            (*chunk, limit),
+        ) as cur:
+            out += [dict(r) for r in await cur.fetchall()]
+    out.sort(key=lambda r: r["seq"], reverse=True)
+    return out[:limit]

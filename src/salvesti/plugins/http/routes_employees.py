@@ -14,6 +14,7 @@ Every change refreshes the in-memory register the hub asks per call, then is aud
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from typing import Any
 
@@ -194,7 +195,14 @@ async def my_listens(request: web.Request) -> web.Response:
     p = principal(request)
     if not p.extension:
         return web.json_response({"entries": []})
-    return web.json_response({"entries": await employees_db.listens(server.db, p.extension)})
+    try:
+        entries = await employees_db.listens(server.db, p.extension)
+    except sqlite3.OperationalError:  # the calls live in another store (PostgreSQL): ask it
+        from salvesti.core.components import CallQuery
+
+        calls = await server.hub.store.list_calls(CallQuery(extension=p.extension, limit=0))
+        entries = await employees_db.listens_of_calls(server.db, [c.id for c in calls])
+    return web.json_response({"entries": entries})
 
 
 # -- admin: subject requests --------------------------------------------------------------------
