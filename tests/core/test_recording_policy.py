@@ -121,6 +121,9 @@ async def test_a_never_record_call_is_listed_but_not_recorded(tmp_path):
         assert stored.health == []  # not recorded on purpose is not a broken recording
         other = call_of(hub, "+3725550000")
         assert hub.should_record(other) is True and "not_recorded" not in other.meta
+        internal = call_of(hub, "+3721120001", direction=Direction.INTERNAL)
+        assert hub.should_record(internal) is False  # not recorded anyway: nothing to explain
+        assert "not_recorded" not in internal.meta
     finally:
         await hub.async_stop(call_timeout=0)
 

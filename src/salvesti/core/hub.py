@@ -238,15 +238,18 @@ class Hub:
         return refusal
 
     def should_record(self, call: Call, *, record_internal: bool = False) -> bool:
-        """The policy's refusals first (no plugin can overrule them), then the plugins, then
-        the default: outside calls yes, internal ones only with ``record_internal``."""
+        """A plugin's answer, else the default (outside calls yes, internal ones only with
+        ``record_internal``); a yes is then overruled by the policy, which no plugin can lift.
+        Only a call that would have been recorded is marked ``not_recorded``."""
+        answer = self.plugins.hook.should_record(call=call)
+        if answer is None:
+            answer = str(call.direction) != "internal" or record_internal
+        if not answer:
+            return False
         if self.recording_refusal(call) is not None:
             _LOGGER.info("call %s: not recorded: %s", call.id, call.meta["not_recorded"]["detail"])
             return False
-        answer = self.plugins.hook.should_record(call=call)
-        if answer is not None:
-            return bool(answer)
-        return str(call.direction) != "internal" or record_internal
+        return True
 
     def notice_for(self, call: Call) -> NoticePlayer | None:
         """The notice to play: a plugin's choice, else the configured notice that matches the
