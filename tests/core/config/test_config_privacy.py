@@ -25,6 +25,8 @@ def test_never_record_entries_are_normalised(write, plugins):
           lawful_basis: contract
           employee_notice: {version: 2026-12-01}
           require_employee_notice: true
+        http:
+          listen: 127.0.0.1:8081
         """,
     )
     core = load_config(path, plugins)["salvesti"]
@@ -79,4 +81,21 @@ def test_controller_and_basis_are_checked(write, plugins):
         "config.yaml:3: salvesti.lawful_basis: expected one of consent, contract, legal_obligation, "
         "legitimate_interest, got 'because'",
         "config.yaml:4: salvesti.controller: required key 'contact' not provided",
+    ]
+
+
+def test_require_employee_notice_needs_the_web_ui(write, plugins):
+    path = write(
+        "config.yaml",
+        """
+        salvesti:
+          purpose: x
+          employee_notice: {version: v1}
+          require_employee_notice: true
+        """,
+    )
+    assert errors_of(path, plugins) == [
+        "config.yaml:4: salvesti.require_employee_notice: needs the http: block (employees acknowledge "
+        "the notice in the web UI, and its database keeps the register); without it no call with an "
+        "extension is recorded"
     ]

@@ -83,8 +83,22 @@ class Validator:
         for key, kind in LIST_KINDS.items():
             out[key] = self._list(root, key, kind)
         if not self.problems:  # on a partly invalid file they would report echoes of the real problem
+            self._core_needs(out)
             self._cross_checks(out)
         return out
+
+    def _core_needs(self, config: dict[str, Any]) -> None:
+        """Core keys that need another block: the employee register lives in the web UI's database."""
+        if config["salvesti"].get("require_employee_notice") and config.get("http") is None:
+            where = ["salvesti", "require_employee_notice"]
+            self.problems.append(
+                Problem(
+                    locate(self.root, where, self.top),
+                    dotted(where),
+                    "needs the http: block (employees acknowledge the notice in the web UI, and its "
+                    "database keeps the register); without it no call with an extension is recorded",
+                )
+            )
 
     def _cross_checks(self, config: dict[str, Any]) -> None:
         """Checks that need the whole file: ``platform.extra["check"](item, config)``.
