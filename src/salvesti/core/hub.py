@@ -272,7 +272,8 @@ class Hub:
                 continue
             callers = getattr(notice, "callers", None)
             if not callers:
-                fallback = fallback or notice
+                if fallback is None:
+                    fallback = notice
                 continue
             number = call.remote_number or ""
             length = max((len(p) for p in callers if number.startswith(p)), default=0)
