@@ -18,6 +18,8 @@ salvesti:
   employee_notice: {{version: "2026-12-01"}}
   require_employee_notice: true
   recipients: ["Raamatupidamine OÜ (arvete vaidlused)"]
+http:
+  listen: 127.0.0.1:8080
 sources:
   - platform: sip_trunk
     id: telia

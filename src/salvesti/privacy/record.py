@@ -114,10 +114,8 @@ def render_record(facts: ProcessingFacts, lang: str = "et") -> str:
     t = _T[lang]
     basis = common.BASIS[lang].get(facts.lawful_basis, facts.lawful_basis)
     out = [f"# {t['title']}", "", f"_{t['generated']}_", "", f"## {t['a']}", ""]
-    out.append(
     who = [x for x in (facts.controller_name, facts.controller_contact) if x]
     out.append("; ".join(who) if who else common.MISSING[lang])
-    )
     if facts.dpo:
         out.append(f"{t['dpo']}: {facts.dpo}")
     activities = [("recording", facts.purpose)]
