@@ -27,6 +27,7 @@ from salvesti.core.components import CallStore, NoticePlayer, RecordingSink, Ret
 from salvesti.core.lifecycle import Entry, State
 from salvesti.core.numbers import normalize_number
 from salvesti.core.plugins import PluginManager
+from salvesti.core.recording_policy import EmployeeNotices, RecordingPolicy, Refusal
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class Hub:
         self.pause_max_s: float = float(core.get("pause_max_s", 300))
         #: Keys a desk phone presses to pause and resume its call's recording (None: off).
         self.pause_code: str | None = core.get("pause_code")
+        #: Calls the law says must not be recorded (never_record, employees not yet informed).
+        self.policy = RecordingPolicy.from_config(core)
         #: Recordings in progress by call id (the API's pause and resume find them here).
         self.recordings: dict[str, Any] = {}
         #: Where the master key of encrypted sinks lives (``salvesti keys init`` writes it).
@@ -224,24 +227,61 @@ class Hub:
     def default_sink(self) -> RecordingSink | None:
         return next(iter(self.sinks.values()), None)
 
+    def provide_employee_notices(self, register: EmployeeNotices | None) -> None:
+        """A plugin that keeps the employee notice register offers it here (at setup; None at
+        unload).  Without one, ``require_employee_notice`` records no call with an extension."""
+        self.policy.employee_notices = register
+
+    def recording_refusal(self, call: Call) -> Refusal | None:
+        """Why the law forbids recording ``call`` as it stands now (also marks the call)."""
+        refusal = self.policy.refusal(call)
+        if refusal is not None:
+            call.meta["not_recorded"] = refusal.to_json()
+        return refusal
+
     def should_record(self, call: Call, *, record_internal: bool = False) -> bool:
+        """A plugin's answer, else the default (outside calls yes, internal ones only with
+        ``record_internal``); a yes is then overruled by the policy, which no plugin can lift.
+        Only a call that would have been recorded is marked ``not_recorded``."""
         answer = self.plugins.hook.should_record(call=call)
-        if answer is not None:
-            return bool(answer)
-        return str(call.direction) != "internal" or record_internal
+        if answer is None:
+            answer = str(call.direction) != "internal" or record_internal
+        if not answer:
+            return False
+        if self.recording_refusal(call) is not None:
+            _LOGGER.info("call %s: not recorded: %s", call.id, call.meta["not_recorded"]["detail"])
+            return False
+        return True
 
     def notice_for(self, call: Call) -> NoticePlayer | None:
-        """The notice to play: a plugin's choice, else the first matching configured notice."""
+        """The notice to play: a plugin's choice, else the configured notice that matches the
+        call's direction and line, preferring one whose ``callers`` prefixes match the outside
+        number (the longest prefix wins), else the first without ``callers``.
+
+        A call the policy refused to record gets none: it must not be told it is recorded.
+        """
+        if call.meta.get("not_recorded"):
+            return None
         chosen = self.plugins.hook.select_notice(call=call)
         if chosen is not None:
             return self.notices.get(chosen)
+        fallback: NoticePlayer | None = None
+        best: tuple[int, NoticePlayer] | None = None
         for notice in self.notices.values():
             if str(call.direction) not in notice.directions:
                 continue
             if notice.lines and call.line not in notice.lines:
                 continue
-            return notice
-        return None
+            callers = getattr(notice, "callers", None)
+            if not callers:
+                if fallback is None:
+                    fallback = notice
+                continue
+            number = call.remote_number or ""
+            length = max((len(p) for p in callers if number.startswith(p)), default=0)
+            if length and (best is None or length > best[0]):
+                best = (length, notice)
+        return best[1] if best is not None else fallback
 
     async def _save(self, call: Call) -> None:
         if call.node is None:
@@ -291,6 +331,9 @@ class Hub:
             call.disposition = Disposition.ANSWERED if call.answered_at else Disposition.FAILED
         if recording is not None:
             await asyncio.shield(self._finish_recording(call, recording))
+            if self.recording_refusal(call) is not None:  # e.g. an uninformed employee answered
+                await asyncio.shield(self._discard_recording(call))
+                recording = None
         if rtp:
             call.meta["rtp"] = {ch: {"received": c.received, "lost": c.lost} for ch, c in rtp.items()}
         audio = recording.audio_seen() if hasattr(recording, "audio_seen") else None
@@ -323,6 +366,20 @@ class Hub:
             return
         if info is not None:
             call.recording = info
+
+    async def _discard_recording(self, call: Call) -> None:
+        """Delete what was written of a call the policy refused only once it was under way
+        (the extension is known when a phone answers, after the recording began)."""
+        sink = self.sinks.get(call.meta.get("sink", "")) or self.default_sink()
+        if call.recording is not None and sink is not None:
+            try:
+                await sink.delete(call)
+            except Exception:
+                _LOGGER.exception("call %s: could not delete the refused recording", call.id)
+                return
+        call.recording = None
+        call.pauses = []
+        _LOGGER.info("call %s: recording discarded: %s", call.id, call.meta["not_recorded"]["detail"])
 
     def apply_retention(self, call: Call) -> None:
         """Set ``retention.delete_after`` from the first matching rule."""

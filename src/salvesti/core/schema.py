@@ -132,6 +132,56 @@ def _path_text(value: Any) -> str:
     return value
 
 
+def _number_rule(value: Any) -> str:
+    """A ``never_record`` entry: an E.164 number or a prefix ending in ``*``, normalised."""
+    from salvesti.core.recording_policy import parse_number_rule
+
+    try:
+        return parse_number_rule(value)
+    except ValueError as err:
+        raise vol.Invalid(str(err)) from None
+
+
+def _text(what: str) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise vol.Invalid(f"must be a non-empty text: {what}")
+        return value.strip()
+
+    return check
+
+
+#: GDPR Art. 6(1) bases a recording can rest on (the privacy texts name the one configured).
+LAWFUL_BASES = ("consent", "contract", "legal_obligation", "legitimate_interest")
+
+CONTROLLER_SCHEMA = vol.Schema(
+    {
+        vol.Required("name"): _text("the controller's legal name"),
+        vol.Required("contact"): _text("how data subjects reach the controller (address, e-mail)"),
+        vol.Optional("dpo"): _text("the data protection officer's contact"),
+    }
+)
+
+EMPLOYEE_NOTICE_SCHEMA = vol.Schema(
+    {
+        # The version employees acknowledge; a new version asks every employee again.
+        vol.Required("version"): vol.All(vol.Coerce(str), _text("the notice's version, e.g. '2026-12-01'")),
+        # What the web UI shows the employee; omitted: the text `salvesti privacy notice` makes.
+        vol.Optional("text"): _text("the employee privacy notice"),
+    }
+)
+
+
+def check_core(core: dict[str, Any]) -> dict[str, Any]:
+    """Rules across keys of the ``salvesti:`` block (raised at the key that needs the other)."""
+    if core.get("require_employee_notice") and not core.get("employee_notice"):
+        raise vol.Invalid(
+            "needs salvesti.employee_notice: {version: ...} (the notice employees acknowledge)",
+            path=["require_employee_notice"],
+        )
+    return core
+
+
 CORE_SCHEMA = vol.Schema(
     {
         vol.Optional("data_dir", default="./data"): _path_text,
@@ -158,5 +208,20 @@ CORE_SCHEMA = vol.Schema(
         # Pressed on a desk phone during a call, pauses the recording (pressed again, resumes);
         # the other party does not hear it.  Calls then relay in Python (docs/privacy-controls.md).
         vol.Optional("pause_code"): _keypad_code,
+        # The legal-compliance keys below have no defaults in the validated block (absent = off);
+        # salvesti.core.recording_policy and salvesti.privacy read them with their defaults.
+        # Outside numbers never recorded (E.164 or a prefix ending in *): still listed, never recorded.
+        vol.Optional("never_record"): [_number_rule],
+        # Who is responsible for the recordings (GDPR Art. 13/30 texts: `salvesti privacy`).
+        vol.Optional("controller"): CONTROLLER_SCHEMA,
+        # GDPR Art. 6 basis of recording, named in the privacy texts (default legitimate_interest).
+        vol.Optional("lawful_basis"): vol.In(
+            LAWFUL_BASES, msg=f"expected one of {', '.join(LAWFUL_BASES)}"
+        ),
+        # Who else receives recordings or call data besides what the config shows (a CRM, an auditor).
+        vol.Optional("recipients"): [_text("a recipient of call data")],
+        vol.Optional("employee_notice"): EMPLOYEE_NOTICE_SCHEMA,
+        # Record an extension's calls only once its employee acknowledged employee_notice.version.
+        vol.Optional("require_employee_notice"): bool,
     }
 )

@@ -1,10 +1,13 @@
 """The ``audio_file`` notice: the recording notice played from an audio file.
 
 ``{platform: audio_file, id: et, file: notices/et.wav, directions: [inbound, outbound],
-lines: [...], name: ...}``.  Any file FFmpeg reads is accepted (WAV of any rate, width or
-channel count, also FLAC, MP3, Ogg); it is decoded once at setup, so a missing or broken
-file is a setup error that names the file, not a silent call, and converted per sample rate
-on demand (cached).
+lines: [...], callers: ["+7", "+375"], name: ...}``.  ``callers`` are prefixes of the outside
+number: the hub prefers such a notice for a matching number (a Russian prompt for Russian
+callers) and falls back to a notice without ``callers``, which every line therefore still needs.
+
+Any file FFmpeg reads is accepted (WAV of any rate, width or channel count, also FLAC, MP3,
+Ogg); it is decoded once at setup, so a missing or broken file is a setup error that names the
+file, not a silent call, and converted per sample rate on demand (cached).
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ SCHEMA = vol.Schema(
             vol.In(["inbound", "outbound", "internal"])
         ],
         vol.Optional("lines"): [str],
+        vol.Optional("callers"): [
+            vol.All(
+                vol.Coerce(str),
+                lambda v: v.replace(" ", ""),
+                vol.Match(r"^\+\d{1,15}$", msg="expected an international prefix such as '+7' or '+375'"),
+            )
+        ],
         vol.Optional("name"): str,
     }
 )
@@ -46,12 +56,15 @@ class AudioFileNotice:
         *,
         directions: list[str] | None = None,
         lines: list[str] | None = None,
+        callers: list[str] | None = None,
         name: str | None = None,
     ) -> None:
         self.id = notice_id
         self.file = file
         self.directions = list(directions or ["inbound", "outbound"])
         self.lines = list(lines) if lines else None
+        #: Outside-number prefixes this notice is meant for (None: any caller).
+        self.callers = list(callers) if callers else None
         self.name = name or file.stem
         self._cache: dict[int, bytes] = {}
 
@@ -65,6 +78,7 @@ class AudioFileNotice:
             hub.path(conf["file"]),
             directions=conf.get("directions"),
             lines=lines,
+            callers=conf.get("callers"),
             name=conf.get("name"),
         )
 

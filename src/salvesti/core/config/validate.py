@@ -15,7 +15,7 @@ import voluptuous as vol
 from salvesti.core.config.problems import ConfigWarning, Problem, dotted, from_exception, locate
 from salvesti.core.config.yaml_loader import LineDict, LineList, LoadProblem, Mark
 from salvesti.core.plugins import Platform, PluginManager
-from salvesti.core.schema import CORE_SCHEMA, DEFAULT_STORE, LIST_KINDS, TOP_LEVEL_KEYS, suggest
+from salvesti.core.schema import CORE_SCHEMA, DEFAULT_STORE, LIST_KINDS, TOP_LEVEL_KEYS, check_core, suggest
 
 
 def plain(value: Any) -> Any:
@@ -83,8 +83,22 @@ class Validator:
         for key, kind in LIST_KINDS.items():
             out[key] = self._list(root, key, kind)
         if not self.problems:  # on a partly invalid file they would report echoes of the real problem
+            self._core_needs(out)
             self._cross_checks(out)
         return out
+
+    def _core_needs(self, config: dict[str, Any]) -> None:
+        """Core keys that need another block: the employee register lives in the web UI's database."""
+        if config["salvesti"].get("require_employee_notice") and config.get("http") is None:
+            where = ["salvesti", "require_employee_notice"]
+            self.problems.append(
+                Problem(
+                    locate(self.root, where, self.top),
+                    dotted(where),
+                    "needs the http: block (employees acknowledge the notice in the web UI, and its "
+                    "database keeps the register); without it no call with an extension is recorded",
+                )
+            )
 
     def _cross_checks(self, config: dict[str, Any]) -> None:
         """Checks that need the whole file: ``platform.extra["check"](item, config)``.
@@ -135,7 +149,7 @@ class Validator:
                 self.problems.append(Problem(mark, "salvesti", "expected a mapping"))
             return {}
         try:
-            return CORE_SCHEMA(plain(block))
+            return check_core(CORE_SCHEMA(plain(block)))
         except vol.Invalid as err:
             self._schema_problems(err, ["salvesti"], CORE_SCHEMA)
             return {}

@@ -92,8 +92,8 @@ def check_config(conf: dict[str, Any], config: dict[str, Any]) -> list[tuple[lis
     line = normalize_number(conf["line"], country)
     has_notice = False
     for notice in config.get("notices") or []:
-        if "inbound" not in notice.get("directions", ["inbound", "outbound"]):
-            continue
+        if "inbound" not in notice.get("directions", ["inbound", "outbound"]) or notice.get("callers"):
+            continue  # a notice for some callers only leaves the others without one
         lines = [normalize_number(x, country) for x in notice.get("lines") or []]
         if not lines or line in lines:
             has_notice = True

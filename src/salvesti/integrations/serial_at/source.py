@@ -377,7 +377,7 @@ class SerialAtSource:
             call.notice.waived_reason = self.conf["no_notice"]
         notice = self.hub.notice_for(call)
         if notice is None:
-            if not call.notice.waived_reason:
+            if not call.notice.waived_reason and not call.meta.get("not_recorded"):
                 _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, call.id, call.line)
             return
         pcm = notice.pcm(self.profile.audio.sample_rate)

@@ -458,6 +458,7 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             call.record.add_extension(phone.extension)
         call.record.meta.setdefault("sip", {})["inside_call_id"] = phone.call_id
         self._codecs(call, call.outside, phone)
+        self._recheck_policy(call)
 
     def _connect_agent(self, call: B2BCall, port: AgentPort) -> None:
         """Bridge another source's agent (a browser tab) that answered, through its loop pair."""
@@ -469,12 +470,21 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         call.media.attach_inside(port.inside)
         call.media.bridge()
         call.record.add_extension(conn.extension)
+        self._recheck_policy(call)
         sip = call.record.meta.setdefault("sip", {})
         sip["inside_codec"] = port.codec_name
         if call.outside.codec:
             sip["outside_codec"] = call.outside.codec[1].name
         if isinstance(conn, AgentLink):
             conn.progress("connected", port)
+
+    def _recheck_policy(self, call: B2BCall) -> None:
+        """An inbound call's extension is known only now: when its employee has not been
+        informed, nothing more is written (the hub deletes the start when the call ends)."""
+        if call.recording is not None and call.media is not None and self.hub.recording_refusal(call.record):
+            _LOGGER.info("%s: call %s: recording stopped: %s", self.label, call.record.id,
+                         call.record.meta["not_recorded"]["detail"])
+            call.media.recording = None
 
     def _codecs(self, call: B2BCall, outside: Leg, inside: Leg) -> None:
         sip = call.record.meta.setdefault("sip", {})

@@ -162,7 +162,7 @@ class CallPhases:
             rec.notice.waived_reason = waived
         notice = self.hub.notice_for(probe)
         if notice is None or call.media is None:
-            if not waived:
+            if not waived and not rec.meta.get("not_recorded"):
                 _LOGGER.warning("%s: call %s: no notice matches line %s", self.label, rec.id, probe.line)
             return
         pcm = notice.pcm(RATE)

@@ -23,7 +23,7 @@ def _factory(hub: Any, config: dict[str, Any]) -> Any:
 @hookimpl
 def register_integrations(register: Any) -> None:
     # Importing these registers our tables' migrations with either store before it opens.
-    from salvesti.plugins.http import db, db_postgresql  # noqa: F401
+    from salvesti.plugins.http import db, db_postgresql, employees_db, subject_requests  # noqa: F401
 
     register(
         Platform(

@@ -56,6 +56,9 @@ ACTIONS = (
     "provisioning_view",
     "dial",
     "test_call",
+    "employee_add",
+    "employee_left",
+    "employee_ack",
 )
 
 #: The stored columns, in the order :func:`verify_rows` reads them.

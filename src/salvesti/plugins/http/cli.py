@@ -18,14 +18,15 @@ import json
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from salvesti.core.crypto.access import export_plain, is_sealed
 from salvesti.plugins import store_sqlite_analysis
-from salvesti.plugins.http import accounts, auth
+from salvesti.plugins.http import accounts, auth, subject_requests
 from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
+from salvesti.plugins.http.db_sqlite import SqliteAccounts
 from salvesti.plugins.http.routes_calls import delete_recording
 
 
@@ -48,6 +49,12 @@ class _Ctx:
     def db(self) -> AccountsDb:
         assert self.accounts is not None, "used outside 'async with'"
         return self.accounts
+
+    @property
+    def conn(self) -> Any:
+        """The SQLite connection of the register tables (subject requests); None on PostgreSQL,
+        where they are not kept yet."""
+        return self.accounts.conn if isinstance(self.accounts, SqliteAccounts) else None
 
     def now(self) -> datetime:
         return datetime.now(self.hub.tz)
@@ -185,6 +192,62 @@ async def subject_calls(ctx: _Ctx, number: str) -> list[Any]:
     return [c for c in calls if c.remote_number and normalize_number(c.remote_number, country) == wanted]
 
 
+def _received(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, not {value!r}") from None
+
+
+async def _request(
+    ctx: _Ctx, kind: str, number: str, received: date | None
+) -> subject_requests.SubjectRequest | None:
+    """The open ``kind`` request of ``number``, else a new one received on ``received`` (today);
+    None on a PostgreSQL store, which does not keep the request log yet."""
+    from salvesti.core.numbers import normalize_number
+
+    if ctx.conn is None:
+        return None
+    wanted = normalize_number(number, ctx.hub.default_country) or number
+    found = await subject_requests.open_requests(ctx.conn, kind, wanted)
+    if found and received is None:
+        return found[0]
+    day = received or ctx.now().date()
+    match = next((r for r in found if r.received == day), None)
+    if match is not None:
+        return match
+    return await subject_requests.log_request(
+        ctx.conn, kind, wanted, day, by=f"cli:{getpass.getuser()}", now=ctx.now_iso()
+    )
+
+
+async def _close(ctx: _Ctx, kind: str, number: str, outcome: str) -> None:
+    from salvesti.core.numbers import normalize_number
+
+    if ctx.conn is None:
+        return
+    wanted = normalize_number(number, ctx.hub.default_country) or number
+    await subject_requests.close_requests(ctx.conn, kind, wanted, outcome=outcome, now=ctx.now_iso())
+
+
+def _deadline_note(req: subject_requests.SubjectRequest | None, today: date) -> str:
+    if req is None:
+        return "request log not kept on this store"
+    late = " (OVERDUE)" if req.overdue(today) else ""
+    return f"request received {req.received.isoformat()}, answer by {req.deadline.isoformat()}{late}"
+
+
+def cmd_subject_request(args: argparse.Namespace) -> int:
+    """Log a request when it arrives, so it shows as open with its deadline until it is done."""
+
+    async def body(ctx: _Ctx) -> int:
+        req = await _request(ctx, args.kind, args.number, args.received)
+        print(f"{args.kind} request of {args.number}: {_deadline_note(req, ctx.now().date())}")
+        return 0
+
+    return _run(args, body)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -198,6 +261,7 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     async def body(ctx: _Ctx) -> int:
+        req = await _request(ctx, "export", args.number, args.received)
         calls = await subject_calls(ctx, args.number)
         items = []
         for call in calls:
@@ -234,7 +298,9 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
         }
         (out / "calls.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         (out / "README.txt").write_text(_EXPORT_README)
+        await _close(ctx, "export", args.number, f"{len(items)} call(s) exported")
         print(f"{len(items)} call(s) of {args.number} exported to {out}")
+        print(f"{_deadline_note(req, ctx.now().date())}; closed")
         return 0
 
     return _run(args, body)
@@ -252,6 +318,7 @@ are never transcribed).
 
 def cmd_subject_erase(args: argparse.Namespace) -> int:
     async def body(ctx: _Ctx) -> int:
+        req = await _request(ctx, "erase", args.number, args.received)
         calls = await subject_calls(ctx, args.number)
         held = [c for c in calls if c.retention.legal_hold]
         todo = [c for c in calls if not c.retention.legal_hold]
@@ -261,6 +328,7 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             for c in todo:
                 print(f"would erase: {c.id}")
             print(f"{len(todo)} call(s) would be erased; run again with --yes")
+            print(f"{_deadline_note(req, ctx.now().date())}; still open")
             return 0
         number_hash = hashlib.sha256((args.number or "").encode()).hexdigest()
         cache = Path(ctx.hub.data_dir) / "cache" / "waveforms"
@@ -283,6 +351,9 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             )
             print(f"erased: {call.id}")
         print(f"{len(todo)} call(s) erased, {len(held)} kept under legal hold")
+        outcome = f"{len(todo)} call(s) erased" + (f", {len(held)} kept under legal hold" if held else "")
+        await _close(ctx, "erase", args.number, outcome)
+        print(f"{_deadline_note(req, ctx.now().date())}; closed")
         return 1 if held else 0
 
     return _run(args, body, sinks=True)
@@ -333,12 +404,25 @@ def add_commands(subparsers: Any) -> None:
     subject = subparsers.add_parser("subject", help="GDPR data subject requests").add_subparsers(
         dest="subject_cmd", required=True
     )
+    received = {
+        "type": _received,
+        "metavar": "YYYY-MM-DD",
+        "help": "when the request arrived (default: today)",
+    }
     p = parser(subject, "export", "copy every call and recording of NUMBER", cmd_subject_export)
     p.add_argument("number")
     p.add_argument("--out", required=True, help="folder to write to")
+    p.add_argument("--received", **received)
     p = parser(subject, "erase", "erase NUMBER's recordings (lists them without --yes)", cmd_subject_erase)
     p.add_argument("number")
     p.add_argument("--yes", action="store_true", help="really erase")
+    p.add_argument("--received", **received)
+    p = parser(
+        subject, "request", "log a request on arrival (open until export/erase ran)", cmd_subject_request
+    )
+    p.add_argument("kind", choices=subject_requests.KINDS)
+    p.add_argument("number")
+    p.add_argument("--received", **received)
 
     audit_p = subparsers.add_parser("audit", help="the audit log").add_subparsers(
         dest="audit_cmd", required=True

@@ -10,7 +10,13 @@ from typing import Any
 
 from salvesti import __version__
 from salvesti.core.call import HealthReason
-from salvesti.plugins.http import routes_analysis, routes_dial, routes_pause, routes_test_call
+from salvesti.plugins.http import (
+    routes_analysis,
+    routes_dial,
+    routes_employees,
+    routes_pause,
+    routes_test_call,
+)
 from salvesti.plugins.http.diagnostics import routes as diagnostics_routes
 from salvesti.plugins.http.provisioning import routes as provisioning_routes
 
@@ -186,6 +192,7 @@ def openapi_document() -> dict[str, Any]:
     doc["paths"]["/api/test-call"] = routes_test_call.OPENAPI_PATH
     doc["paths"].update(routes_analysis.OPENAPI_PATHS)
     doc["paths"].update(routes_pause.OPENAPI_PATHS)
+    doc["paths"].update(routes_employees.OPENAPI_PATHS)
     doc["paths"].update(provisioning_routes.OPENAPI_PATHS)
     doc["paths"].update(diagnostics_routes.OPENAPI_PATHS)
     from salvesti.plugins.http import routes_phone  # it serves the UI's static folder: imported late

@@ -24,6 +24,7 @@ from salvesti.core.call import Call
 from salvesti.plugins.http import auth
 from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
 from salvesti.plugins.http.db_sqlite import SqliteAccounts
+from salvesti.plugins.http.employee_register import EmployeeRegister
 from salvesti.plugins.http.metrics import HubMetrics
 from salvesti.plugins.http.schema import split_listen
 from salvesti.plugins.http.tls_http import TlsFront
@@ -118,6 +119,8 @@ class HttpServer:
         self._unsubscribe_metrics: list[Callable[[], None]] = []
         #: HTTPS served here (``http.tls``); None = plain HTTP (or TLS at a reverse proxy).
         self.tls = TlsFront(hub, config["tls"], f"http({self.id})") if config.get("tls") else None
+        #: Who acknowledged the employee notice, in memory for the hub's per-call question.
+        self.employees = EmployeeRegister()
 
     @classmethod
     def from_config(cls, hub: Any, config: dict[str, Any]) -> HttpServer:
@@ -129,6 +132,11 @@ class HttpServer:
     async def async_setup(self) -> None:
         ssl_context = self.tls.context() if self.tls else None  # a bad file fails before anything opens
         self._accounts = await open_accounts(self.hub)
+        conn = self.sqlite_conn
+        if conn is not None:  # the employee register lives in the SQLite store for now
+            await self.employees.refresh(conn)
+            if hasattr(self.hub, "provide_employee_notices"):
+                self.hub.provide_employee_notices(self.employees)
         app = self.make_app()
         if self.tls:
             self.tls.attach(app)
@@ -151,6 +159,8 @@ class HttpServer:
         _LOGGER.info("http(%s): listening on %s://%s:%s/", self.id, scheme, self.host, self.bound_port)
 
     async def async_unload(self) -> None:
+        if hasattr(self.hub, "provide_employee_notices"):
+            self.hub.provide_employee_notices(None)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -175,6 +185,7 @@ class HttpServer:
             routes_auth,
             routes_calls,
             routes_dial,
+            routes_employees,
             routes_events,
             routes_metrics,
             routes_pause,
@@ -194,6 +205,7 @@ class HttpServer:
         routes_test_call.add_routes(app)
         routes_calls.add_routes(app)
         routes_admin.add_routes(app)
+        routes_employees.add_routes(app)
         routes_events.add_routes(app)
         routes_metrics.add_routes(app)
         routes_phone.add_routes(app)
@@ -213,6 +225,15 @@ class HttpServer:
         if self._accounts is None:
             raise api_error(503, "not ready")
         return self._accounts
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """The SQLite connection of the tables not yet on PostgreSQL (the employee register,
+        subject requests); 503 with a PostgreSQL store."""
+        conn = self.sqlite_conn
+        if conn is None:
+            raise api_error(503, "the employee register and subject requests need the SQLite store for now")
+        return conn
 
     @property
     def sqlite_conn(self) -> aiosqlite.Connection | None:

@@ -8,9 +8,11 @@ import { renderUsers } from "./users.js";
 import { renderInsights } from "./insights.js";
 import { renderTestCall } from "./testcall.js";
 import { renderDiagnostics } from "./diagnostics.js";
+import { renderEmployees, renderListens, renderNoticeBanner } from "./employees.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
+const banner = document.getElementById("banner");
 const state = { me: null, cleanup: null };
 
 function renderNav() {
@@ -24,6 +26,8 @@ function renderNav() {
     if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/test-call", id: "nav-test-call" }, t("test_call")));
     if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/diagnostics", id: "nav-diagnostics" }, t("diagnostics")));
     if (state.me.user.role === "admin") nav.append(h("a", { class: "link", href: "#/users", id: "nav-users" }, t("users")));
+    if (state.me.user.role === "admin") nav.append(h("a", { class: "link", href: "#/employees", id: "nav-employees" }, t("employees")));
+    if (state.me.user.extension) nav.append(h("a", { class: "link", href: "#/listens", id: "nav-listens" }, t("my_listens")));
     nav.append(
       h("span", { class: "who", title: state.me.user.role }, `${state.me.user.name} · ${state.me.user.role}`),
       h("button", { class: "link", type: "button", id: "logout", onclick: logout }, t("logout")),
@@ -93,13 +97,19 @@ async function route() {
     }
   }
   renderNav();
-  if (!state.me) return renderLogin();
+  if (!state.me) {
+    clear(banner).hidden = true;
+    return renderLogin();
+  }
   setTimeZone(state.me.timezone);
+  renderNoticeBanner(banner, state.me);
   const hash = location.hash || "#/";
   const match = hash.match(/^#\/calls\/([^?]+)/);
   const ctx = { main, me: state.me };
   let cleanup;
   if (hash.startsWith("#/users") && state.me.user.role === "admin") cleanup = await renderUsers(ctx);
+  else if (hash.startsWith("#/employees") && state.me.user.role === "admin") cleanup = await renderEmployees(ctx);
+  else if (hash.startsWith("#/listens")) cleanup = await renderListens(ctx);
   else if (hash.startsWith("#/insights")) cleanup = await renderInsights(ctx, hash);
   else if (hash.startsWith("#/test-call") && state.me.user.role !== "agent") cleanup = await renderTestCall(ctx);
   else if (hash.startsWith("#/diagnostics")) cleanup = await renderDiagnostics(ctx);
