@@ -79,3 +79,22 @@ async def test_an_automatic_resume_is_audited_without_a_user_request(env, http):
         await rec.close()
     rows = await env.server.accounts.audit_list(call_id=rec.call.id, action="resume")
     assert [(r["user"], r["detail"]["auto"]) for r in rows] == [("auto", True)]
+
+
+async def test_keypad_and_home_assistant_pauses_are_audited(env, http):
+    """A pause from a desk phone's keypad (``by: keypad``) or Home Assistant's switch
+    (``by: mqtt``) has no web user: the audit entry's user says how it came."""
+    rec = await live_call(env)
+    try:
+        for how in ("keypad", "mqtt"):
+            assert rec.pause(how) and rec.resume(how)
+        await env.hub.bus.drain()
+        for task in list(env.hub._tasks):
+            if task.get_name() == "http audit keypad pause":
+                await task
+    finally:
+        await rec.close()
+    rows = await env.server.accounts.audit_list(call_id=rec.call.id)
+    seen = sorted((r["user"], r["action"]) for r in rows if r["user"] in ("keypad", "mqtt"))
+    assert seen == [("keypad", "pause"), ("keypad", "resume"), ("mqtt", "pause"), ("mqtt", "resume")]
+    assert all(r["detail"]["ok"] for r in rows if r["user"] in ("keypad", "mqtt"))
