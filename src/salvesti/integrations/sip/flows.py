@@ -115,22 +115,9 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         except NoCommonCodec:
             self.sig.respond(phone, 488)
             raise CallOver(Disposition.FAILED, "no common codec with the phone", "inside") from None
-        try:
-            hop = await route.next_hop()
-        except OSError as err:
-            raise CallOver(Disposition.FAILED, f"no route out: {err}", "salvesti", status=503) from None
-        out = self.uac_leg(call, "outside", hop, route.sip_transport, contact_user=route.contact_user)
-        await self.allocate(call, out)
+        out = await self._trunk_leg(call, route)
         await self.hub.call_started(rec)
-        on_event = self.callback(call, out)
-        self.sig.invite(
-            out,
-            request_uri=route.request_uri(target),
-            from_=route.from_header(rec.line),
-            to=route.to_header(target),
-            sdp=out.make_offer(src.codecs, prefer=phone.codec[1] if phone.codec else None),
-            on_event=on_event,
-        )
+        on_event = self._invite_trunk(call, out, target, route, phone.codec[1] if phone.codec else None)
         rec.meta["sip"] = {"inside_call_id": phone.call_id, "outside_call_id": out.call_id}
         early = await self._dial(call, phone, out, on_event, phone_answer, route)
         if early is not None:  # the far end's early media ends: the notice comes first
@@ -185,22 +172,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
                 if status in (180, 183) and phone.state == "new" and not call.cancelled:
                     self.sig.respond(phone, 180)
                 continue
-            if status in (401, 407) and out.auth_tries == 0 and not call.cancelled:
-                out.auth_tries += 1
-                assert out.invite is not None
-                if route.authorize(out.invite, resp):
-                    self.sig.resend_invite(out, on_event)
-                    continue
-            if status >= 300:
-                raise _refused(call, out, status)
-            self.sig.ack(out, resp)
-            out.state = "confirmed"
-            if call.cancelled:
-                raise CallOver(Disposition.CANCELLED, "cancel", "inside")
-            try:
-                out.take_answer(resp.body)
-            except NoCommonCodec:
-                raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
+            if self._trunk_final(call, out, resp, route, on_event):
+                continue
             return early
 
     # -- outbound for another source's agent (a browser phone) --------------------------------
@@ -224,23 +197,10 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         src, rec = self.src, call.record
         watch = asyncio.get_running_loop().create_task(_watch_agent(call, agent))
         try:
-            try:
-                hop = await route.next_hop()
-            except OSError as err:
-                raise CallOver(Disposition.FAILED, f"no route out: {err}", "salvesti", status=503) from None
-            out = self.uac_leg(call, "outside", hop, route.sip_transport, contact_user=route.contact_user)
-            await self.allocate(call, out)
+            out = await self._trunk_leg(call, route)
             await self.hub.call_started(rec)
             agent.progress("trying")
-            on_event = self.callback(call, out)
-            self.sig.invite(
-                out,
-                request_uri=route.request_uri(target),
-                from_=route.from_header(rec.line),
-                to=route.to_header(target),
-                sdp=out.make_offer(src.codecs),
-                on_event=on_event,
-            )
+            on_event = self._invite_trunk(call, out, target, route, None)
             rec.meta["sip"] = {"outside_call_id": out.call_id}
             await self._dial_for_agent(call, agent.progress, out, on_event, route)
         finally:
@@ -297,22 +257,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
                 if status in (180, 183) and not call.cancelled:
                     progress("ringing")
                 continue
-            if status in (401, 407) and out.auth_tries == 0 and not call.cancelled:
-                out.auth_tries += 1
-                assert out.invite is not None
-                if route.authorize(out.invite, resp):
-                    self.sig.resend_invite(out, on_event)
-                    continue
-            if status >= 300:
-                raise _refused(call, out, status)
-            self.sig.ack(out, resp)
-            out.state = "confirmed"
-            if call.cancelled:
-                raise CallOver(Disposition.CANCELLED, "cancel", "inside")
-            try:
-                out.take_answer(resp.body)
-            except NoCommonCodec:
-                raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
+            if self._trunk_final(call, out, resp, route, on_event):
+                continue
             return
 
     # -- click-to-call: a desk phone first, then the outside number ------------------------------
@@ -330,25 +276,12 @@ class Flows(MidCall, TestCallFlows, CallPhases):
     async def _click_to_call(self, call: B2BCall, number: str, extension: str, route: OutboundRoute) -> None:
         """The phone rings with the number it will call as caller ID; once picked up, the far
         end is called, hears the whole notice on its answer, and is bridged to the phone."""
-        src, rec = self.src, call.record
+        rec = call.record
         await self.hub.call_started(rec)
         phone = await self.ring(call, [extension], caller=number, prefer=None, ringback=False, remote=False)
         assert isinstance(phone, Leg) and phone.media is not None
-        try:
-            hop = await route.next_hop()
-        except OSError as err:
-            raise CallOver(Disposition.FAILED, f"no route out: {err}", "salvesti", status=503) from None
-        out = self.uac_leg(call, "outside", hop, route.sip_transport, contact_user=route.contact_user)
-        await self.allocate(call, out)
-        on_event = self.callback(call, out)
-        self.sig.invite(
-            out,
-            request_uri=route.request_uri(number),
-            from_=route.from_header(rec.line),
-            to=route.to_header(number),
-            sdp=out.make_offer(src.codecs, prefer=phone.codec[1] if phone.codec else None),
-            on_event=on_event,
-        )
+        out = await self._trunk_leg(call, route)
+        on_event = self._invite_trunk(call, out, number, route, phone.codec[1] if phone.codec else None)
         rec.meta["sip"] = {"inside_call_id": phone.call_id, "outside_call_id": out.call_id}
         await self._dial_for_agent(
             call,
@@ -367,6 +300,52 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         call.media.attach_inside(phone.media)
         call.media.bridge()
         await self.talk(call)
+
+    # -- the trunk leg of an outbound call ------------------------------------------------------
+    async def _trunk_leg(self, call: B2BCall, route: OutboundRoute) -> Leg:
+        """The outside leg toward the route's next hop, with its RTP ports."""
+        try:
+            hop = await route.next_hop()
+        except OSError as err:
+            raise CallOver(Disposition.FAILED, f"no route out: {err}", "salvesti", status=503) from None
+        out = self.uac_leg(call, "outside", hop, route.sip_transport, contact_user=route.contact_user)
+        await self.allocate(call, out)
+        return out
+
+    def _invite_trunk(self, call: B2BCall, out: Leg, target: str, route: OutboundRoute, prefer: Any) -> Any:
+        """Send the INVITE for ``target`` (offering ``prefer`` first); returns its event callback."""
+        on_event = self.callback(call, out)
+        self.sig.invite(
+            out,
+            request_uri=route.request_uri(target),
+            from_=route.from_header(call.record.line),
+            to=route.to_header(target),
+            sdp=out.make_offer(self.src.codecs, prefer=prefer),
+            on_event=on_event,
+        )
+        return on_event
+
+    def _trunk_final(self, call: B2BCall, out: Leg, resp: Any, route: OutboundRoute, on_event: Any) -> bool:
+        """The trunk's final answer to our INVITE: True when it was sent again with
+        credentials (keep waiting); a refusal raises CallOver; a 2xx is ACKed and its SDP taken."""
+        status = resp.status
+        if status in (401, 407) and out.auth_tries == 0 and not call.cancelled:
+            out.auth_tries += 1
+            assert out.invite is not None
+            if route.authorize(out.invite, resp):
+                self.sig.resend_invite(out, on_event)
+                return True
+        if status >= 300:
+            raise _refused(call, out, status)
+        self.sig.ack(out, resp)
+        out.state = "confirmed"
+        if call.cancelled:
+            raise CallOver(Disposition.CANCELLED, "cancel", "inside")
+        try:
+            out.take_answer(resp.body)
+        except NoCommonCodec:
+            raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
+        return False
 
     @staticmethod
     def _early_media(out: Leg, phone: Leg, body: bytes) -> CallMedia | None:
@@ -482,8 +461,12 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         """An inbound call's extension is known only now: when its employee has not been
         informed, nothing more is written (the hub deletes the start when the call ends)."""
         if call.recording is not None and call.media is not None and self.hub.recording_refusal(call.record):
-            _LOGGER.info("%s: call %s: recording stopped: %s", self.label, call.record.id,
-                         call.record.meta["not_recorded"]["detail"])
+            _LOGGER.info(
+                "%s: call %s: recording stopped: %s",
+                self.label,
+                call.record.id,
+                call.record.meta["not_recorded"]["detail"],
+            )
             call.media.recording = None
 
     def _codecs(self, call: B2BCall, outside: Leg, inside: Leg) -> None:
