@@ -9,54 +9,21 @@ tmp folder (and in $SALVESTI_SCREENSHOTS when set): docs/img/setup-*.png come fr
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from harness.lab import Lab
+from harness.setup_app import CODE, ThreadedSetup
 from playwright.sync_api import Page, expect, sync_playwright
-
-from salvesti.core.plugins import PluginManager
-from salvesti.setup.server import SetupServer
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
-CODE = "K7QM-2XHD"
 PASSWORD = "Pikk-ja-hea-parool-7"
-
-
-class ThreadedSetup:
-    """The setup app on its own event loop in a thread, as `salvesti setup` would run it."""
-
-    def __init__(self, config: Path) -> None:
-        plugins = PluginManager()
-        plugins.load()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="setup app", daemon=True)
-        self.thread.start()
-        self.server = self.run(self._make(config, plugins))
-        self.url = f"http://127.0.0.1:{self.server.port}"
-
-    async def _make(self, config: Path, plugins: PluginManager) -> SetupServer:
-        server = SetupServer(config, "127.0.0.1:0", plugins, code=CODE)
-        await server.start()
-        return server
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def close(self) -> None:
-        self.run(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 @pytest.fixture

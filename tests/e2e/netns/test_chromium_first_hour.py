@@ -10,11 +10,9 @@ test's folder and $SALVESTI_SCREENSHOTS (docs/first-hour.md).
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,43 +21,13 @@ from harness.baresip import Baresip
 from harness.lab import Lab
 from harness.procs import ManagedProcess, wait_for
 from harness.salvesti import salvesti_argv, salvesti_env
+from harness.setup_app import CODE, ThreadedSetup
 from harness.shots import shot as save_shot
 from harness.sipwire import options_status
 from playwright.sync_api import Browser, Page, expect
 
-from salvesti.core.plugins import PluginManager
-from salvesti.setup.server import SetupServer
-
 pytestmark = pytest.mark.e2e
-CODE = "K7QM-2XHD"
 PASSWORD = "Pikk-ja-hea-parool-7"
-
-
-class ThreadedSetup:
-    """The setup app on its own loop in a thread, as ``salvesti setup`` runs it."""
-
-    def __init__(self, config: Path) -> None:
-        plugins = PluginManager()
-        plugins.load()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="setup app", daemon=True)
-        self.thread.start()
-        self.server = self._run(self._make(config, plugins))
-        self.url = f"http://127.0.0.1:{self.server.port}"
-
-    async def _make(self, config: Path, plugins: PluginManager) -> SetupServer:
-        server = SetupServer(config, "127.0.0.1:0", plugins, code=CODE)
-        await server.start()
-        return server
-
-    def _run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def close(self) -> None:
-        self._run(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 def walk_onboarding(page: Page, url: str, carrier: str, shot: Any) -> str:
