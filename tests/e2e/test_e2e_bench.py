@@ -33,3 +33,22 @@ def test_bench_through_salvesti_small(tmp_path):
     s = _bench(tmp_path, "--calls", "3", "--seconds", "4", "--rate", "10", "--finalise-timeout", "20")
     assert s["completed"] == 3 and s["recordings"] == 3 and s["recordings_length_off"] == 0
     assert s["salvesti_cpu_s"] > 0 and s["peak_rss_mb"] > 0
+
+
+def test_soak_runs_and_checks_every_recording(tmp_path):
+    """bench/soak.py stays runnable: a few back-to-back calls per slot, each recording checked."""
+    out = tmp_path / "soak.json"
+    soak = BENCH.with_name("soak.py")
+    res = run(
+        [sys.executable, str(soak), *"--minutes 0.4 --concurrent 2 --seconds 3 --sample 2".split()]
+        + ["--json", str(out)],
+        timeout=120,
+    )
+    assert out.exists(), res.stderr.decode(errors="replace")[-3000:]
+    s = json.loads(out.read_text())
+    assert s["calls_completed"] >= 4 and s["calls_failed"] == 0, s["errors"]
+    assert s["recordings"] == s["calls_completed"] and s["recordings_missing"] == 0
+    assert s["recording_files_missing"] == 0 and s["recordings_length_off_100ms"] == 0
+    assert s["rtp_lost_phone_to_carrier"] == 0 and s["rtp_lost_carrier_to_phone"] == 0
+    assert s["rtp_received_phone_to_carrier"] > 0 and s["samples"]
+    assert s["fds_idle_end"][1] <= s["fds_idle_end"][0] + 2  # every call's sockets were closed
