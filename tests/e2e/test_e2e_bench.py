@@ -39,11 +39,8 @@ def test_soak_runs_and_checks_every_recording(tmp_path):
     """bench/soak.py stays runnable: a few back-to-back calls per slot, each recording checked."""
     out = tmp_path / "soak.json"
     soak = BENCH.with_name("soak.py")
-    res = run(
-        [sys.executable, str(soak), *"--minutes 0.4 --concurrent 2 --seconds 3 --sample 2".split()]
-        + ["--json", str(out)],
-        timeout=120,
-    )
+    flags = f"--minutes 0.4 --concurrent 2 --seconds 3 --sample 2 --json {out}".split()
+    res = run([sys.executable, str(soak), *flags], timeout=120)
     assert out.exists(), res.stderr.decode(errors="replace")[-3000:]
     s = json.loads(out.read_text())
     assert s["calls_completed"] >= 4 and s["calls_failed"] == 0, s["errors"]
