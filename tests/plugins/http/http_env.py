@@ -18,6 +18,7 @@ import aiohttp
 import numpy as np
 
 from salvesti.core.call import Call, Direction, Disposition, NoticeInfo, RecordingInfo
+from salvesti.core.config import ConfigMarks
 from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
 from salvesti.plugins.http import accounts, auth
@@ -138,16 +139,19 @@ async def start_env(
     config: dict[str, Any] | None = None,
     store: dict[str, Any] | None = None,
     seed: bool = True,
+    marks: ConfigMarks | None = None,
     **http: Any,
 ) -> Env:
     """A started hub; ``config`` adds top-level blocks (validated items: the hub does not
     validate); ``seed`` adds the users of :data:`ROLES` (with a token each) and four calls (a
-    second node on a shared store starts with ``seed=False``: it sees the first one's)."""
+    second node on a shared store starts with ``seed=False``: it sees the first one's);
+    ``marks`` are the lines of a config file the test wrote (and keeps) as config.yaml."""
     plugins = PluginManager()
     plugins.load(entry_points_too=False)
-    (tmp / "config.yaml").write_text("# written by the test\n")
+    if not (tmp / "config.yaml").exists():
+        (tmp / "config.yaml").write_text("# written by the test\n")
     blocks = {**hub_config(tmp, store=store, **http), **(config or {})}
-    hub = Hub(blocks, config_path=tmp / "config.yaml", plugins=plugins)
+    hub = Hub(blocks, config_path=tmp / "config.yaml", plugins=plugins, marks=marks)
     await hub.async_start()
     server = hub.integrations["http"]
     assert server.bound_port, hub.status()
