@@ -198,11 +198,14 @@ class LiveServer:
         *,
         config: dict[str, Any] | None = None,
         prepare: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        marks: ConfigMarks | None = None,
         **http: Any,
     ) -> None:
         """``config`` adds top-level blocks; ``prepare`` makes them on the hub's loop first
-        (peers the hub must reach as it starts, such as a carrier socket)."""
+        (peers the hub must reach as it starts, such as a carrier socket); ``marks`` as in
+        :func:`start_env`."""
         self.tmp = tmp
+        self.marks = marks
         self.http = http
         self.config = config
         self.prepare = prepare
@@ -217,7 +220,7 @@ class LiveServer:
         self.thread.start()
         if self.prepare is not None:
             self.config = {**(self.config or {}), **self.run(self.prepare())}
-        self.env = self.run(start_env(self.tmp, config=self.config, **self.http))
+        self.env = self.run(start_env(self.tmp, config=self.config, marks=self.marks, **self.http))
         return self.env
 
     def __exit__(self, *exc: object) -> None:

@@ -16,63 +16,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from diag_env import free_block, free_sip_port, refusing_carrier
-from http_env import Env, make_notice, start_env
-
-from salvesti.core.config import load_config_with_marks
-from salvesti.core.plugins import PluginManager
-
-TRUNK_SECRET = "Carrier-secret-77"
-EXT_SECRET = "Ext-secret-101-xyz"
-
-CONFIG = """\
-# Written by test_http_settings: the API must point at these lines.
-salvesti:
-  data_dir: ./data
-  purpose: "Klienditeeninduse kvaliteet"
-http:
-  listen: 127.0.0.1:0
-sources:
-  - platform: sip_trunk
-    id: office
-    listen: 127.0.0.1:{sip}
-    rtp_ports: {low}-{high}
-    trunk: {{registrar: "127.0.0.1:{carrier}", username: "3726000000", password: !secret trunk}}
-    lines: ["+3726000000", "+3726000001"]
-    extensions:
-      - {{user: "101", password: !secret ext101, name: "Mari"}}
-      - {{user: "102", password: !secret ext102}}
-    inbound:
-      "+3726000000": ["101", "102"]
-retention:
-  - {{platform: max_age, id: sales, match: {{line: "+3726000000"}}, days: 60}}
-  - {{platform: max_age, id: default, days: 10}}
-notices:
-  - {{platform: audio_file, id: et, file: notices/et.wav, directions: [inbound, outbound]}}
-"""
-
-
-def line_of(text: str, needle: str) -> str:
-    """``config.yaml:N`` of the one line of ``text`` that contains ``needle``."""
-    found = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
-    assert len(found) == 1, (needle, found)
-    return f"config.yaml:{found[0]}"
+from diag_env import refusing_carrier
+from http_env import Env, start_env
+from settings_env import EXT_SECRET, TRUNK_SECRET, line_of, write_config
 
 
 @pytest.fixture
 async def written(tmp_path: Path) -> AsyncIterator[tuple[Env, str]]:
     carrier, carrier_port = await refusing_carrier()
-    low = free_block(20)
-    text = CONFIG.format(sip=free_sip_port(), low=low, high=low + 19, carrier=carrier_port)
-    (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
-    secrets = {"trunk": TRUNK_SECRET, "ext101": EXT_SECRET, "ext102": "Ext-secret-102-xyz"}
-    (tmp_path / "secrets.yaml").write_text("".join(f'{k}: "{v}"\n' for k, v in secrets.items()))
-    (tmp_path / "notices").mkdir()
-    make_notice(tmp_path / "notices" / "et.wav")
-    plugins = PluginManager()
-    plugins.load(entry_points_too=False)
-    config, marks = load_config_with_marks(tmp_path / "config.yaml", plugins)
-    blocks = {key: config[key] for key in ("sources", "retention", "notices")}
+    text, blocks, marks = write_config(tmp_path, carrier_port)
     env = await start_env(tmp_path, config=blocks, marks=marks)
     try:
         yield env, text
