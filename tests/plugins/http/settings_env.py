@@ -30,10 +30,11 @@ sources:
     trunk: {{registrar: "127.0.0.1:{carrier}", username: "3726000000", password: !secret trunk}}
     lines: ["+3726000000", "+3726000001"]
     extensions:
-      - {{user: "101", password: !secret ext101, name: "Mari"}}
+      - {{user: "101", password: !secret ext101, name: "Mari", mac: "00:15:65:12:34:56"}}
       - {{user: "102", password: !secret ext102}}
     inbound:
       "+3726000000": ["101", "102"]
+    provisioning: {{transport: udp}}
 retention:
   - {{platform: max_age, id: sales, match: {{line: "+3726000000"}}, days: 60}}
   - {{platform: max_age, id: default, days: 10}}

@@ -67,7 +67,7 @@ async def test_every_setting_names_its_real_line(written: tuple[Env, str]) -> No
         {"number": "+3726000001", "where": lines_at},
     ]
     assert office["extensions"] == [
-        {"user": "101", "name": "Mari", "mac": None, "where": line_of(text, '{user: "101"')},
+        {"user": "101", "name": "Mari", "mac": "001565123456", "where": line_of(text, '{user: "101"')},
         {"user": "102", "name": None, "mac": None, "where": line_of(text, '{user: "102"')},
     ]
     assert office["inbound"] == [
@@ -110,3 +110,14 @@ async def test_diagnostics_say_where_each_checked_setting_is(written: tuple[Env,
     assert components[("notice", "et")] == line_of(text, "id: et")
     assert components[("integration", "http")] == line_of(text, "http:")  # a block, not a list item
     assert components[("store", "store")] is None  # left at its default: no line to name
+
+
+async def test_an_extensions_provisioning_says_where_it_is_set(written: tuple[Env, str]) -> None:
+    env, text = written
+    status, body = await get(env, "/api/extensions/101/provisioning", "admin")
+    assert status == 200, body
+    assert body["phone"]["family"] == "yealink"
+    assert body["where"] == {
+        "extension": line_of(text, '{user: "101"'),
+        "provisioning": line_of(text, "provisioning: {"),
+    }

@@ -15,19 +15,19 @@ from typing import Any
 
 from salvesti.core.components import CallQuery
 from salvesti.core.diagnostics import DiagnosticsSource, SourceDiagnostics
-from salvesti.plugins.http.diagnostics import clock, disk
-from salvesti.plugins.http.diagnostics.carrier import nat_check, registration_check
-from salvesti.plugins.http.diagnostics.check import Check, State, located
-from salvesti.plugins.http.diagnostics.components import component_check
-from salvesti.plugins.http.diagnostics.extensions import extension_check
-from salvesti.plugins.http.diagnostics.media import media_check
-from salvesti.plugins.http.diagnostics.where import (
+from salvesti.plugins.http.config_where import (
     component_where,
     extension_where,
     media_where,
     registration_where,
     retention_where,
 )
+from salvesti.plugins.http.diagnostics import clock, disk
+from salvesti.plugins.http.diagnostics.carrier import nat_check, registration_check
+from salvesti.plugins.http.diagnostics.check import Check, State, located
+from salvesti.plugins.http.diagnostics.components import component_check
+from salvesti.plugins.http.diagnostics.extensions import extension_check
+from salvesti.plugins.http.diagnostics.media import media_check
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Which ``config.yaml`` line each diagnostics fact comes from, so the page can say where to look.
+"""Which ``config.yaml`` line a shown setting comes from (diagnostics, an extension's provisioning).
 
 The page cannot change these settings (YAML owns them); naming the file and line is how it
 helps.  Every answer comes from the hub's :class:`~salvesti.core.config.ConfigMarks`, the
