@@ -61,7 +61,8 @@ YEALINK_REQUIRED = {
 
 
 def test_yealink_matches_its_golden_and_the_documented_format() -> None:
-    """Checked against Yealink's templates as published in wazo-provd-plugins
+    """Checked against pages of Yealink's Auto Provisioning and Administrator's guides and
+    Yealink's templates as published in wazo-provd-plugins
     (``plugins/wazo_yealink/v73``-``v86/templates/base.tpl``, ``v86/common.py``) and FusionPBX
     (``resources/templates/provision/yealink/t46s/{$mac}.cfg``): the ``#!version:1.0.0.1``
     header first; ``key = value`` lines; account.X.sip_server.Y.address/port/transport_type
@@ -134,7 +135,8 @@ SNOM_IDENTITY = {"user_active", "user_realname", "user_name", "user_pass", "user
 
 
 def test_snom_matches_its_golden_and_the_documented_format() -> None:
-    """Checked against FusionPBX's ``snom/7xx/{$mac}.xml`` and wazo-provd-plugins' Snom
+    """Checked against Snom's wiki ("Desk Phone Configuration Files", "<phone-settings> tag",
+    the DTMF types page), FusionPBX's ``snom/7xx/{$mac}.xml`` and wazo-provd-plugins' Snom
     ``base.tpl``/``common.py``: ``<settings><phone-settings e="2">`` of settings with a ``perm``
     attribute, identity settings with ``idx``; user_host and user_outbound as
     ``host:port;transport=udp``; user_dtmf_info ``off`` = RFC 2833 ("RTP-out-of-band");

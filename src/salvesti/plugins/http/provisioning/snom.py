@@ -1,7 +1,7 @@
 """Snom desk phones (D1xx/D3xx/D7xx): ``<mac>.xml``, the ``<settings><phone-settings>`` XML.
 
-Setting names as Snom's XML settings format has them (checked against FusionPBX's
-``snom/7xx/{$mac}.xml`` and wazo-provd-plugins' Snom ``base.tpl``/``common.py``, see
+Setting names as Snom's wiki ("Desk Phone Configuration Files", "<phone-settings> tag", the
+DTMF types page) and the FusionPBX/wazo-provd-plugins Snom templates have them (see
 docs/provisioning.md; identity 1 is ``idx="1"``): user_active, user_realname, user_name,
 user_pass, user_host (registrar, ``host:port;transport=udp``), user_outbound (outbound proxy,
 same form), user_dtmf_info (``off`` = DTMF as RFC 2833 events), codec_priority_list (lower-case,

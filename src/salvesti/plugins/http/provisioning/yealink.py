@@ -1,11 +1,12 @@
 """Yealink desk phones (T3x/T4x/T5x): ``<mac>.cfg``, the ``#!version:1.0.0.1`` key = value format.
 
-Keys as Yealink's own templates name them (checked against wazo-provd-plugins' Yealink
-``v73``-``v86/templates/base.tpl`` and FusionPBX's ``yealink/t46s/{$mac}.cfg``, see
+Keys as Yealink's Auto Provisioning and Administrator's guides name them (and wazo-provd-plugins'
+Yealink ``v73``-``v86/templates/base.tpl``, FusionPBX's ``yealink/t46s/{$mac}.cfg``; see
 docs/provisioning.md): ``account.X.sip_server.Y.address/port/transport_type`` (0 UDP, 1 TCP),
 ``account.X.outbound_proxy_enable`` + ``outbound_proxy.Y.address/port``, ``account.X.dtmf.type``
 1 = RFC 2833 with ``dtmf.dtmf_payload``, ``account.X.codec.<name>.enable/priority`` with
-Yealink's codec names (``pcma``, ``g726_32``, ``g723_53`` ...), ``local_time.*``.  The first line
+Yealink's codec names (``pcma``, ``g726_32``, ``g723_53`` ...; the numbered codec slots are for
+firmware 81 and older and are not written), ``local_time.*``.  The first line
 must be the version header or the phone ignores the file.
 """
 
