@@ -11,11 +11,11 @@ import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salvesti.core.config import load_config
+from salvesti.core.config import ConfigMarks, load_config_with_marks
 from salvesti.core.errors import ConfigError
 from salvesti.core.plugins import PluginManager
 
@@ -38,6 +38,8 @@ class Loaded:
     config: dict[str, Any]
     path: Path
     plugins: PluginManager
+    #: Where each setting sits in the file, for pages that show what they cannot edit.
+    marks: ConfigMarks = field(default_factory=ConfigMarks.unknown)
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -67,19 +69,19 @@ def load(args: argparse.Namespace, plugins: PluginManager | None = None) -> Load
     plugins = plugins or getattr(args, "plugins", None) or load_plugins()
     warnings: list[str] = []
     try:
-        config = load_config(args.config, plugins, warnings)
+        config, marks = load_config_with_marks(args.config, plugins, warnings)
     except ConfigError as err:
         raise CommandError("\n".join(err.errors), EXIT_CONFIG) from None
     for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
-    return Loaded(config, args.config, plugins)
+    return Loaded(config, args.config, plugins, marks)
 
 
 def bare_hub(loaded: Loaded) -> Any:
     """A hub that is built but not started: gives factories its helpers (paths, tz, numbers)."""
     from salvesti.core.hub import Hub
 
-    return Hub(loaded.config, config_path=loaded.path.resolve(), plugins=loaded.plugins)
+    return Hub(loaded.config, config_path=loaded.path.resolve(), plugins=loaded.plugins, marks=loaded.marks)
 
 
 async def setup_component(hub: Any, kind: str, conf: dict[str, Any]) -> Any:

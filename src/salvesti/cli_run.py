@@ -74,7 +74,7 @@ async def run(loaded: Loaded) -> int:
     from salvesti.core.datalock import DataDirBusy, hold_for_run
     from salvesti.core.hub import Hub
 
-    hub = Hub(loaded.config, config_path=loaded.path.resolve(), plugins=loaded.plugins)
+    hub = Hub(loaded.config, config_path=loaded.path.resolve(), plugins=loaded.plugins, marks=loaded.marks)
     try:
         # held until the process ends: `salvesti restore` refuses while it is held
         data_lock = hold_for_run(hub.data_dir)

@@ -1,8 +1,8 @@
 """The first-run setup in Debian's Chromium (Playwright) on a fresh folder, to the end.
 
 A real setup app on loopback, a real sipp carrier for the REGISTER probe; the walk types the
-setup code, owner, purpose, DDI trunk (tried), two phones, the bundled notice (played in an
-<audio> element), retention, employees, writes the files, then `salvesti check-config` must
+setup code, owner, purpose, DDI trunk (tried), two phones, the bundled Russian notice (played in
+an <audio> element), retention, employees, writes the files, then `salvesti check-config` must
 accept them and the page must not open again.  Screenshots of every step land in the test's
 tmp folder (and in $SALVESTI_SCREENSHOTS when set): docs/img/setup-*.png come from here.
 """
@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import pytest
 from harness.lab import Lab
 from harness.setup_app import CODE, ThreadedSetup
 from playwright.sync_api import Page, expect, sync_playwright
+
+from salvesti.setup.notices import bundled
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
@@ -139,13 +142,17 @@ def test_onboarding_walk_to_a_valid_config(
     shot(page, tmp_path, "setup-4-passwords")
     page.get_by_role("button", name="Edasi").click()
 
-    # 5. notice: the bundled Estonian one plays in the page
+    # 5. notice: Estonian is preselected; the Russian one is chosen and plays in the page
     heading(page, "Teavitus")
     expect(page.get_by_role("radio", name="Eesti keeles")).to_be_checked()
-    expect(page.get_by_role("radio", name="Vene keeles pole kaasas – laadi oma fail")).to_be_disabled()
-    page.wait_for_function(
-        "() => { const a = document.querySelector('#notice-audio'); "
-        "return a.src.startsWith('blob:') && a.readyState >= 1 && a.duration > 1; }"
+    expect(page.get_by_role("radio", name="Inglise keeles")).to_be_enabled()
+    page.get_by_role("radio", name="Vene keeles").check()
+    with wave.open(str(bundled()["ru"])) as w:
+        ru_seconds = w.getnframes() / w.getframerate()
+    page.wait_for_function(  # the player holds the Russian file (its length), not the Estonian one
+        "(s) => { const a = document.querySelector('#notice-audio'); "
+        "return a.src.startsWith('blob:') && a.readyState >= 1 && Math.abs(a.duration - s) < 0.05; }",
+        arg=ru_seconds,
     )
     assert page.evaluate("document.querySelector('#notice-audio').play().then(() => true)")
     shot(page, tmp_path, "setup-5-notice")
@@ -184,6 +191,8 @@ def test_onboarding_walk_to_a_valid_config(
     assert 'lines: ["+3726000000"]' in config
     assert 'inbound: {"+3726000000": ["101", "102"]}' in config
     assert 'match: {line: "+3726000000"}, days: 60' in config
+    assert 'file: "notices/ru.wav"' in config
+    assert (folder / "notices" / "ru.wav").read_bytes() == bundled()["ru"].read_bytes()
     assert "jaan@pood.ee" in (folder / "data" / "informed-employees.txt").read_text()
 
     # never again: the page says so, the API answers 410

@@ -95,7 +95,19 @@ def wav_bytes(seconds: float = 1.0) -> bytes:
     return buf.getvalue()
 
 
-async def walk(http: aiohttp.ClientSession, token: str) -> None:
+async def assert_check_config_passes(config: Path) -> None:
+    """The written config passes ``salvesti check-config``, the command users run."""
+    checked = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "salvesti", "check-config", "-c", str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+async def walk(http: aiohttp.ClientSession, token: str, notice: dict | None = None) -> None:
+    """Every step with valid answers; the notice is an upload unless ``notice`` names another."""
     steps = [
         ("owner", {"name": "mari", "password": "Long-enough-pass-9", "again": "Long-enough-pass-9"}),
         ("purpose", {"purpose": "Müügikoolitus"}),
@@ -120,7 +132,7 @@ async def walk(http: aiohttp.ClientSession, token: str) -> None:
     async with http.get("/api/setup/notice/audio?upload=1", headers={"X-Setup-Token": token}) as r:
         assert r.status == 200 and (await r.read())[:4] == b"RIFF"
     for step, body in [
-        ("notice", {"kind": "upload"}),
+        ("notice", notice or {"kind": "upload"}),
         ("retention", {"days": {"default": 60}}),
         ("employees", {"employees": ["Mari Maasikas <mari@pood.ee>"]}),
     ]:
@@ -141,13 +153,7 @@ async def test_walk_to_the_end_then_never_again(
     assert data["start"] == f"salvesti run -c {tmp_path / 'config.yaml'}"
     assert (tmp_path / "notices" / "notice.wav").read_bytes() == wav_bytes()
 
-    checked = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "salvesti", "check-config", "-c", str(tmp_path / "config.yaml")],
-        capture_output=True,
-        text=True,
-    )
-    assert checked.returncode == 0, checked.stderr
+    await assert_check_config_passes(tmp_path / "config.yaml")
     with sqlite3.connect(tmp_path / "data" / "salvesti.db") as db:
         assert db.execute("SELECT name, role FROM http_users").fetchall() == [("mari", "admin")]
         assert db.execute("SELECT action FROM http_audit").fetchall() == [("user_add",)]

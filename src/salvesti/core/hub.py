@@ -24,6 +24,7 @@ from salvesti.core import health
 from salvesti.core.bus import EventBus
 from salvesti.core.call import Call, Disposition
 from salvesti.core.components import CallStore, NoticePlayer, RecordingSink, RetentionRule
+from salvesti.core.config.marks import ConfigMarks
 from salvesti.core.lifecycle import Entry, State
 from salvesti.core.numbers import normalize_number
 from salvesti.core.plugins import PluginManager
@@ -33,7 +34,8 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Order in which kinds are set up; unload runs in reverse.
 SETUP_ORDER = ("store", "sink", "notice", "retention", "integration", "source")
-_CONFIG_KEY = {
+#: The config's list block that holds each kind of component.
+CONFIG_BLOCKS = {
     "sink": "sinks",
     "notice": "notices",
     "retention": "retention",
@@ -45,8 +47,17 @@ _CONFIG_KEY = {
 class Hub:
     """Owns the config, the bus, the plugin manager, every component and every background task."""
 
-    def __init__(self, config: dict[str, Any], *, config_path: Path, plugins: PluginManager) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        *,
+        config_path: Path,
+        plugins: PluginManager,
+        marks: ConfigMarks | None = None,
+    ) -> None:
         self.config = config
+        #: Where each setting was written (``config.yaml:LINE``), for pages that cannot edit it.
+        self.config_marks = marks or ConfigMarks.unknown()
         self.config_path = config_path
         self.config_dir = config_path.parent
         self.plugins = plugins
@@ -119,7 +130,7 @@ class Hub:
         store_conf = self.config.get("store") or {"platform": "sqlite"}
         self._add_entry("store", "store", store_conf)
         for kind in ("sink", "notice", "retention", "integration", "source"):
-            for item in self.config.get(_CONFIG_KEY[kind]) or []:
+            for item in self.config.get(CONFIG_BLOCKS[kind]) or []:
                 self._add_entry(kind, item.get("id", item["platform"]), item)
         if self.config.get("http"):
             self._add_entry("integration", "http", {"platform": "http", **self.config["http"]})

@@ -112,7 +112,7 @@ async def info(_request: web.Request) -> web.Response:
     return web.json_response(
         {
             "presets": [p.to_json() for p in load_presets()],
-            "notices": sorted(bundled()),
+            "notices": list(bundled()),  # in LANGUAGES order: Estonian first, preselected
             "employees_file": EMPLOYEES_FILE,
         }
     )

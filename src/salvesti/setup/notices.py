@@ -1,8 +1,8 @@
 """The recording notices the wizard offers: the ones shipped in the package, or an upload.
 
-Only what exists is offered (today an Estonian notice, ``notices/et.wav`` of the repository,
-copied beside this module so an installed package has it too); Russian and English are shown
-as "not bundled: upload your own".  An upload is accepted when the notice player itself can
+Estonian, Russian and English ship beside this module (``notices/README.md`` of the repository
+says how they were made), so an installed package offers them; a language whose file is missing
+is shown as "not bundled: upload your own".  An upload is accepted when the notice player itself can
 decode it (:func:`salvesti.core.audio.convert.decode_to_mono`), so a file that passes here
 plays on calls.
 """

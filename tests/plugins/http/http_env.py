@@ -18,6 +18,7 @@ import aiohttp
 import numpy as np
 
 from salvesti.core.call import Call, Direction, Disposition, NoticeInfo, RecordingInfo
+from salvesti.core.config import ConfigMarks
 from salvesti.core.hub import Hub
 from salvesti.core.plugins import PluginManager
 from salvesti.plugins.http import accounts, auth
@@ -138,16 +139,19 @@ async def start_env(
     config: dict[str, Any] | None = None,
     store: dict[str, Any] | None = None,
     seed: bool = True,
+    marks: ConfigMarks | None = None,
     **http: Any,
 ) -> Env:
     """A started hub; ``config`` adds top-level blocks (validated items: the hub does not
     validate); ``seed`` adds the users of :data:`ROLES` (with a token each) and four calls (a
-    second node on a shared store starts with ``seed=False``: it sees the first one's)."""
+    second node on a shared store starts with ``seed=False``: it sees the first one's);
+    ``marks`` are the lines of a config file the test wrote (and keeps) as config.yaml."""
     plugins = PluginManager()
     plugins.load(entry_points_too=False)
-    (tmp / "config.yaml").write_text("# written by the test\n")
+    if not (tmp / "config.yaml").exists():
+        (tmp / "config.yaml").write_text("# written by the test\n")
     blocks = {**hub_config(tmp, store=store, **http), **(config or {})}
-    hub = Hub(blocks, config_path=tmp / "config.yaml", plugins=plugins)
+    hub = Hub(blocks, config_path=tmp / "config.yaml", plugins=plugins, marks=marks)
     await hub.async_start()
     server = hub.integrations["http"]
     assert server.bound_port, hub.status()
@@ -194,11 +198,14 @@ class LiveServer:
         *,
         config: dict[str, Any] | None = None,
         prepare: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        marks: ConfigMarks | None = None,
         **http: Any,
     ) -> None:
         """``config`` adds top-level blocks; ``prepare`` makes them on the hub's loop first
-        (peers the hub must reach as it starts, such as a carrier socket)."""
+        (peers the hub must reach as it starts, such as a carrier socket); ``marks`` as in
+        :func:`start_env`."""
         self.tmp = tmp
+        self.marks = marks
         self.http = http
         self.config = config
         self.prepare = prepare
@@ -213,7 +220,7 @@ class LiveServer:
         self.thread.start()
         if self.prepare is not None:
             self.config = {**(self.config or {}), **self.run(self.prepare())}
-        self.env = self.run(start_env(self.tmp, config=self.config, **self.http))
+        self.env = self.run(start_env(self.tmp, config=self.config, marks=self.marks, **self.http))
         return self.env
 
     def __exit__(self, *exc: object) -> None:

@@ -63,13 +63,18 @@ def log_in(page: Page, url: str, who: str, lang: str) -> None:
     expect(page.locator("#calls")).to_be_visible()
 
 
-def test_the_page_in_english_and_estonian(browser, diag_live, tmp_path):
-    env = diag_live
+def manager_page(browser, url: str) -> tuple[Page, list[str]]:
+    """A page logged in as the manager, in English, and the script errors it will collect."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, url, "manager", "en")
+    return page, errors
 
-    log_in(page, env.url, "manager", "en")
+
+def test_the_page_in_english_and_estonian(browser, diag_live, tmp_path):
+    env = diag_live
+    page, errors = manager_page(browser, env.url)
     page.click("#nav-diagnostics")
     expect(page.locator("h1")).to_have_text("Diagnostics")
     summary = page.locator("#diag-summary")

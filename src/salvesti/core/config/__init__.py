@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from salvesti.core.config.marks import ConfigMarks
 from salvesti.core.config.problems import Problem, dotted
 from salvesti.core.config.validate import Validator, load_problems
 from salvesti.core.config.yaml_loader import Mark, Secrets, YamlError, display_name, load_yaml
@@ -20,7 +21,7 @@ from salvesti.core.errors import ConfigError
 from salvesti.core.plugins import PluginManager
 from salvesti.core.schema import system_timezone
 
-__all__ = ["ConfigError", "load_config", "resolve_path"]
+__all__ = ["ConfigError", "ConfigMarks", "load_config", "load_config_with_marks", "resolve_path"]
 
 
 def resolve_path(config_dir: Path, value: str | Path) -> Path:
@@ -35,6 +36,13 @@ def load_config(path: Path, plugins: PluginManager, warnings: list[str] | None =
     Warnings (valid, but worth a look: a certificate near its end) are appended to
     ``warnings`` as ``FILE:LINE: key: message`` lines when a list is given.
     """
+    return load_config_with_marks(path, plugins, warnings)[0]
+
+
+def load_config_with_marks(
+    path: Path, plugins: PluginManager, warnings: list[str] | None = None
+) -> tuple[dict[str, Any], ConfigMarks]:
+    """:func:`load_config`, plus where each setting was written (the same parse's lines)."""
     path = Path(path)
     base = path.parent
     name = display_name(path, base)
@@ -60,4 +68,4 @@ def load_config(path: Path, plugins: PluginManager, warnings: list[str] | None =
     core.setdefault("timezone", system_timezone())
     if isinstance(config["store"].get("path"), str):
         config["store"]["path"] = str(resolve_path(base, config["store"]["path"]))
-    return config
+    return config, ConfigMarks(root if isinstance(root, dict) else None, name)

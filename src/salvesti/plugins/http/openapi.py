@@ -15,6 +15,7 @@ from salvesti.plugins.http import (
     routes_dial,
     routes_employees,
     routes_pause,
+    routes_settings,
     routes_test_call,
 )
 from salvesti.plugins.http.diagnostics import routes as diagnostics_routes
@@ -195,6 +196,7 @@ def openapi_document() -> dict[str, Any]:
     doc["paths"].update(routes_employees.OPENAPI_PATHS)
     doc["paths"].update(provisioning_routes.OPENAPI_PATHS)
     doc["paths"].update(diagnostics_routes.OPENAPI_PATHS)
+    doc["paths"].update(routes_settings.OPENAPI_PATHS)
     from salvesti.plugins.http import routes_phone  # it serves the UI's static folder: imported late
 
     doc["paths"].update(routes_phone.OPENAPI_PATHS)

@@ -190,6 +190,7 @@ class HttpServer:
             routes_metrics,
             routes_pause,
             routes_phone,
+            routes_settings,
             routes_test_call,
             routes_ui,
         )
@@ -212,6 +213,7 @@ class HttpServer:
         routes_ui.add_routes(app)
         provisioning_routes.add_routes(app)
         diagnostics_routes.add_routes(app)
+        routes_settings.add_routes(app)
         return app
 
     # -- helpers for routes ---------------------------------------------------------------

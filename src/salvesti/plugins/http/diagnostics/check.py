@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -39,6 +39,11 @@ class Check:
             "advice_key": self.advice_key,
             "details": self.details,
         }
+
+
+def located(check: Check, where: str | None) -> Check:
+    """The check with ``details.where`` (``config.yaml:12``): the line its setting is written on."""
+    return replace(check, details={**check.details, "where": where})
 
 
 def worst(checks: Iterable[Check]) -> State:

@@ -15,9 +15,16 @@ from typing import Any
 
 from salvesti.core.components import CallQuery
 from salvesti.core.diagnostics import DiagnosticsSource, SourceDiagnostics
+from salvesti.plugins.http.config_where import (
+    component_where,
+    extension_where,
+    media_where,
+    registration_where,
+    retention_where,
+)
 from salvesti.plugins.http.diagnostics import clock, disk
 from salvesti.plugins.http.diagnostics.carrier import nat_check, registration_check
-from salvesti.plugins.http.diagnostics.check import Check, State
+from salvesti.plugins.http.diagnostics.check import Check, State, located
 from salvesti.plugins.http.diagnostics.components import component_check
 from salvesti.plugins.http.diagnostics.extensions import extension_check
 from salvesti.plugins.http.diagnostics.media import media_check
@@ -35,19 +42,23 @@ def _loaded_sources(hub: Any) -> list[DiagnosticsSource]:
 
 async def source_checks(hub: Any, facts: SourceDiagnostics) -> list[Check]:
     now = hub.now()
+    marks = hub.config_marks
     out: list[Check] = []
     for reg in facts.registrations:
-        out.append(registration_check(facts.source, reg, now))
-        out.append(nat_check(facts.source, reg))
+        where = registration_where(marks, facts.source, reg)
+        out.append(located(registration_check(facts.source, reg, now), where))
+        out.append(located(nat_check(facts.source, reg), where))
     listen = facts.extra.get("listen")
     for ext in facts.extensions:
         last = None
         if hub.store is not None:
             found = await hub.store.list_calls(CallQuery(extension=ext.user, limit=1))
             last = found[0] if found else None
-        out.append(extension_check(facts.source, ext, last, listen=str(listen) if listen else None))
+        check = extension_check(facts.source, ext, last, listen=str(listen) if listen else None)
+        out.append(located(check, extension_where(marks, facts.source, ext.user)))
     if facts.media is not None:
-        out.append(media_check(facts.source, facts.platform, facts.media))
+        check = media_check(facts.source, facts.platform, facts.media)
+        out.append(located(check, media_where(marks, facts.source)))
     return out
 
 
@@ -60,12 +71,13 @@ async def disk_checks(hub: Any) -> list[Check]:
     if hub.store is not None:
         calls = await hub.store.list_calls(CallQuery(since=now - disk.WINDOW, limit=DISK_SAMPLE))
         per_day = disk.bytes_per_day(calls, now)
-    days = [r.days for r in hub.retention_rules]
-    retention = max(days) if days else None
+    longest = max(hub.retention_rules, key=lambda r: r.days, default=None)
+    retention = longest.days if longest is not None else None
+    where = retention_where(hub.config_marks, longest.id if longest is not None else None)
     out = []
     for sid, folder in folders:
         usage = await asyncio.to_thread(disk.disk_usage, folder)
-        out.append(disk.disk_check(sid, str(folder), usage, per_day, retention))
+        out.append(located(disk.disk_check(sid, str(folder), usage, per_day, retention), where))
     return out
 
 
@@ -75,7 +87,13 @@ async def clock_checks(hub: Any) -> list[Check]:
 
 
 async def component_checks(hub: Any) -> list[Check]:
-    return [component_check(e.kind, e.id, e.platform, str(e.state), e.reason) for e in hub.entries]
+    return [
+        located(
+            component_check(e.kind, e.id, e.platform, str(e.state), e.reason),
+            component_where(hub.config_marks, e.kind, e.id),
+        )
+        for e in hub.entries
+    ]
 
 
 async def _guarded(family: str, gather: Callable[[], Awaitable[list[Check]]]) -> list[Check]:

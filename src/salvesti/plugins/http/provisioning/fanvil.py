@@ -1,9 +1,11 @@
 """Fanvil desk phones (X/V series): ``<mac>.cfg`` holding the ``<sysConf>`` XML (format version 2).
 
-Element names from Fanvil's "Auto Provisioning" guide and its exported configuration
-(``sip/line[@index]``: PhoneNumber, DisplayName, RegisterAddr/Port/User/Pswd, EnableReg,
-ProxyAddr/Port/User/Pswd, Transport 0 UDP 1 TCP, DTMFMode 1 = RFC 2833;
-``mm/capability/AudioCodecSets``; ``phone/date`` SNTPServer, EnableSNTP).  The time zone
+Element names of Fanvil's XML configuration (checked against FusionPBX's
+``fanvil/x4u/{$mac}.cfg``, "optimized for firmware 2.2.10 and newer", and wazo-provd-plugins'
+Fanvil ``base-V-series.tpl``/``common.py``, see docs/provisioning.md): ``sip/line[@index]``
+PhoneNumber, DisplayName, RegisterAddr/Port/User/Pswd, EnableReg, ProxyAddr/Port/User/Pswd,
+Transport 0 UDP 1 TCP, DTMFMode 1 = RFC 2833 (0 in band, 2 SIP INFO);
+``mm/capability/AudioCodecSets`` (``PCMU,PCMA,G722``); ``phone/date`` SNTPServer, EnableSNTP.  The time zone
 is not written: Fanvil's TimeZone takes an index into its own table, set it on the phone.
 Yealink asks for the same file name; the configured family decides which file is served.
 """

@@ -1,12 +1,14 @@
 """Grandstream desk phones (GXP/GRP/GXV): ``cfg<mac>.xml``, the ``gs_provision`` XML of P-values.
 
-P-value numbers from Grandstream's "Configuration File Template" and "Provisioning Guide"
-(account 1): P271 account active, P270 account name, P47 SIP server, P48 outbound proxy,
-P35 SIP user ID, P36 authenticate ID, P34 password, P3 display name, P130 transport
-(0 UDP, 1 TCP), P57-P62/P46/P98 vocoder choices 1-8 (RTP payload types), P79 DTMF payload
-type, P73 DTMF mode (1 = RFC 2833; newer firmware: P850 in-audio, P851 RFC 2833, P852 SIP
-INFO), P30 NTP server, P64 time zone (``customize`` + P246 a POSIX TZ rule).
-Phones ask for ``cfg<mac>`` first on some firmware, then ``cfg<mac>.xml``: both are served.
+P-value numbers as Grandstream's "Configuration Template For GXP2130/2140/2160/2170/2135"
+(firmware 1.0.10.35, shipped in FusionPBX as ``grandstream/gxp2130/{$mac}.xml``) comments them
+for account 1: P271 account active, P270 account name, P47 SIP server and P48 outbound proxy
+(``host:port``), P35 SIP user ID, P36 authenticate ID, P34 password, P3 display name, P130
+transport (0 UDP, 1 TCP), P57-P62/P46/P98 vocoder choices 1-8 (0 PCMU, 8 PCMA, 9 G.722), P79
+DTMF payload type, "Send DTMF" P2301 in audio / P2302 via RTP (RFC 2833) / P2303 via SIP INFO
+(each 0/1).  P30 NTP server and P64 time zone (``customize`` = self-defined, then P246 the rule)
+as in Grandstream's DP750 template and wazo-provd's Grandstream ``base.tpl``.
+The GXP21xx guide: the phone asks for ``cfg<mac>.xml``, then ``cfg<mac>``: both are served.
 """
 
 from __future__ import annotations
@@ -44,10 +46,9 @@ def render(s: PhoneSettings) -> str:
     values += list(zip(VOCODER_SLOTS, codecs, strict=True))
     values += [
         ("P79", DTMF_PAYLOAD),
-        ("P73", 1),
-        ("P850", 0),
-        ("P851", 1),
-        ("P852", 0),
+        ("P2301", 0),  # DTMF in audio: no
+        ("P2302", 1),  # DTMF via RTP (RFC 2833): yes
+        ("P2303", 0),  # DTMF via SIP INFO: no
         ("P30", s.ntp_server),
         ("P64", "customize"),
         ("P246", posix_rule(s.timezone)),

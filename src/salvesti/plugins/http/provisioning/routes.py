@@ -26,6 +26,7 @@ from aiohttp import web
 
 from salvesti.core.provisioning import PhoneAccount, ProvisioningPlan, colon_mac
 from salvesti.plugins.http import auth
+from salvesti.plugins.http.config_where import extension_where
 from salvesti.plugins.http.provisioning import directory, families, linphone
 from salvesti.plugins.http.provisioning.settings import PhoneSettings, phone_settings
 from salvesti.plugins.http.provisioning.tokens import extension_token, qr_svg
@@ -195,6 +196,11 @@ def provisioning_view(request: web.Request, found: directory.Found, *, reveal: b
         "linphone": {"url": linphone_url, "qr_svg": qr_svg(linphone_url) if linphone_url else None},
         "sip_uri": s.sip_uri,
         "manual": manual,
+        # config.yaml owns the extension and the provisioning block: where to change them.
+        "where": {
+            "extension": extension_where(server.hub.config_marks, plan.source, account.user),
+            "provisioning": server.hub.config_marks.of_item("sources", plan.source, "provisioning"),
+        },
     }
 
 
@@ -281,6 +287,14 @@ OPENAPI_PATHS: dict[str, Any] = {
                                         "properties": {"url": _URL, "qr_svg": {"type": ["string", "null"]}},
                                     },
                                     "sip_uri": {"type": "string"},
+                                    "where": {
+                                        "type": "object",
+                                        "description": "FILE:LINE of the extension, of provisioning:",
+                                        "properties": {
+                                            "extension": {"type": ["string", "null"]},
+                                            "provisioning": {"type": ["string", "null"]},
+                                        },
+                                    },
                                     "manual": {
                                         "type": "object",
                                         "required": ["server", "port", "transport", "user"],

@@ -1,10 +1,13 @@
 """Snom desk phones (D1xx/D3xx/D7xx): ``<mac>.xml``, the ``<settings><phone-settings>`` XML.
 
-Setting names from Snom's "XML provisioning" and "Settings" reference (identity 1 is
-``idx="1"``): user_active, user_realname, user_name, user_pass, user_host (registrar,
-``host:port;transport=udp``), user_outbound (outbound proxy, same form), user_dtmf_info
-(``off`` = DTMF as RFC 2833 events), codec_priority_list, ntp_server, timezone (Snom's own
-zone codes).  ``perm=""`` leaves the value changeable on the phone.
+Setting names as Snom's wiki ("Desk Phone Configuration Files", "<phone-settings> tag", the
+DTMF types page) and the FusionPBX/wazo-provd-plugins Snom templates have them (see
+docs/provisioning.md; identity 1 is ``idx="1"``): user_active, user_realname, user_name,
+user_pass, user_host (registrar, ``host:port;transport=udp``), user_outbound (outbound proxy,
+same form), user_dtmf_info (``off`` = DTMF as RFC 2833 events), codec_priority_list (lower-case,
+``telephone-event`` last), ntp_server, timezone (Snom's own codes: ``EST+2`` Estonia, ``LVA+2``,
+``LTU+2``, ``FIN+2``, as in the Snom zone list of nethesis/nethvoice-wizard-ui).  ``perm=""``
+leaves the value changeable on the phone.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """Yealink desk phones (T3x/T4x/T5x): ``<mac>.cfg``, the ``#!version:1.0.0.1`` key = value format.
 
-Keys as in Yealink's "Auto Provisioning" admin guide and the per-account parameters of the
-"SIP-T4X/T5X Administrator Guide" (``account.X.sip_server.Y.*``, ``account.X.outbound_proxy.Y.*``,
-``account.X.codec.<name>.*``, ``account.X.dtmf.type`` 1 = RFC 2833, ``local_time.*``).  The
-first line must be the version header or the phone ignores the file.
+Keys as Yealink's Auto Provisioning and Administrator's guides name them (and wazo-provd-plugins'
+Yealink ``v73``-``v86/templates/base.tpl``, FusionPBX's ``yealink/t46s/{$mac}.cfg``; see
+docs/provisioning.md): ``account.X.sip_server.Y.address/port/transport_type`` (0 UDP, 1 TCP),
+``account.X.outbound_proxy_enable`` + ``outbound_proxy.Y.address/port``, ``account.X.dtmf.type``
+1 = RFC 2833 with ``dtmf.dtmf_payload``, ``account.X.codec.<name>.enable/priority`` with
+Yealink's codec names (``pcma``, ``g726_32``, ``g723_53`` ...; the numbered codec slots are for
+firmware 81 and older and are not written), ``local_time.*``.  The first line
+must be the version header or the phone ignores the file.
 """
 
 from __future__ import annotations
@@ -15,8 +19,22 @@ from salvesti.plugins.http.provisioning.timezone import offset_hours
 FAMILY = "yealink"
 CONTENT_TYPE = "text/plain"
 TRANSPORT = {"udp": 0, "tcp": 1}
-#: Codecs a Yealink enables by default that Salvesti does not offer: switched off.
-OFF_CODECS = ("g729", "g726-32", "opus", "ilbc")
+#: Yealink's names of the other codecs a T4x/T5x knows: switched off unless Salvesti offers them
+#: (Salvesti's own names are ``PCMA``/``PCMU``/``G722``, lower-cased they are Yealink's).
+OTHER_CODECS = (
+    "pcmu",
+    "pcma",
+    "g722",
+    "g729",
+    "g726_16",
+    "g726_24",
+    "g726_32",
+    "g726_40",
+    "g723_53",
+    "g723_63",
+    "opus",
+    "ilbc",
+)
 #: Yealink's own names for zones (``local_time.time_zone_name``); others get the offset only.
 ZONE_NAMES = {
     "Europe/Tallinn": "Estonia(Tallinn)",
@@ -48,10 +66,10 @@ def render(s: PhoneSettings) -> str:
         (f"{acc}.dtmf.type", 1),
         (f"{acc}.dtmf.dtmf_payload", DTMF_PAYLOAD),
     ]
-    for priority, codec in enumerate(s.codecs, start=1):
-        name = codec.lower()
+    offered = [codec.lower() for codec in s.codecs]
+    for priority, name in enumerate(offered, start=1):
         pairs += [(f"{acc}.codec.{name}.enable", 1), (f"{acc}.codec.{name}.priority", priority)]
-    pairs += [(f"{acc}.codec.{name}.enable", 0) for name in OFF_CODECS]
+    pairs += [(f"{acc}.codec.{name}.enable", 0) for name in OTHER_CODECS if name not in offered]
     pairs += [
         ("local_time.ntp_server1", s.ntp_server),
         ("local_time.time_zone", offset_hours(s.timezone)),

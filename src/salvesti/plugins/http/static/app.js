@@ -8,6 +8,7 @@ import { renderUsers } from "./users.js";
 import { renderInsights } from "./insights.js";
 import { renderTestCall } from "./testcall.js";
 import { renderDiagnostics } from "./diagnostics.js";
+import { renderSettings } from "./settings.js";
 import { renderEmployees, renderListens, renderNoticeBanner } from "./employees.js";
 
 const main = document.getElementById("main");
@@ -25,6 +26,7 @@ function renderNav() {
     if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/insights", id: "nav-insights" }, t("insights")));
     if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/test-call", id: "nav-test-call" }, t("test_call")));
     if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/diagnostics", id: "nav-diagnostics" }, t("diagnostics")));
+    if (state.me.user.role !== "agent") nav.append(h("a", { class: "link", href: "#/settings", id: "nav-settings" }, t("settings")));
     if (state.me.user.role === "admin") nav.append(h("a", { class: "link", href: "#/users", id: "nav-users" }, t("users")));
     if (state.me.user.role === "admin") nav.append(h("a", { class: "link", href: "#/employees", id: "nav-employees" }, t("employees")));
     if (state.me.user.extension) nav.append(h("a", { class: "link", href: "#/listens", id: "nav-listens" }, t("my_listens")));
@@ -113,6 +115,7 @@ async function route() {
   else if (hash.startsWith("#/insights")) cleanup = await renderInsights(ctx, hash);
   else if (hash.startsWith("#/test-call") && state.me.user.role !== "agent") cleanup = await renderTestCall(ctx);
   else if (hash.startsWith("#/diagnostics")) cleanup = await renderDiagnostics(ctx);
+  else if (hash.startsWith("#/settings") && state.me.user.role !== "agent") cleanup = await renderSettings(ctx);
   else if (match) {
     const query = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
     const at = query.has("t") ? Number(query.get("t")) : NaN;

@@ -92,6 +92,13 @@ function facts(check) {
   }
 }
 
+// The config.yaml line a check's setting is written on: YAML owns it, the page only says where.
+function whereFact(check) {
+  const where = check.details?.where;
+  if (!where) return null;
+  return h("div", { class: "fact where" }, h("dt", {}, t("diag_fact_where")), h("dd", {}, h("code", {}, where)));
+}
+
 function checkItem(check) {
   const vars = wordsFor(check);
   const stateText = t(`diag_state_${check.state}`);
@@ -100,7 +107,7 @@ function checkItem(check) {
     h("div", { class: "diag-body" },
       h("h3", {}, h("span", { class: "sr-only" }, `${stateText}: `), tf(check.title_key, vars)),
       h("p", { class: "advice" }, tf(check.advice_key, vars)),
-      h("dl", { class: "facts" }, facts(check))),
+      h("dl", { class: "facts" }, facts(check), whereFact(check))),
     h("span", { class: `diag-state state-${check.state}` }, stateText));
 }
 
