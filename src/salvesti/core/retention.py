@@ -7,13 +7,18 @@ it.  Calls that ended while no rule matched (or before a rule was added) get the
 applied again first, so adding a rule later also covers the backlog.
 
 It runs hourly inside ``salvesti run`` (plus once at start) and on demand from
-``salvesti retention sweep [--dry-run]``.
+``salvesti retention sweep [--dry-run]``.  Several nodes may sweep one shared store at the same
+moment: each call is acted on only under the store's claim (``claim_call``; a ``FOR UPDATE SKIP
+LOCKED`` row lock on PostgreSQL), which re-checks it is still due, so each recording is deleted
+and logged once, by whichever sweep got it first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,12 +33,30 @@ _LOGGER = logging.getLogger(__name__)
 SWEEP_INTERVAL = 3600.0
 
 
+class CallClaim(Protocol):
+    """A call one sweep holds until its block ends; no other sweep, on any node, gets it then.
+
+    ``call`` is the call as stored when claimed (not the possibly stale listed copy); the
+    writes belong to the claim, so on PostgreSQL they commit with the row lock released.
+    """
+
+    call: Call
+
+    async def save(self, call: Call) -> None: ...
+
+    async def log_deletion(self, call: Call, *, rule: str, reason: str, when: datetime) -> None: ...
+
+
 class RetentionStore(CallStore, Protocol):
     """What the sweep needs from a store beyond :class:`CallStore`."""
 
     async def calls_due_for_deletion(self, now: datetime) -> list[Call]: ...
 
     async def calls_without_retention(self) -> list[Call]: ...
+
+    def claim_call(
+        self, call_id: str, still: Callable[[Call], bool]
+    ) -> AbstractAsyncContextManager[CallClaim | None]: ...
 
 
 @dataclass
@@ -94,17 +117,29 @@ async def sweep(target: Any, now: datetime, dry_run: bool = False) -> list[Delet
         rule = first_rule(parts.rules, call)
         if rule is None:
             continue
-        call.set_delete_after(rule.days, rule.id)
         if dry_run:
+            call.set_delete_after(rule.days, rule.id)
             if call.retention.delete_after is not None and call.retention.delete_after <= now:
                 due[call.id] = call
-        else:
-            await store.save_call(call)
+            continue
+        # under a claim: another node may have deleted it since the list was read
+        async with store.claim_call(call.id, _unruled) as claim:
+            if claim is not None:
+                claim.call.set_delete_after(rule.days, rule.id)
+                await claim.save(claim.call)
     for call in await store.calls_due_for_deletion(now):
         due.setdefault(call.id, call)
     result = []
     for call in sorted(due.values(), key=lambda c: (c.retention.delete_after or now, c.id)):
-        result.append(await _delete_one(parts, call, now, dry_run))
+        if dry_run:
+            result.append(_deletion(call))
+            continue
+        async with store.claim_call(call.id, lambda c: is_due(c, now)) as claim:
+            if claim is None:  # another sweep holds it or has deleted it
+                continue
+            deletion = await _delete_one(parts, claim, now)
+        result.append(deletion)
+        _announce(parts, deletion)
     if not dry_run and parts.bus is not None and not any(d.error for d in result):
         # "the sweep ran and did all it had to" is what an operator alerts on when it stops
         deleted = sum(d.deleted for d in result)
@@ -112,14 +147,39 @@ async def sweep(target: Any, now: datetime, dry_run: bool = False) -> list[Delet
     return result
 
 
-async def _delete_one(parts: SweepParts, call: Call, now: datetime, dry_run: bool) -> Deletion:
+def _has_recording(call: Call) -> bool:
+    return call.recording is not None and call.recording.status not in ("deleted", "recording")
+
+
+def _unruled(call: Call) -> bool:
+    """Still what ``calls_without_retention`` lists (no rule applied yet)."""
+    return (
+        call.ended_at is not None
+        and call.retention.delete_after is None
+        and not call.retention.legal_hold
+        and _has_recording(call)
+    )
+
+
+def is_due(call: Call, now: datetime) -> bool:
+    """Still what ``calls_due_for_deletion(now)`` lists: past its time, not held, not deleted."""
+    when = call.retention.delete_after
+    return when is not None and when <= now and not call.retention.legal_hold and _has_recording(call)
+
+
+def _deletion(call: Call) -> Deletion:
     rule = call.retention.rule or "unknown"
     when = call.retention.delete_after
     reason = f"kept until {when.isoformat() if when else '?'} by retention rule {rule!r}"
     path = call.recording.path if call.recording is not None else None
-    deletion = Deletion(call.id, path, rule, reason, when, deleted=False, call=call)
-    if dry_run:
-        return deletion
+    return Deletion(call.id, path, rule, reason, when, deleted=False, call=call)
+
+
+async def _delete_one(parts: SweepParts, claim: CallClaim, now: datetime) -> Deletion:
+    """Delete the claimed call's recording, mark it, log it (all inside the claim)."""
+    call = claim.call
+    deletion = _deletion(call)
+    rule, reason, path = deletion.rule, deletion.reason, deletion.path
     try:
         await _delete_file(parts, call)
     except asyncio.CancelledError:
@@ -130,13 +190,17 @@ async def _delete_one(parts: SweepParts, call: Call, now: datetime, dry_run: boo
         return deletion
     assert call.recording is not None
     call.recording.status = "deleted"
-    await parts.store.save_call(call)
-    await parts.store.log_deletion(call, rule=rule, reason=reason, when=now)
+    await claim.save(call)
+    await claim.log_deletion(call, rule=rule, reason=reason, when=now)
     deletion.deleted = True
     _LOGGER.info("call %s: recording deleted (%s)", call.id, reason)
-    if parts.bus is not None:
-        parts.bus.publish(events.RECORDING_DELETED, {**call.to_json(), "reason": reason})
     return deletion
+
+
+def _announce(parts: SweepParts, deletion: Deletion) -> None:
+    """``recording_deleted`` once the claim is over (its writes committed)."""
+    if deletion.deleted and deletion.call is not None and parts.bus is not None:
+        parts.bus.publish(events.RECORDING_DELETED, {**deletion.call.to_json(), "reason": deletion.reason})
 
 
 async def _delete_file(parts: SweepParts, call: Call) -> None:

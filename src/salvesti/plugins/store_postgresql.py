@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -257,12 +257,30 @@ class PostgresStore:
             "ORDER BY started_at, id",
         )
 
+    @asynccontextmanager
+    async def claim_call(
+        self, call_id: str, still: Callable[[Call], bool]
+    ) -> AsyncIterator[PostgresClaim | None]:
+        """Lock the call's row for the block if ``still(call)`` holds; None if not, or if
+        another node holds it (``SKIP LOCKED``: no waiting).  The claim's writes commit with
+        the block and roll back if it raises, so a recording is deleted and logged once."""
+        async with self.write() as conn:
+            data = await conn.fetchval("SELECT data FROM calls WHERE id = $1 FOR UPDATE SKIP LOCKED", call_id)
+            call = Call.from_json(json.loads(data)) if data is not None else None
+            yield PostgresClaim(self, conn, call) if call is not None and still(call) else None
+
     async def log_deletion(
         self, call: Call, *, rule: str, reason: str, when: datetime, what: str = "recording"
     ) -> None:
         """Record that something of ``call`` was deleted, when, by which rule and why."""
+        async with self.pool.acquire() as conn:
+            await self._log_deletion(conn, call, rule=rule, reason=reason, when=when, what=what)
+
+    async def _log_deletion(
+        self, conn: asyncpg.Connection, call: Call, *, rule: str, reason: str, when: datetime, what: str
+    ) -> None:
         path = call.recording.path if call.recording is not None else None
-        await self.pool.execute(
+        await conn.execute(
             "INSERT INTO deletions (call_id, what, path, deleted_at, rule, reason)"
             " VALUES ($1, $2, $3, $4, $5, $6)",
             call.id, what, path, aware(when, self.tz), rule, reason,
@@ -280,6 +298,21 @@ class PostgresStore:
         for item in out:
             item["deleted_at"] = item["deleted_at"].astimezone(self.tz).isoformat()
         return out
+
+
+class PostgresClaim:
+    """A call whose row is locked by this transaction; its writes go through the same one."""
+
+    def __init__(self, store: PostgresStore, conn: asyncpg.Connection, call: Call) -> None:
+        self.store = store
+        self.conn = conn
+        self.call = call
+
+    async def save(self, call: Call) -> None:
+        await self.store._upsert(self.conn, call)
+
+    async def log_deletion(self, call: Call, *, rule: str, reason: str, when: datetime) -> None:
+        await self.store._log_deletion(self.conn, call, rule=rule, reason=reason, when=when, what="recording")
 
 
 @hookimpl

@@ -14,8 +14,8 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
 from salvesti.plugins import store_sqlite_analysis  # noqa: F401  (registers the analysis tables)
+from salvesti.plugins.store_claim import LocalClaim, local_claim
 from salvesti.plugins.store_edits import UNSET, apply_edits
 from salvesti.plugins.store_sqlite_migrations import (
     MigrationError,
@@ -272,6 +273,12 @@ class SqliteStore:
             (),
             "ORDER BY started_at, id",
         )
+
+    def claim_call(
+        self, call_id: str, still: Callable[[Call], bool]
+    ) -> AbstractAsyncContextManager[LocalClaim | None]:
+        """The call to act on if ``still(call)`` holds now (one writer process: no lock needed)."""
+        return local_claim(self, call_id, still)
 
     async def log_deletion(
         self, call: Call, *, rule: str, reason: str, when: datetime, what: str = "recording"

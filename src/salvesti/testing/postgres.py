@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -75,3 +77,13 @@ async def truncate(dsn: str) -> None:
             await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await conn.close()
+
+
+@contextmanager
+def temporary_database(prefix: str = "salvesti_test") -> Iterator[str]:
+    """A fresh database's DSN for the ``with`` block; dropped after it, whatever happened."""
+    dsn = create_database(prefix)
+    try:
+        yield dsn
+    finally:
+        drop_database(dsn)
