@@ -70,6 +70,9 @@ class Salvesti:
         core_extra: dict[str, Any] | None = None,
         extra_blocks: str = "",
         more_sources: str = "",
+        store: str = "{platform: sqlite}",
+        sinks: str = "  - {platform: local, id: disk, path: recordings, format: wav}\n",
+        retention: str | None = None,
     ) -> None:
         self.name = name
         self.dir = Path(workdir) / name
@@ -93,6 +96,14 @@ class Salvesti:
         self.extra_blocks = extra_blocks
         # Source items (YAML, indented as list items of sources:) after the sip_trunk one.
         self.more_sources = more_sources
+        # The store (a YAML flow mapping), the sink items and the retention items (YAML, as list
+        # items): a node of several on one PostgreSQL and one object store replaces them.
+        self.store = store
+        self.sinks = sinks
+        self.retention = retention if retention is not None else (
+            f'  - {{platform: max_age, id: sales, match: {{line: "{LINE}"}}, days: 60}}\n'
+            "  - {platform: max_age, id: default, days: 10}\n"
+        )
         self.config_path = self.dir / "config.yaml"
         self.proc: ManagedProcess | None = None
         self.generation = 0
@@ -131,7 +142,7 @@ class Salvesti:
             + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in self.core_extra.items())
             + "http:\n"
             f"  listen: 127.0.0.1:{self.http_port}\n"
-            "store: {platform: sqlite}\n"
+            f"store: {self.store}\n"
             "sources:\n"
             "  - platform: sip_trunk\n"
             f"    id: {SOURCE_ID}\n"
@@ -143,13 +154,12 @@ class Salvesti:
             f"{extra}"
             f"{self.more_sources}"
             "sinks:\n"
-            "  - {platform: local, id: disk, path: recordings, format: wav}\n"
+            f"{self.sinks}"
             "notices:\n"
             f"  - {{platform: audio_file, id: et, file: {json.dumps(str(self.notice))}, "
             "directions: [inbound, outbound]}\n"
             "retention:\n"
-            f'  - {{platform: max_age, id: sales, match: {{line: "{LINE}"}}, days: 60}}\n'
-            "  - {platform: max_age, id: default, days: 10}\n" + self.extra_blocks
+            f"{self.retention}" + self.extra_blocks
         )
         (self.dir / "secrets.yaml").write_text(f'trunk_password: "{TRUNK_PASSWORD}"\n')
 
