@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import threading
 import wave
 from collections.abc import Awaitable, Callable
@@ -178,6 +179,20 @@ async def start_env(
         await hub.store.save_call(call)
         env.calls[key] = call
     return env
+
+
+async def next_event(resp: aiohttp.ClientResponse, limit_s: float = 5.0) -> tuple[str, Any]:
+    """Read an event stream until one whole event (skipping comments); bounded in time."""
+    name, data = None, None
+    async with asyncio.timeout(limit_s):
+        while True:
+            line = (await resp.content.readline()).decode().rstrip("\n")
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+            elif line == "" and name is not None:
+                return name, data
 
 
 async def login(env: Env, who: str, password: str = PASSWORD) -> tuple[aiohttp.ClientSession, str]:

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
+
+from http_env import next_event
 
 from salvesti.core import bus as events
-
-
-async def _next_event(resp, limit_s: float = 5.0) -> tuple[str, dict]:
-    """Read lines until one whole event (skipping comments); bounded in time."""
-    name, data = None, None
-    async with asyncio.timeout(limit_s):
-        while True:
-            line = (await resp.content.readline()).decode().rstrip("\n")
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data = json.loads(line[6:])
-            elif line == "" and name is not None:
-                return name, data
 
 
 async def test_events_are_filtered_per_user(env, http):
@@ -38,14 +25,14 @@ async def test_events_are_filtered_per_user(env, http):
         env.hub.bus.publish(events.CALL_ENDED, a1.to_json())
         env.hub.bus.publish(events.CALL_ENDED, a2.to_json())
         env.hub.bus.publish(events.SOURCE_STATUS, {"id": "office", "state": "loaded"})
-        got = [await _next_event(mgr) for _ in range(3)]
+        got = [await next_event(mgr) for _ in range(3)]
         assert [(n, d.get("id")) for n, d in got] == [
             ("call_ended", a1.id),
             ("call_ended", a2.id),
             ("source_status", "office"),
         ]
         # The agent of extension 102 hears only about their own call.
-        name, data = await _next_event(agent)
+        name, data = await next_event(agent)
         assert (name, data["id"]) == ("call_ended", a2.id)
 
 
@@ -60,7 +47,7 @@ async def test_a_change_through_the_api_is_pushed(env, http):
             f"/api/calls/{call.id}", json={"outcome": "won"}, headers=env.bearer("manager")
         ) as r:
             assert r.status == 200
-        name, data = await _next_event(stream)
+        name, data = await next_event(stream)
         assert name == "call_changed" and data["outcome"] == "won"
 
 

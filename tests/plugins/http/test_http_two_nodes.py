@@ -12,8 +12,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from http_env import PASSWORD, Env, start_env
+from http_env import PASSWORD, Env, next_event, start_env
 
+from salvesti.core import bus as events
 from salvesti.plugins.http.db_postgresql import PostgresAccounts
 from salvesti.plugins.http.server import SESSION_COOKIE
 from salvesti.testing import postgres
@@ -184,3 +185,67 @@ async def _cli(cwd: Path, config: Path, *args: str, stdin: str = "") -> tuple[in
     out, err = await asyncio.wait_for(proc.communicate(stdin.encode() + b"\n"), 60)
     assert proc.returncode is not None
     return proc.returncode, out.decode() + err.decode()
+
+
+async def _streams_open(nodes: tuple[Env, Env], *streaming: Env) -> None:
+    """Until both nodes' relays listen and each of ``streaming`` has its event stream (bounded)."""
+    async with asyncio.timeout(10):
+        for env in nodes:
+            assert env.server.relay is not None
+            await env.server.relay.listening.wait()
+        for env in streaming:
+            for _ in range(500):
+                if env.server.sse_queues:
+                    break
+                await asyncio.sleep(0.02)
+
+
+async def test_live_events_reach_every_nodes_stream_once(nodes):
+    """A call started and ended on box-a shows in box-b's stream (LISTEN/NOTIFY); a tag set on
+    box-b shows in box-a's; neither node sees its own event twice."""
+    a, b = nodes
+    call, other = a.calls["a1_in"], a.calls["none"]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{a.url}/api/events", headers=a.bearer("manager")) as on_a,
+        http.get(f"{b.url}/api/events", headers=b.bearer("manager")) as on_b,
+    ):
+        await _streams_open(nodes, a, b)
+        a.hub.bus.publish(events.CALL_STARTED, call.to_json())
+        a.hub.bus.publish(events.CALL_ENDED, call.to_json())
+        assert [(n, d["id"], d["node"]) for n, d in [await next_event(on_b) for _ in range(2)]] == [
+            ("call_started", call.id, call.node),
+            ("call_ended", call.id, call.node),
+        ]
+        async with http.patch(
+            f"{b.url}/api/calls/{call.id}", json={"tags": ["vip", "callback"]}, headers=b.bearer("manager")
+        ) as r:
+            assert r.status == 200, await r.text()
+        seen_a = [await next_event(on_a) for _ in range(3)]
+        assert [n for n, _d in seen_a] == ["call_started", "call_ended", "call_changed"]
+        assert seen_a[2][1]["tags"] == ["vip", "callback"]
+        # a marker from each side: the next event is the marker, not an echo of an earlier one
+        b.hub.bus.publish(events.CALL_ENDED, other.to_json())
+        assert (await next_event(on_a))[1]["id"] == other.id
+        name, data = await next_event(on_b)
+        assert (name, data["tags"]) == ("call_changed", ["vip", "callback"])  # b's own, once
+        a.hub.bus.publish(events.RECORDING_SAVED, other.to_json())
+        assert [(n, d["id"]) for n, d in [await next_event(on_b) for _ in range(2)]] == [
+            ("call_ended", other.id),
+            ("recording_saved", other.id),
+        ]
+
+
+async def test_a_call_too_big_for_notify_is_read_from_the_store(nodes):
+    a, b = nodes
+    call = a.calls["a2_in"]
+    changed = await a.hub.store.update_call_fields(call.id, notes="pikk märkus " * 1000)
+    assert changed is not None and len(json.dumps(changed.to_json()).encode()) > 8000
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{b.url}/api/events", headers=b.bearer("agent2")) as on_b,
+    ):
+        await _streams_open(nodes, b)
+        a.server.publish_local("call_changed", changed.to_json())
+        name, data = await next_event(on_b)
+        assert (name, data["id"], data["notes"]) == ("call_changed", call.id, changed.notes)

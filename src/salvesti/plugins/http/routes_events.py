@@ -1,6 +1,7 @@
 """Server-sent events for live refresh: call progress from the hub's bus, filtered per user.
 
-An agent receives only events about calls their extension took part in.  A comment line every
+An agent receives only events about calls their extension took part in.  On a PostgreSQL
+store the call events of the other nodes arrive too (:mod:`.events_relay`).  A comment line every
 15 s keeps proxies from closing an idle stream; the stream ends when the server unloads.
 """
 
@@ -13,20 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
+from salvesti.plugins.http.events_relay import CALL_EVENTS
 from salvesti.plugins.http.server import SECURITY_HEADERS, can_see, principal, server_of
 
 HEARTBEAT_S = 15.0
-CALL_EVENTS = frozenset(
-    {
-        "call_started",
-        "call_answered",
-        "notice_played",
-        "call_ended",
-        "recording_saved",
-        "recording_deleted",
-        "call_changed",
-    }
-)
 OTHER_EVENTS = frozenset({"source_status"})
 
 

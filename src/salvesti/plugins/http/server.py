@@ -25,6 +25,7 @@ from salvesti.plugins.http import auth
 from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
 from salvesti.plugins.http.db_sqlite import SqliteAccounts
 from salvesti.plugins.http.employee_register import EmployeeRegister
+from salvesti.plugins.http.events_relay import CALL_EVENTS, PgEventRelay, relay_for
 from salvesti.plugins.http.metrics import HubMetrics
 from salvesti.plugins.http.schema import split_listen
 from salvesti.plugins.http.tls_http import TlsFront
@@ -106,6 +107,8 @@ class HttpServer:
         self.runner: web.AppRunner | None = None
         self.peaks = PeaksCache(Path(hub.data_dir) / "cache" / "waveforms")
         self.sse_queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        #: Call events to and from the other nodes on a PostgreSQL store (None on SQLite).
+        self.relay: PgEventRelay | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._playback_seen: dict[tuple[str, str, str], float] = {}
         self._token_touched: dict[int, float] = {}
@@ -154,6 +157,9 @@ class HttpServer:
             raise
         self.bound_port = site_port(site)
         self._unsubscribe = self.hub.bus.subscribe("*", self._on_event)
+        self.relay = relay_for(self.hub, self._fan_out)
+        if self.relay is not None:
+            self.relay.start()
         self._unsubscribe_metrics = self.metrics.subscribe(self.hub.bus)
         scheme = "https" if self.tls else "http"
         _LOGGER.info("http(%s): listening on %s://%s:%s/", self.id, scheme, self.host, self.bound_port)
@@ -167,6 +173,9 @@ class HttpServer:
         for unsubscribe in self._unsubscribe_metrics:
             unsubscribe()
         self._unsubscribe_metrics = []
+        if self.relay is not None:
+            await self.relay.stop()
+            self.relay = None
         for q in list(self.sse_queues):
             q.put_nowait(None)
         if self.tls:
@@ -342,9 +351,9 @@ class HttpServer:
             "mqtt",
         ):
             self.hub.create_task(self._audit_keypad(event.name, event.data), name="http audit keypad pause")
-        for q in list(self.sse_queues):
-            if q.qsize() < 200:  # a stalled client loses events rather than memory
-                q.put_nowait({"event": event.name, "data": event.data})
+        self._fan_out(event.name, event.data)
+        if isinstance(event.data, dict):
+            self._share(event.name, event.data)
 
     async def _audit_auto_resume(self, data: dict[str, Any]) -> None:
         detail = {"ok": True, "auto": True, "pause": data.get("pause")}
@@ -368,9 +377,18 @@ class HttpServer:
             self.publish_local("call_changed", call.to_json())
 
     def publish_local(self, name: str, data: dict[str, Any]) -> None:
-        """Events that only the web clients care about (e.g. a call's notes changed)."""
+        """To this node's event streams, and a call event to the other nodes' too."""
+        self._fan_out(name, data)
+        self._share(name, data)
+
+    def _share(self, name: str, data: dict[str, Any]) -> None:
+        if self.relay is not None and name in CALL_EVENTS:
+            self.relay.send(name, data)
+
+    def _fan_out(self, name: str, data: Any) -> None:
+        """To this node's event streams (what the relay brings from other nodes comes here)."""
         for q in list(self.sse_queues):
-            if q.qsize() < 200:
+            if q.qsize() < 200:  # a stalled client loses events rather than memory
                 q.put_nowait({"event": name, "data": data})
 
 
