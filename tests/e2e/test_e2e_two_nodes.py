@@ -6,7 +6,8 @@ on.  A call goes through each node; each node lists and plays (HTTP Range) both 
 user added on one logs in on the other; a tag set on one shows on the other; the object store
 is stopped during a third call and started again, and the recording arrives with its sha256;
 a retention sweep on both nodes at once deletes each recording once; ``audit verify`` passes on
-the chain both wrote.  Every wait is on a condition with a deadline.
+the chain both wrote.  A web client's live event stream on each node sees both nodes' calls.
+Every wait is on a condition with a deadline.
 
 It needs PostgreSQL, so it runs in the main pytest, not in test.sh's network namespace.
 """
@@ -17,6 +18,7 @@ import asyncio
 import hashlib
 import json
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -104,6 +106,34 @@ def api_json(node: Salvesti, path: str, token: str, **kw: Any) -> Any:
     status, _headers, body = api(node, path, token=token, **kw)
     assert 200 <= status < 300, (path, status, body[:500])
     return json.loads(body)
+
+
+class EventTap:
+    """A web client's live event stream (``/api/events``) on one node, read in a thread."""
+
+    def __init__(self, node: Salvesti, token: str) -> None:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{node.http_port}/api/events", headers={"Authorization": f"Bearer {token}"}
+        )
+        self.stream = urllib.request.urlopen(req, timeout=60)
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        threading.Thread(target=self._read, daemon=True, name=f"events {node.name}").start()
+
+    def _read(self) -> None:
+        name = None
+        try:
+            for raw in self.stream:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: ") and name is not None:
+                    self.events.append((name, json.loads(line[6:])))
+                    name = None
+        except (OSError, ValueError):
+            return  # the node stopped (the stream ends with it, at the lab's teardown)
+
+    def saw(self, event: str, call_id: str) -> bool:
+        return any(name == event and data.get("id") == call_id for name, data in list(self.events))
 
 
 def admin_token(node: Salvesti) -> str:
@@ -217,6 +247,7 @@ def test_two_nodes_share_calls_users_tags_audit_and_recordings(lab: Lab, pg_dsn:
     token = admin_token(a)  # made on box-a, used on both
     phone_a = lab.phone("101", a, timeout_s=120)
     phone_b = lab.phone("102", b, timeout_s=120)
+    taps = {"box-a": EventTap(a, token), "box-b": EventTap(b, token)}  # a web UI open on each
 
     # a call through each node at the same time
     id_a, id_b = talk([(phone_a, a), (phone_b, b)], watcher=b, token=token)
@@ -224,6 +255,9 @@ def test_two_nodes_share_calls_users_tags_audit_and_recordings(lab: Lab, pg_dsn:
     hang_up(phone_b)
     calls = {id_a: saved(a, id_a, token), id_b: saved(b, id_b, token)}
     assert calls[id_a]["node"] == "box-a" and calls[id_b]["node"] == "box-b"
+    # each node's web UI saw both calls live (the other node's through PostgreSQL NOTIFY)
+    wanted = [(t, e, c) for t in taps.values() for c in (id_a, id_b) for e in ("call_started", "call_ended")]
+    wait_for(lambda: all(t.saw(e, c) for t, e, c in wanted), 10, interval=0.2, what="both calls live on both")
 
     # each node lists both and plays both from the object store
     stored = {cid: object_bytes(weed, call) for cid, call in calls.items()}
@@ -246,6 +280,7 @@ def test_two_nodes_share_calls_users_tags_audit_and_recordings(lab: Lab, pg_dsn:
     api_json(a, f"/api/calls/{id_b}", token, method="PATCH", body={"tags": ["callback"]})
     assert api_json(b, f"/api/calls/{id_b}", token)["tags"] == ["callback"]
     assert [c["id"] for c in api_json(b, "/api/calls?tag=callback", token)["calls"]] == [id_b]
+    wait_for(lambda: taps["box-b"].saw("call_changed", id_b), 10, interval=0.2, what="the tag live on box-b")
 
     # the object store stops during a call on box-b and comes back after it ended
     (id_c,) = talk([(phone_b, b)], watcher=a, token=token)
