@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import pytest
 from http_env import PASSWORD, Env, next_event, start_env
 
 from salvesti.core import bus as events
 from salvesti.plugins.http.db_postgresql import PostgresAccounts
+from salvesti.plugins.http.events_relay import APPLICATION_NAME
 from salvesti.plugins.http.server import SESSION_COOKIE
 from salvesti.testing import postgres
 
@@ -249,3 +251,35 @@ async def test_a_call_too_big_for_notify_is_read_from_the_store(nodes):
         a.server.publish_local("call_changed", changed.to_json())
         name, data = await next_event(on_b)
         assert (name, data["id"], data["notes"]) == ("call_changed", call.id, changed.notes)
+
+
+async def test_live_events_flow_again_after_the_listening_connection_drops(nodes):
+    a, b = nodes
+    await _streams_open(nodes)
+    admin = await asyncpg.connect(a.hub.store.dsn)
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = $1",
+            APPLICATION_NAME,
+        )
+    finally:
+        await admin.close()
+    assert killed == 2  # one listening connection per node, beside its pool
+    async with asyncio.timeout(15):
+        for env in nodes:
+            assert env.server.relay is not None
+            relay = env.server.relay
+            for _ in range(300):
+                if relay.connections >= 2 and relay.listening.is_set():
+                    break
+                await asyncio.sleep(0.05)
+            assert relay.connections == 2 and relay.listening.is_set()
+    call = a.calls["a1_in"]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{b.url}/api/events", headers=b.bearer("manager")) as on_b,
+    ):
+        await _streams_open(nodes, b)
+        a.hub.bus.publish(events.CALL_ENDED, call.to_json())
+        assert (await next_event(on_b))[1]["id"] == call.id

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 CHANNEL = "salvesti_events"
+#: How the LISTEN connection shows in ``pg_stat_activity`` (one per node, beside its pool).
+APPLICATION_NAME = "salvesti-events"
 #: What the event streams show about calls (each filtered per user there); these cross nodes.
 CALL_EVENTS = frozenset(
     {
@@ -68,6 +70,8 @@ class PgEventRelay:
         self.origin = secrets.token_hex(8)
         #: Set while the LISTEN connection is up (tests and start-up wait on it, bounded).
         self.listening = asyncio.Event()
+        #: How many times the LISTEN connection was made (1 + reconnections).
+        self.connections = 0
         self._queue: asyncio.Queue[tuple[str, dict[str, Any]] | _Reconnect] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._loads: set[asyncio.Task[None]] = set()
@@ -95,7 +99,9 @@ class PgEventRelay:
         attempt = 0
         while True:
             try:
-                conn = await asyncpg.connect(self.dsn, timeout=self.timeout)
+                conn = await asyncpg.connect(
+                    self.dsn, timeout=self.timeout, server_settings={"application_name": APPLICATION_NAME}
+                )
             except (OSError, TimeoutError, asyncpg.PostgresError) as err:
                 delay = min(BACKOFF_CAP, 2.0**attempt)
                 attempt += 1
@@ -117,6 +123,7 @@ class PgEventRelay:
     async def _serve(self, conn: asyncpg.Connection) -> None:
         conn.add_termination_listener(lambda _conn: self._queue.put_nowait(_Reconnect()))
         await conn.add_listener(CHANNEL, self._on_notify)
+        self.connections += 1
         self.listening.set()
         while True:
             item = await self._queue.get()
