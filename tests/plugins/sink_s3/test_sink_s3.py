@@ -239,3 +239,43 @@ async def test_store_down_the_recording_waits_in_the_spool_then_arrives(env, wee
     assert hashlib.sha256(body).hexdigest() == rec.sha256
     assert file_sha256(spooled) is None and list(env.sink.spool.folder.iterdir()) == []
     assert [e["recording"]["path"] for e in env.saved] == [final.path]
+
+
+async def test_a_recording_deleted_while_it_goes_up_stays_deleted(env, weed):
+    """Another node's retention sweep marks the spooled recording deleted while this node uploads
+    it: the upload must not write its stale copy of the call back, and the object goes too."""
+    clock = FakeClock()
+    env.sink.worker.sleep = clock.sleep
+    weed.kill()
+    try:
+        call = await end_call(env, 5)
+        assert call.recording.status == "spooled"
+    finally:
+        weed.start()
+        await weed.wait_ready()
+    real_put, real_delete = env.sink.client.put_object, env.sink.client.delete_object
+    forgotten = asyncio.Event()
+
+    async def put_while_swept(key: str, body: bytes, **kw: Any) -> str:
+        etag = await real_put(key, body, **kw)
+        swept = await env.hub.store.get_call(call.id)  # what the other node's sweep writes meanwhile
+        swept.recording.status = "deleted"
+        await env.hub.store.save_call(swept)
+        return etag
+
+    async def delete(key: str) -> None:
+        await real_delete(key)
+        forgotten.set()
+
+    env.sink.client.put_object = put_while_swept
+    env.sink.client.delete_object = delete
+    await clock.step_until(forgotten)
+    key = env.sink.key(call)
+    assert await env.sink.client.head_object(key) is None
+    assert (await env.hub.store.get_call(call.id)).recording.status == "deleted"
+    for _ in range(200):  # the spool entry goes right after the object (bounded)
+        if not list(env.sink.spool.folder.iterdir()):
+            break
+        await asyncio.sleep(0.01)
+    assert list(env.sink.spool.folder.iterdir()) == []
+    assert env.saved == []  # no recording_saved for a recording that is gone

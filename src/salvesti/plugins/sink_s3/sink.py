@@ -37,6 +37,10 @@ SPOOLED = "spooled"
 _STREAM_CHUNK = 64 * 1024
 
 
+def _still_spooled(call: Call) -> bool:
+    return call.recording is not None and call.recording.status == SPOOLED
+
+
 class S3Sink:
     """Implements ``RecordingSink`` and ``RecordingReader`` on an S3-compatible bucket."""
 
@@ -154,8 +158,13 @@ class S3Sink:
         rec = call.recording if call is not None else None
         if call is None or rec is None:
             return False  # the hub has not saved the call yet
-        if rec.status == "deleted" or self.key_of(rec.path) == entry.key:
-            await asyncio.to_thread(self.spool.remove, entry.call_id)  # deleted, or done before a crash
+        if rec.status == "deleted":
+            # deleted meanwhile (retention on any node): also an object a last round put up
+            await self.client.delete_object(entry.key)
+            await asyncio.to_thread(self.spool.remove, entry.call_id)
+            return True
+        if self.key_of(rec.path) == entry.key:
+            await asyncio.to_thread(self.spool.remove, entry.call_id)  # done before a crash
             return True
         if rec.status != SPOOLED:
             return False
@@ -165,8 +174,14 @@ class S3Sink:
             self.client, entry.key, entry.file, expect=expect,
             part_size=self.part_size, threshold=self.threshold,
         )  # fmt: skip
-        call.recording = info
-        await store.save_call(call)
+        # Under the store's claim: a sweep on another node may have deleted the recording while
+        # it went up, and writing the stale copy back would bring it back to life.
+        async with store.claim_call(call.id, _still_spooled) as claim:
+            if claim is None:
+                return False  # being deleted or changed: the next round looks again
+            call = claim.call
+            call.recording = info
+            await claim.save(call)
         await asyncio.to_thread(self.spool.remove, entry.call_id)
         _LOGGER.info("%r: call %s: spooled recording uploaded to %s", self, call.id, info.path)
         bus = getattr(self.hub, "bus", None)
