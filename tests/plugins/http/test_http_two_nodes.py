@@ -16,6 +16,7 @@ import pytest
 from http_env import PASSWORD, Env, next_event, start_env
 
 from salvesti.core import bus as events
+from salvesti.core.call import Call
 from salvesti.plugins.http.db_postgresql import PostgresAccounts
 from salvesti.plugins.http.events_relay import APPLICATION_NAME
 from salvesti.plugins.http.server import SESSION_COOKIE
@@ -283,3 +284,38 @@ async def test_live_events_flow_again_after_the_listening_connection_drops(nodes
         await _streams_open(nodes, b)
         a.hub.bus.publish(events.CALL_ENDED, call.to_json())
         assert (await next_event(on_b))[1]["id"] == call.id
+
+
+async def test_two_admins_deleting_one_recording_at_once_delete_it_once(nodes):
+    """box-a's delete is held inside its sink; box-b's delete meanwhile finds the call claimed
+    (409, nothing done), and once box-a finishes the recording is deleted and logged once."""
+    a, b = nodes
+    call = a.calls["a1_in"]
+    path = Path(call.recording.path)
+    assert await asyncio.to_thread(path.is_file)
+    sink = a.hub.sinks["disk"]
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_delete = sink.delete
+
+    async def held_delete(c: Call) -> bool:
+        entered.set()
+        await asyncio.wait_for(release.wait(), 10)
+        return await real_delete(c)
+
+    sink.delete = held_delete
+    async with aiohttp.ClientSession() as http:
+
+        async def delete(env: Env) -> int:
+            async with http.delete(f"{env.url}/api/calls/{call.id}", headers=env.bearer("admin")) as r:
+                return r.status
+
+        on_a = asyncio.ensure_future(delete(a))
+        await asyncio.wait_for(entered.wait(), 10)
+        assert await delete(b) == 409  # box-a holds it
+        release.set()
+        assert await on_a == 200
+        assert await delete(b) == 404  # and now it is gone on every node
+    assert not await asyncio.to_thread(path.exists)
+    log = await a.hub.store.list_deletions(call_id=call.id)
+    assert [(e["rule"], e["reason"]) for e in log] == [("manual", "deleted by admin")]
+    assert (await b.hub.store.get_call(call.id)).recording.status == "deleted"

@@ -283,23 +283,42 @@ async def delete_call(request: web.Request) -> web.Response:
     server = server_of(request)
     p = require(request, "admin")
     call = await server.get_visible_call(request, request.match_info["call_id"])
-    if call.retention.legal_hold:
-        raise api_error(409, "the call is under legal hold; lift the hold first")
-    if call.in_progress:
-        raise api_error(409, "the call is still in progress")
-    if call.recording is None or call.recording.status == "deleted":
-        raise api_error(404, "this call has no recording")
+    refused = _refusal(call)
+    if refused is not None:
+        raise refused
     hub = server.hub
-    removed = await delete_recording(hub, call)
-    call.recording.status = "deleted"
-    await hub.store.save_call(call)
-    now = hub.now()
-    if hasattr(hub.store, "log_deletion"):
-        await hub.store.log_deletion(call, rule="manual", reason=f"deleted by {p.name}", when=now)
+    # Under the store's claim (a row lock on PostgreSQL): a retention sweep or an admin on
+    # another node deleting it at the same moment gets it once, and no edit is overwritten.
+    async with hub.store.claim_call(call.id, _deletable) as claim:
+        if claim is None:
+            current = await hub.store.get_call(call.id)
+            refused = _refusal(current) if current is not None else None
+            raise refused or api_error(409, "the recording is being changed on another node; try again")
+        call = claim.call
+        assert call.recording is not None
+        removed = await delete_recording(hub, call)
+        call.recording.status = "deleted"
+        await claim.save(call)
+        await claim.log_deletion(call, rule="manual", reason=f"deleted by {p.name}", when=hub.now())
     server.peaks.forget(call.id)
     await server.audit(request, "delete", call_id=call.id, detail={"file_removed": removed})
     hub.bus.publish(events.RECORDING_DELETED, call.to_json())
     return web.json_response(call.to_json())
+
+
+def _refusal(call: Call) -> web.HTTPException | None:
+    """The API error for a call whose recording may not (or cannot) be deleted now, else None."""
+    if call.retention.legal_hold:
+        return api_error(409, "the call is under legal hold; lift the hold first")
+    if call.in_progress:
+        return api_error(409, "the call is still in progress")
+    if call.recording is None or call.recording.status == "deleted":
+        return api_error(404, "this call has no recording")
+    return None
+
+
+def _deletable(call: Call) -> bool:
+    return _refusal(call) is None
 
 
 async def delete_recording(hub: Any, call: Call) -> bool:
