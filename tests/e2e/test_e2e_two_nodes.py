@@ -293,6 +293,9 @@ def test_two_nodes_share_calls_users_tags_audit_and_recordings(lab: Lab, pg_dsn:
         return call if call and call["ended_at"] and rec.get("status") == "spooled" else None
 
     waiting = wait_for(spooled, 20, interval=0.3, what="the call listed with its recording spooled")
+    # meanwhile it plays from box-b's spool
+    status, _h, body = api(b, f"/api/calls/{id_c}/audio", token=token, headers={"Range": "bytes=0-43"})
+    assert status == 206 and body[:4] == b"RIFF", (status, body[:200])
     weed.start()
     asyncio.run(weed.wait_ready())
     calls[id_c] = saved(a, id_c, token, timeout=60)

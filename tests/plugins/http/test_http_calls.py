@@ -219,6 +219,18 @@ async def test_missing_file_is_404_not_500(env, http):
             assert r.status == 404
 
 
+async def test_a_recording_in_another_nodes_spool_says_where_it_is(env, http):
+    """Spooled on the node that took the call (the object store was away): not "missing"."""
+    call = env.calls["none"]
+    call.node = "box-b"
+    call.recording.status = "spooled"
+    call.recording.path = "/var/lib/salvesti/spool/bucket/elsewhere.wav"  # that node's disk
+    await env.hub.store.save_call(call)
+    async with http.get(f"/api/calls/{call.id}/audio", headers=env.bearer("admin")) as r:
+        assert r.status == 409
+        assert "spool of node box-b" in (await r.json())["error"]
+
+
 async def test_call_says_where_the_notice_ends(env, http):
     call = env.calls["a1_in"]
     async with http.get(f"/api/calls/{call.id}", headers=env.bearer("manager")) as r:

@@ -182,6 +182,13 @@ def _recording_path(call: Call) -> Path:
 def _recording_file(call: Call) -> Path:
     path = _recording_path(call)
     if not path.is_file():
+        if call.recording is not None and call.recording.status == "spooled":
+            # in the spool of the node that took the call, not lost: say where, and until when
+            raise api_error(
+                409,
+                f"the recording waits in the spool of node {call.node or '?'} for the object store;"
+                " it plays on that node now, and on every node once uploaded",
+            )
         raise api_error(404, "the recording file is missing")
     return path
 
