@@ -88,8 +88,9 @@ class PgEventRelay:
             await asyncio.wait(tasks)
 
     def send(self, name: str, data: dict[str, Any]) -> None:
-        """Queue one event for the other nodes (dropped if the database has been away long)."""
-        if self._queue.qsize() < QUEUE_LIMIT:
+        """Queue one event for the other nodes; dropped while not connected (live refresh only:
+        an event sent minutes late would show a call starting that ended long ago)."""
+        if self.listening.is_set() and self._queue.qsize() < QUEUE_LIMIT:
             self._queue.put_nowait((name, data))
 
     # -- the connection ------------------------------------------------------------------------
