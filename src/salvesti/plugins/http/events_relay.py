@@ -95,31 +95,34 @@ class PgEventRelay:
 
     # -- the connection ------------------------------------------------------------------------
     async def _run(self) -> None:
+        """Connect, listen and send until cancelled; after a failure, again with backoff."""
         import asyncpg
 
+        loop = asyncio.get_running_loop()
         attempt = 0
         while True:
+            started = loop.time()
             try:
                 conn = await asyncpg.connect(
                     self.dsn, timeout=self.timeout, server_settings={"application_name": APPLICATION_NAME}
                 )
             except (OSError, TimeoutError, asyncpg.PostgresError) as err:
-                delay = min(BACKOFF_CAP, 2.0**attempt)
-                attempt += 1
-                _LOGGER.warning(
-                    "live events to other nodes: cannot connect (%s); again in %.0f s", err, delay
-                )
-                await asyncio.sleep(delay)
-                continue
-            attempt = 0
-            try:
-                await self._serve(conn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-                _LOGGER.warning("live events to other nodes: connection lost (%s)", err)
-            finally:
-                self.listening.clear()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(conn.close(), 2)
+                _LOGGER.warning("live events to other nodes: cannot connect: %s", err)
+            else:
+                try:
+                    await self._serve(conn)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:  # whatever ends the connection, the relay goes on
+                    _LOGGER.warning("live events to other nodes: connection lost: %s", err)
+                finally:
+                    self.listening.clear()
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 2)
+            # a connection that served a while is made again at once; one failing fast backs off
+            attempt = 0 if loop.time() - started > BACKOFF_CAP else attempt + 1
+            if attempt:
+                await asyncio.sleep(min(BACKOFF_CAP, 2.0 ** (attempt - 1)))
 
     async def _serve(self, conn: asyncpg.Connection) -> None:
         conn.add_termination_listener(lambda _conn: self._queue.put_nowait(_Reconnect()))
