@@ -30,8 +30,8 @@ def _factory(hub: Any, conf: dict[str, Any]) -> Any:
 
 @hookimpl
 def register_integrations(register: Register) -> None:
-    # Importing the outbox registers its table's migration with the store before it opens.
-    from salvesti.integrations.webhook import outbox  # noqa: F401
+    # Importing the outboxes registers their table's migrations with the stores before they open.
+    from salvesti.integrations.webhook import outbox, outbox_postgresql  # noqa: F401
 
     register(
         Platform(

@@ -24,7 +24,8 @@ import aiohttp
 from salvesti import __version__
 from salvesti.core import bus as events
 from salvesti.core.bus import Event
-from salvesti.integrations.webhook.outbox import Delivery, Outbox
+from salvesti.integrations.webhook.outbox import Delivery, Outbox, WebhookOutbox
+from salvesti.integrations.webhook.outbox_postgresql import CLAIM_LIMIT, PgOutbox
 from salvesti.integrations.webhook.schema import SCHEMA
 
 _LOGGER = logging.getLogger(__name__)
@@ -35,6 +36,15 @@ SIGNATURE_HEADER = "X-Salvesti-Signature"
 def sign(secret: str, body: bytes) -> str:
     """``sha256=<hex HMAC-SHA256 of body>``, the value of ``X-Salvesti-Signature``."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def open_outbox(store: Any, hook: str, *, lease_s: float) -> WebhookOutbox:
+    """The outbox in ``store``: a shared, claimed table on PostgreSQL, else the SQLite one."""
+    from salvesti.plugins.store_postgresql import PostgresStore
+
+    if isinstance(store, PostgresStore):
+        return PgOutbox(store.pool, hook, lease_s=lease_s)
+    return Outbox(store, hook)
 
 
 class WebhookIntegration:
@@ -48,8 +58,9 @@ class WebhookIntegration:
         self.url: str = conf["url"]
         self.secret: str = conf["secret"]
         self.events: list[str] = conf["events"]
-        self.timeout = aiohttp.ClientTimeout(total=conf["timeout_s"])
-        self.outbox: Outbox | None = None
+        self.timeout_s: float = conf["timeout_s"]
+        self.timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        self.outbox: WebhookOutbox | None = None
         self._session: aiohttp.ClientSession | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._writes: set[asyncio.Task[None]] = set()
@@ -65,7 +76,7 @@ class WebhookIntegration:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def async_setup(self) -> None:
-        self.outbox = Outbox(self.hub.store, self.id)
+        self.outbox = open_outbox(self.hub.store, self.id, lease_s=self.timeout_s * CLAIM_LIMIT + 60)
         self._session = aiohttp.ClientSession(
             timeout=self.timeout, headers={"User-Agent": f"salvesti/{__version__}"}
         )

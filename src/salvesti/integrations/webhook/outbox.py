@@ -1,16 +1,17 @@
-"""The webhook outbox: deliveries waiting in the SQLite store until the receiver takes them.
+"""The webhook outbox: deliveries waiting in the store until the receiver takes them.
 
 A delivery is written here before the first attempt and deleted only after a 2xx, so a
 receiver that is down, or a restart in between, loses nothing: the next start sends what is
 left.  The body is stored as the exact bytes to send (the signature is computed over them at
 send time, so a changed secret applies to the backlog too).  Times are Unix seconds from the
-caller's clock, which is how tests drive the backoff with a fake one.
+caller's clock, which is how tests drive the backoff with a fake one.  This module is the
+SQLite store's outbox; a PostgreSQL store, shared by several nodes, has :mod:`.outbox_postgresql`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from salvesti.plugins.store_sqlite_migrations import register_migration
 
@@ -49,6 +50,22 @@ class Delivery:
     event: str
     body: bytes
     attempts: int
+
+
+class WebhookOutbox(Protocol):
+    """What the sender needs of an outbox: :class:`Outbox` (SQLite) or ``PgOutbox`` (PostgreSQL)."""
+
+    async def add(self, event: str, body: bytes, now: float) -> int: ...
+
+    async def due(self, now: float) -> list[Delivery]: ...
+
+    async def next_at(self) -> float | None: ...
+
+    async def delivered(self, delivery: Delivery) -> None: ...
+
+    async def failed(self, delivery: Delivery, error: str, now: float) -> float: ...
+
+    async def pending(self) -> list[dict[str, Any]]: ...
 
 
 class Outbox:
