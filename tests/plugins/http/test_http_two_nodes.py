@@ -8,6 +8,7 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -319,3 +320,26 @@ async def test_two_admins_deleting_one_recording_at_once_delete_it_once(nodes):
     log = await a.hub.store.list_deletions(call_id=call.id)
     assert [(e["rule"], e["reason"]) for e in log] == [("manual", "deleted by admin")]
     assert (await b.hub.store.get_call(call.id)).recording.status == "deleted"
+
+
+async def test_notes_taken_on_another_node_during_a_call_survive_its_end(nodes):
+    """box-a carries the call and saves its own copy at hang-up; the notes typed through box-b
+    meanwhile go in again when box-b hears (NOTIFY) that the call ended."""
+    a, b = nodes
+    await _streams_open(nodes)
+    live = a.calls["a1_in"]
+    live.ended_at = None
+    await a.hub.store.save_call(live)
+    async with aiohttp.ClientSession() as http:
+        body = {"notes": "customer wants fibre"}
+        async with http.patch(f"{b.url}/api/calls/{live.id}", json=body, headers=b.bearer("manager")) as r:
+            assert r.status == 200, await r.text()
+    live.ended_at = live.answered_at + timedelta(seconds=4)  # box-a's copy has no notes
+    await a.hub.call_ended(live)
+    for _ in range(300):  # bounded: box-b's re-apply after the notification
+        stored = await a.hub.store.get_call(live.id)
+        if stored is not None and stored.notes == body["notes"]:
+            break
+        await asyncio.sleep(0.02)
+    assert stored is not None and stored.notes == body["notes"] and stored.ended_at is not None
+    assert b.server.pending_edits == {}

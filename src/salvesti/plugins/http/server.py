@@ -157,7 +157,7 @@ class HttpServer:
             raise
         self.bound_port = site_port(site)
         self._unsubscribe = self.hub.bus.subscribe("*", self._on_event)
-        self.relay = relay_for(self.hub, self._fan_out)
+        self.relay = relay_for(self.hub, self._on_remote_event)
         if self.relay is not None:
             self.relay.start()
         self._unsubscribe_metrics = self.metrics.subscribe(self.hub.bus)
@@ -339,10 +339,8 @@ class HttpServer:
         return round(offset + len(pcm) / 2 / 8000, 2)
 
     def _on_event(self, event: Any) -> None:
-        call_id = event.data.get("id") if isinstance(event.data, dict) else None
-        if event.name == "call_ended" and call_id in self.pending_edits:
-            fields = self.pending_edits.pop(call_id)
-            self.hub.create_task(self._reapply(call_id, fields), name=f"http reapply {call_id}")
+        if isinstance(event.data, dict):
+            self._reapply_pending(event.name, event.data)
         if event.name == "recording_resumed" and event.data.get("by") == "auto":
             # the API's pauses and resumes are audited by their routes; this one had no user
             self.hub.create_task(self._audit_auto_resume(event.data), name="http audit auto-resume")
@@ -384,6 +382,18 @@ class HttpServer:
     def _share(self, name: str, data: dict[str, Any]) -> None:
         if self.relay is not None and name in CALL_EVENTS:
             self.relay.send(name, data)
+
+    def _on_remote_event(self, name: str, data: dict[str, Any]) -> None:
+        """A call event from another node: to the local streams; and a call that node carried
+        has ended, so edits made here while it was in progress go in again over its save."""
+        self._reapply_pending(name, data)
+        self._fan_out(name, data)
+
+    def _reapply_pending(self, name: str, data: dict[str, Any]) -> None:
+        call_id = data.get("id")
+        if name == "call_ended" and call_id in self.pending_edits:
+            fields = self.pending_edits.pop(call_id)
+            self.hub.create_task(self._reapply(call_id, fields), name=f"http reapply {call_id}")
 
     def _fan_out(self, name: str, data: Any) -> None:
         """To this node's event streams (what the relay brings from other nodes comes here)."""
