@@ -25,6 +25,7 @@ from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
 from salvesti.plugins.store_edits import UNSET, apply_edits
+from salvesti.plugins.store_postgresql_analysis import PostgresAnalysis  # (also registers its tables)
 from salvesti.plugins.store_postgresql_migrations import MigrationError, apply_migrations
 from salvesti.plugins.store_postgresql_query import aware, build_where, digits
 from salvesti.plugins.store_sqlite import StoreError
@@ -140,6 +141,11 @@ class PostgresStore:
         if self._pool is None:
             raise RuntimeError(f"{self!r} is not open")
         return self._pool
+
+    @property
+    def analysis(self) -> PostgresAnalysis:
+        """The analysis queue, results and transcript index in this database, shared by nodes."""
+        return PostgresAnalysis(self)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[asyncpg.Connection]:

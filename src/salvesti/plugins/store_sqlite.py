@@ -27,8 +27,8 @@ import voluptuous as vol
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
-from salvesti.plugins import store_sqlite_analysis  # noqa: F401  (registers the analysis tables)
 from salvesti.plugins.store_edits import UNSET, apply_edits
+from salvesti.plugins.store_sqlite_analysis import SqliteAnalysis  # (also registers the analysis tables)
 from salvesti.plugins.store_sqlite_migrations import (
     MigrationError,
     apply_migrations,
@@ -142,6 +142,11 @@ class SqliteStore:
         if self._db is None:
             raise RuntimeError(f"sqlite store {self.path} is not open")
         return self._db
+
+    @property
+    def analysis(self) -> SqliteAnalysis:
+        """The analysis queue, results and transcript index in this file."""
+        return SqliteAnalysis(self)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:

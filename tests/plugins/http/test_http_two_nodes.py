@@ -98,7 +98,7 @@ async def test_a_session_and_a_tag_cross_nodes(nodes):
         async with http.get(f"/api/calls/{call.id}", headers=a.bearer("manager")) as r:
             assert (await r.json())["tags"] == ["callback"]
         async with http.get(f"/api/calls/{call.id}/analysis", headers=a.bearer("manager")) as r:
-            assert r.status == 200 and (await r.json())["status"] == "off"  # not on PostgreSQL yet
+            assert r.status == 200 and (await r.json())["status"] == "off"  # analysis is not configured
         async with http.get("/api/calls?tag=callback", headers=a.bearer("manager")) as r:
             assert [c["id"] for c in (await r.json())["calls"]] == [call.id]
         async with http.get("/api/auth/me", headers=headers) as r:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from salvesti.core.crypto.access import export_plain, is_sealed
-from salvesti.plugins import store_sqlite_analysis
 from salvesti.plugins.http import accounts, auth, subject_requests
 from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
 from salvesti.plugins.http.db_sqlite import SqliteAccounts
@@ -277,11 +276,7 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
                     await asyncio.to_thread(shutil.copy2, src, dest)
                 item["export_file"] = dest.name
                 item["export_sha256"] = await asyncio.to_thread(_sha256, dest)
-            analysis = (  # the analysis tables are SQLite's only (docs/deployment.md)
-                await store_sqlite_analysis.get_result(ctx.store.db, call.id)
-                if hasattr(ctx.store, "db")
-                else None
-            )
+            analysis = await ctx.store.analysis.get_result(call.id)
             if analysis is not None:  # what was derived from the recording, beside it (never instead)
                 name = f"{call.id}.analysis.json"
                 (out / name).write_text(json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
