@@ -25,7 +25,6 @@ from typing import Any
 from salvesti.core.crypto.access import export_plain, is_sealed
 from salvesti.plugins.http import accounts, auth, subject_requests
 from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
-from salvesti.plugins.http.db_sqlite import SqliteAccounts
 from salvesti.plugins.http.routes_calls import delete_recording
 
 
@@ -48,12 +47,6 @@ class _Ctx:
     def db(self) -> AccountsDb:
         assert self.accounts is not None, "used outside 'async with'"
         return self.accounts
-
-    @property
-    def conn(self) -> Any:
-        """The SQLite connection of the register tables (subject requests); None on PostgreSQL,
-        where they are not kept yet."""
-        return self.accounts.conn if isinstance(self.accounts, SqliteAccounts) else None
 
     def now(self) -> datetime:
         return datetime.now(self.hub.tz)
@@ -200,38 +193,31 @@ def _received(value: str) -> date:
 
 async def _request(
     ctx: _Ctx, kind: str, number: str, received: date | None
-) -> subject_requests.SubjectRequest | None:
-    """The open ``kind`` request of ``number``, else a new one received on ``received`` (today);
-    None on a PostgreSQL store, which does not keep the request log yet."""
+) -> subject_requests.SubjectRequest:
+    """The open ``kind`` request of ``number``, else a new one received on ``received`` (today)."""
     from salvesti.core.numbers import normalize_number
 
-    if ctx.conn is None:
-        return None
     wanted = normalize_number(number, ctx.hub.default_country) or number
-    found = await subject_requests.open_requests(ctx.conn, kind, wanted)
+    found = await ctx.db.register().open_requests(kind, wanted)
     if found and received is None:
         return found[0]
     day = received or ctx.now().date()
     match = next((r for r in found if r.received == day), None)
     if match is not None:
         return match
-    return await subject_requests.log_request(
-        ctx.conn, kind, wanted, day, by=f"cli:{getpass.getuser()}", now=ctx.now_iso()
+    return await ctx.db.register().log_request(
+        kind, wanted, day, by=f"cli:{getpass.getuser()}", now=ctx.now_iso()
     )
 
 
 async def _close(ctx: _Ctx, kind: str, number: str, outcome: str) -> None:
     from salvesti.core.numbers import normalize_number
 
-    if ctx.conn is None:
-        return
     wanted = normalize_number(number, ctx.hub.default_country) or number
-    await subject_requests.close_requests(ctx.conn, kind, wanted, outcome=outcome, now=ctx.now_iso())
+    await ctx.db.register().close_requests(kind, wanted, outcome=outcome, now=ctx.now_iso())
 
 
-def _deadline_note(req: subject_requests.SubjectRequest | None, today: date) -> str:
-    if req is None:
-        return "request log not kept on this store"
+def _deadline_note(req: subject_requests.SubjectRequest, today: date) -> str:
     late = " (OVERDUE)" if req.overdue(today) else ""
     return f"request received {req.received.isoformat()}, answer by {req.deadline.isoformat()}{late}"
 

@@ -9,9 +9,7 @@ is seen after that process's own refresh, or at the next start.
 
 from __future__ import annotations
 
-import aiosqlite
-
-from salvesti.plugins.http import employees_db
+from salvesti.plugins.http.register_db import RegisterDb
 
 
 class EmployeeRegister:
@@ -23,7 +21,7 @@ class EmployeeRegister:
     def acknowledged(self, extension: str, version: str) -> bool:
         return version in self._acks.get(extension, frozenset())
 
-    async def refresh(self, conn: aiosqlite.Connection) -> None:
-        found = await employees_db.acknowledged_extensions(conn)
+    async def refresh(self, register: RegisterDb) -> None:
+        found = await register.acknowledged_extensions()
         # one assignment: a call asking meanwhile sees the old copy or the new one, never half
         self._acks = {ext: frozenset(versions) for ext, versions in found.items()}

@@ -26,6 +26,7 @@ from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
 from salvesti.plugins.http.db_sqlite import SqliteAccounts
 from salvesti.plugins.http.employee_register import EmployeeRegister
 from salvesti.plugins.http.metrics import HubMetrics
+from salvesti.plugins.http.register_db import RegisterDb
 from salvesti.plugins.http.schema import split_listen
 from salvesti.plugins.http.tls_http import TlsFront
 from salvesti.plugins.http.waveform import PeaksCache
@@ -132,11 +133,9 @@ class HttpServer:
     async def async_setup(self) -> None:
         ssl_context = self.tls.context() if self.tls else None  # a bad file fails before anything opens
         self._accounts = await open_accounts(self.hub)
-        conn = self.sqlite_conn
-        if conn is not None:  # the employee register lives in the SQLite store for now
-            await self.employees.refresh(conn)
-            if hasattr(self.hub, "provide_employee_notices"):
-                self.hub.provide_employee_notices(self.employees)
+        await self.employees.refresh(self._accounts.register())
+        if hasattr(self.hub, "provide_employee_notices"):
+            self.hub.provide_employee_notices(self.employees)
         app = self.make_app()
         if self.tls:
             self.tls.attach(app)
@@ -229,13 +228,9 @@ class HttpServer:
         return self._accounts
 
     @property
-    def db(self) -> aiosqlite.Connection:
-        """The SQLite connection of the tables not yet on PostgreSQL (the employee register,
-        subject requests); 503 with a PostgreSQL store."""
-        conn = self.sqlite_conn
-        if conn is None:
-            raise api_error(503, "the employee register and subject requests need the SQLite store for now")
-        return conn
+    def register(self) -> RegisterDb:
+        """The employee register and subject requests, beside the users (SQLite or PostgreSQL)."""
+        return self.accounts.register()
 
     @property
     def sqlite_conn(self) -> aiosqlite.Connection | None:
