@@ -184,3 +184,38 @@ async def _cli(cwd: Path, config: Path, *args: str, stdin: str = "") -> tuple[in
     out, err = await asyncio.wait_for(proc.communicate(stdin.encode() + b"\n"), 60)
     assert proc.returncode is not None
     return proc.returncode, out.decode() + err.decode()
+
+
+async def test_an_acknowledgement_on_one_node_lets_the_other_record(nodes):
+    """The register is shared; each node's in-memory copy follows changes made on the other."""
+    from salvesti.core.call import Call, Direction
+
+    a, b = nodes
+    for env in (a, b):
+        env.hub.config["salvesti"]["employee_notice"] = {"version": "v1", "text": "We record calls."}
+        env.hub.policy.require_employee_notice = True
+        env.hub.policy.notice_version = "v1"
+    probe = Call("probe", "office", Direction.OUTBOUND, "+3726000000", "+3725550000", b.hub.now())
+    probe.add_extension("101")
+    assert b.hub.should_record(probe) is False  # nobody on 101 was informed
+    follow = asyncio.create_task(b.server.employees.follow(b.server.register, every=0.05))
+    try:
+        async with aiohttp.ClientSession(a.url) as http:
+            body = {"name": "Mari", "extension": "101"}
+            async with http.post("/api/employees", json=body, headers=a.bearer("admin")) as r:
+                assert r.status == 201, await r.text()
+            async with http.post(
+                "/api/employees/me/acknowledge", json={"version": "v1"}, headers=a.bearer("agent1")
+            ) as r:
+                assert r.status == 201, await r.text()
+        assert a.hub.should_record(probe) is True  # at once on the node that took the change
+        deadline = asyncio.get_running_loop().time() + 10
+        while not b.hub.should_record(probe):
+            assert asyncio.get_running_loop().time() < deadline, "node b never saw the acknowledgement"
+            await asyncio.sleep(0.02)
+        async with aiohttp.ClientSession(b.url) as http:
+            async with http.get("/api/employees", headers=b.bearer("admin")) as r:
+                [mari] = (await r.json())["employees"]
+        assert mari["acknowledged"] and mari["acknowledgement"]["recorded_by"] == "agent1"
+    finally:
+        follow.cancel()

@@ -122,6 +122,7 @@ class HttpServer:
         self.tls = TlsFront(hub, config["tls"], f"http({self.id})") if config.get("tls") else None
         #: Who acknowledged the employee notice, in memory for the hub's per-call question.
         self.employees = EmployeeRegister()
+        self._follow_register: asyncio.Task[None] | None = None
 
     @classmethod
     def from_config(cls, hub: Any, config: dict[str, Any]) -> HttpServer:
@@ -136,6 +137,9 @@ class HttpServer:
         await self.employees.refresh(self._accounts.register())
         if hasattr(self.hub, "provide_employee_notices"):
             self.hub.provide_employee_notices(self.employees)
+            self._follow_register = self.hub.create_task(
+                self.employees.follow(self._accounts.register()), name=f"http({self.id}) employee register"
+            )
         app = self.make_app()
         if self.tls:
             self.tls.attach(app)
@@ -160,6 +164,9 @@ class HttpServer:
     async def async_unload(self) -> None:
         if hasattr(self.hub, "provide_employee_notices"):
             self.hub.provide_employee_notices(None)
+        if self._follow_register is not None:
+            self._follow_register.cancel()
+            self._follow_register = None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
