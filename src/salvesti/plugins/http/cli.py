@@ -318,6 +318,8 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             for cached in cache.glob(f"{call.id}-*.json"):
                 cached.unlink()
             call.remote_number = None
+            # through the edits, so that no user edit of the notes or tags survives the erasure
+            await ctx.store.update_call_fields(call.id, notes="", tags=[])
             call.notes = ""
             call.tags = []
             call.meta["erased"] = {"at": ctx.now_iso(), "reason": "data subject erasure request"}
