@@ -219,3 +219,26 @@ async def test_an_acknowledgement_on_one_node_lets_the_other_record(nodes):
         assert mari["acknowledged"] and mari["acknowledgement"]["recorded_by"] == "agent1"
     finally:
         follow.cancel()
+
+
+async def test_an_edit_through_one_node_survives_the_hang_up_on_the_other(nodes):
+    """Node a carries the call and saves its own copy at hang-up; the agent's notes, tags and
+    outcome typed during the call went through node b."""
+    from datetime import timedelta
+
+    a, b = nodes
+    live = a.calls["a1_in"]
+    live.ended_at = None
+    await a.hub.store.save_call(live)
+    body = {"notes": "customer wants fibre", "tags": ["fibre"], "outcome": "won"}
+    async with aiohttp.ClientSession(b.url) as http:
+        async with http.patch(f"/api/calls/{live.id}", json=body, headers=b.bearer("agent1")) as r:
+            assert r.status == 200, await r.text()
+    assert live.notes == ""  # node a's copy knows nothing of it
+    live.ended_at = live.answered_at + timedelta(seconds=4)
+    await a.hub.call_ended(live)
+    async with aiohttp.ClientSession(b.url) as http:
+        async with http.get(f"/api/calls/{live.id}", headers=b.bearer("manager")) as r:
+            stored = await r.json()
+    assert (stored["notes"], stored["tags"], stored["outcome"]) == ("customer wants fibre", ["fibre"], "won")
+    assert stored["ended_at"] is not None

@@ -110,10 +110,6 @@ class HttpServer:
         self._unsubscribe: Callable[[], None] | None = None
         self._playback_seen: dict[tuple[str, str, str], float] = {}
         self._token_touched: dict[int, float] = {}
-        #: Changes made through the API while a call was in progress, by call id.  The source
-        #: keeps its own copy of the call and saves it whole when the call ends, so these are
-        #: applied again after that (an agent's notes taken during the call must survive it).
-        self.pending_edits: dict[str, dict[str, Any]] = {}
         self.bound_port: int | None = None
         self.metrics_from = list(config.get("metrics_from") or [])
         self.metrics = HubMetrics(hub)
@@ -332,10 +328,6 @@ class HttpServer:
         return round(offset + len(pcm) / 2 / 8000, 2)
 
     def _on_event(self, event: Any) -> None:
-        call_id = event.data.get("id") if isinstance(event.data, dict) else None
-        if event.name == "call_ended" and call_id in self.pending_edits:
-            fields = self.pending_edits.pop(call_id)
-            self.hub.create_task(self._reapply(call_id, fields), name=f"http reapply {call_id}")
         if event.name == "recording_resumed" and event.data.get("by") == "auto":
             # the API's pauses and resumes are audited by their routes; this one had no user
             self.hub.create_task(self._audit_auto_resume(event.data), name="http audit auto-resume")
@@ -360,14 +352,6 @@ class HttpServer:
         how = str(data.get("by"))
         detail = {"ok": True, how: True, "pause": pauses[-1]}
         await self.audit(None, action, call_id=data.get("call_id"), user=how, detail=detail)
-
-    async def _reapply(self, call_id: str, fields: dict[str, Any]) -> None:
-        store = self.hub.store
-        if store is None or not hasattr(store, "update_call_fields"):
-            return
-        call = await store.update_call_fields(call_id, **fields)
-        if call is not None:
-            self.publish_local("call_changed", call.to_json())
 
     def publish_local(self, name: str, data: dict[str, Any]) -> None:
         """Events that only the web clients care about (e.g. a call's notes changed)."""
