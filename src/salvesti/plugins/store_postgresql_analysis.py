@@ -22,7 +22,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from salvesti.core.analysis.store import STATUSES, AnalysedCall, Badge, JobStatus, TranscriptHit
+from salvesti.core.analysis.store import (
+    STATUSES,
+    AnalysedCall,
+    Badge,
+    Failure,
+    JobStatus,
+    QueueSummary,
+    TranscriptHit,
+)
 from salvesti.core.components import CallQuery
 from salvesti.plugins.store_postgresql_migrations import register_migration
 from salvesti.plugins.store_postgresql_query import build_where, fold, ts_query
@@ -219,14 +227,14 @@ class PostgresAnalysis:
             finished_at=_key(row["finished_at"]),
         )
 
-    async def queue_summary(self) -> dict[str, Any]:
+    async def queue_summary(self) -> QueueSummary:
         pool = self.store.pool
         counts = dict.fromkeys(STATUSES, 0)
         for row in await pool.fetch("SELECT status, count(*) AS n FROM analysis_jobs GROUP BY status"):
             counts[row["status"]] = row["n"]
         oldest = await pool.fetchval("SELECT MIN(queued_at) FROM analysis_jobs WHERE status = 'queued'")
         failures = [
-            {"call_id": r["call_id"], "error": r["error"], "attempts": r["attempts"]}
+            Failure(call_id=r["call_id"], error=r["error"], attempts=r["attempts"])
             for r in await pool.fetch(
                 "SELECT call_id, error, attempts FROM analysis_jobs WHERE status = 'failed'"
                 " ORDER BY finished_at DESC LIMIT 10"
@@ -235,7 +243,7 @@ class PostgresAnalysis:
         retrying = await pool.fetchval(
             "SELECT count(*) FROM analysis_jobs WHERE status = 'queued' AND attempts > 0"
         )
-        return {"counts": counts, "oldest_queued": _key(oldest), "retrying": retrying, "failures": failures}
+        return QueueSummary(counts=counts, oldest_queued=_key(oldest), retrying=retrying, failures=failures)
 
     # -- results -------------------------------------------------------------------------------
     async def save_result(

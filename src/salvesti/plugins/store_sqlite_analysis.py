@@ -28,7 +28,9 @@ from salvesti.core.analysis.store import (
     TRACKER_PREFIX,
     AnalysedCall,
     Badge,
+    Failure,
     JobStatus,
+    QueueSummary,
     TranscriptHit,
 )
 from salvesti.core.components import CallQuery
@@ -209,7 +211,7 @@ async def job_status(db: aiosqlite.Connection, call_id: str) -> JobStatus | None
     return None
 
 
-async def queue_summary(db: aiosqlite.Connection) -> dict[str, Any]:
+async def queue_summary(db: aiosqlite.Connection) -> QueueSummary:
     """Counts per status, the oldest queued job and the latest failures (``analysis status``)."""
     counts = dict.fromkeys(STATUSES, 0)
     for status, n in await db.execute_fetchall("SELECT status, count(*) FROM analysis_jobs GROUP BY status"):
@@ -218,7 +220,7 @@ async def queue_summary(db: aiosqlite.Connection) -> dict[str, Any]:
         iter(await db.execute_fetchall("SELECT MIN(queued_at) FROM analysis_jobs WHERE status = 'queued'"))
     )[0]
     failures = [
-        {"call_id": r[0], "error": r[1], "attempts": r[2]}
+        Failure(call_id=r[0], error=r[1], attempts=r[2])
         for r in await db.execute_fetchall(
             "SELECT call_id, error, attempts FROM analysis_jobs WHERE status = 'failed'"
             " ORDER BY finished_at DESC LIMIT 10"
@@ -231,7 +233,7 @@ async def queue_summary(db: aiosqlite.Connection) -> dict[str, Any]:
             )
         )
     )[0]
-    return {"counts": counts, "oldest_queued": oldest, "retrying": retrying, "failures": failures}
+    return QueueSummary(counts=counts, oldest_queued=oldest, retrying=retrying, failures=failures)
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -466,7 +468,7 @@ class SqliteAnalysis:
     async def job_status(self, call_id: str) -> JobStatus | None:
         return await job_status(self.store.db, call_id)
 
-    async def queue_summary(self) -> dict[str, Any]:
+    async def queue_summary(self) -> QueueSummary:
         return await queue_summary(self.store.db)
 
     async def save_result(

@@ -32,6 +32,22 @@ class JobStatus(TypedDict):
     finished_at: str | None
 
 
+class Failure(TypedDict):
+    call_id: str
+    error: str | None
+    attempts: int
+
+
+class QueueSummary(TypedDict):
+    """What ``salvesti analysis status`` shows: jobs per status, the oldest queued (a UTC text
+    key), how many wait for a retry, and the ten latest failures."""
+
+    counts: dict[str, int]
+    oldest_queued: str | None
+    retrying: int
+    failures: list[Failure]
+
+
 class Badge(TypedDict):
     """A call's analysis status and flags, for the calls list."""
 
@@ -87,8 +103,7 @@ class AnalysisStore(Protocol):
 
     async def job_status(self, call_id: str) -> JobStatus | None: ...
 
-    async def queue_summary(self) -> dict[str, Any]:
-        """counts (per status), oldest_queued, retrying and the latest failures."""
+    async def queue_summary(self) -> QueueSummary: ...
 
     # -- results -------------------------------------------------------------------------------
     async def save_result(

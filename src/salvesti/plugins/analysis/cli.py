@@ -98,7 +98,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         async with open_store(loaded) as store:
-            summary = await store.analysis.queue_summary()
+            summary: dict[str, Any] = {**await store.analysis.queue_summary()}
         summary["enabled"] = bool(loaded.config.get("analysis"))
         if args.json:
             print(json.dumps(summary, indent=2))
