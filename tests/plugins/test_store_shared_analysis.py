@@ -52,6 +52,16 @@ async def test_diacritics_fold_so_a_word_typed_without_them_matches(store):  # n
     await analysed(store, make_call(1), [line("agent", 1, "Tänan, et helistasite")])
     assert await ids(store, q="tanan") == ["c001"]
     assert await ids(store, q="TÄNAN") == ["c001"]
+    hits = await store.analysis.transcript_hits("tanan", ["c001"])
+    assert hits["c001"]["snippet"].startswith("«Tänan»")  # marked although typed without diacritics
+
+
+async def test_a_snippet_is_the_words_around_the_match(store):  # noqa: F811
+    text = "Tere. " + " ".join(f"sõna{i}" for i in range(40)) + " allahindlus on võimalik"
+    await analysed(store, make_call(1), [line("agent", 1, text)])
+    snippet = (await store.analysis.transcript_hits("allahind*", ["c001"]))["c001"]["snippet"]
+    assert snippet.startswith("…") and "«allahindlus» on võimalik" in snippet
+    assert len(snippet.split()) <= 16
 
 
 async def test_flag_filter_and_badges(store):  # noqa: F811

@@ -33,7 +33,7 @@ from salvesti.core.analysis.store import (
 )
 from salvesti.core.components import CallQuery
 from salvesti.plugins.store_postgresql_migrations import register_migration
-from salvesti.plugins.store_postgresql_query import build_where, fold, ts_query
+from salvesti.plugins.store_postgresql_query import build_where, fold, snippet, ts_query
 from salvesti.plugins.store_sqlite_analysis import NAMESPACE, key_of
 
 if TYPE_CHECKING:
@@ -113,7 +113,6 @@ register_migration(
 )
 
 _DERIVED = ("analysis_lines", "analysis_terms", "analysis_flags", "analysis_results")
-_HEADLINE = "StartSel=«, StopSel=», MaxWords=16, MinWords=4, MaxFragments=1, FragmentDelimiter=…"
 
 
 def _key(when: datetime | None) -> str | None:
@@ -342,15 +341,17 @@ class PostgresAnalysis:
         if query is None or not call_ids:
             return {}
         rows = await self.store.pool.fetch(
-            "SELECT DISTINCT ON (l.call_id) l.call_id, l.channel, l.start_s, l.end_s,"
-            " ts_headline('simple', l.text, q, $3) AS snippet"
-            " FROM analysis_lines l, to_tsquery('simple', $1) q"
-            " WHERE l.tsv @@ q AND l.call_id = ANY($2::text[]) ORDER BY l.call_id, l.start_s, l.id",
-            query, call_ids, _HEADLINE,
+            "SELECT DISTINCT ON (l.call_id) l.call_id, l.channel, l.start_s, l.end_s, l.text"
+            " FROM analysis_lines l WHERE l.tsv @@ to_tsquery('simple', $1) AND l.call_id = ANY($2::text[])"
+            " ORDER BY l.call_id, l.start_s, l.id",
+            query, call_ids,
         )  # fmt: skip
         return {
             r["call_id"]: TranscriptHit(
-                channel=r["channel"], start_s=r["start_s"], end_s=r["end_s"], snippet=r["snippet"]
+                channel=r["channel"],
+                start_s=r["start_s"],
+                end_s=r["end_s"],
+                snippet=snippet(r["text"], query),
             )
             for r in rows
         }

@@ -18,7 +18,7 @@ from salvesti.core.components import CallQuery
 from salvesti.core.numbers import normalize_number, number_search_key
 from salvesti.plugins.store_sqlite_query import digits
 
-__all__ = ["aware", "build_where", "digits", "fold", "ts_query"]
+__all__ = ["aware", "build_where", "digits", "fold", "snippet", "ts_query"]
 
 _WORD = re.compile(r"\w+")
 _PART = re.compile(r'"([^"]*)"?|(\S+)')
@@ -57,6 +57,35 @@ def aware(value: datetime | str | None, tz: tzinfo) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+
+
+_LEXEME = re.compile(r"'(\w+)'(:\*)?")
+
+
+def snippet(text: str, query: str, width: int = 16) -> str:
+    """Up to ``width`` words of ``text`` around its first match of ``query`` (a :func:`ts_query`),
+    every matching word between « and », "…" where words were cut: what SQLite's FTS5
+    ``snippet()`` gives.  Words are compared folded, so "Tänan" is marked for ``tanan``."""
+    terms = [(word, bool(star)) for word, star in _LEXEME.findall(query)]
+
+    def hit(word: str) -> bool:
+        folded = fold(word)
+        return any(folded.startswith(t) if star else folded == t for t, star in terms)
+
+    words = list(_WORD.finditer(text))
+    marked = [i for i, w in enumerate(words) if hit(w.group())]
+    if not words:
+        return text
+    first = max(0, min(marked[0] - width // 4, len(words) - width)) if marked else 0
+    last = min(len(words), first + width)
+    out, pos = [], words[first].start()
+    for i in range(first, last):
+        w = words[i]
+        out.append(text[pos : w.start()])
+        out.append(f"«{w.group()}»" if i in marked else w.group())
+        pos = w.end()
+    tail = text[pos:] if last == len(words) else ""
+    return ("…" if first > 0 else "") + "".join(out) + tail + ("…" if last < len(words) else "")
 
 
 def _like(text: str) -> str:
