@@ -1,0 +1,167 @@
+"""The phases of a migration, in an order that keeps the target consistent at every moment.
+
+Users before tokens (a token names its user), calls with their recordings (the object is
+uploaded and verified *before* the call pointing at it is saved), the deletion log, the
+audit log, then the wrapped keys of encrypted recordings.  Each phase walks the box's items
+in key order, skips what the progress marker says is finished, compares the rest with the
+target and writes what is missing.  ``on_item`` is called after each item (tests interrupt
+a run there, at a chosen point, instead of racing a timer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from salvesti.core.call import Call
+from salvesti.migrate import audit_chain
+from salvesti.migrate.datakeys import copy_keys
+from salvesti.migrate.progress import Bar, Marker
+from salvesti.migrate.recordings import RecordingCopier, RecordingProblem
+from salvesti.migrate.source import SourceBox
+from salvesti.migrate.target import Outcome, PgTarget
+from salvesti.plugins.sink_s3.client import S3Error
+
+T = TypeVar("T")
+OnItem = Callable[[str, int], None]
+PHASES = ("users", "tokens", "calls", "deletions", "audit", "data_keys")
+_MARK_EVERY = 20
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    same: int = 0
+    conflict: int = 0
+    failed: int = 0
+
+    def count(self, outcome: Outcome) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass
+class Report:
+    dry_run: bool
+    counts: dict[str, Counts] = field(default_factory=lambda: {p: Counts() for p in PHASES})
+    conflicts: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    audit_mode: str = "none"
+    recording_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts and not self.problems
+
+
+@dataclass
+class Job:
+    source: SourceBox
+    target: PgTarget
+    copier: RecordingCopier | None
+    marker: Marker
+    bar: Bar
+    node: str
+    keys: tuple[Path, Path] | None = None  # (the box's keys.db, the target's)
+    on_item: OnItem | None = None
+
+
+async def migrate(job: Job) -> Report:
+    report = Report(job.target.dry_run)
+    users = job.source.users()
+    await _phase(job, report, "users", users, job.target.put_user, lambda u: f"user {u.name!r}")
+    tokens = job.source.tokens()
+    await _phase(job, report, "tokens", tokens, job.target.put_token, lambda t: f"token {t.id} of {t.user!r}")
+    calls = job.source.calls()
+    await _phase(job, report, "calls", calls, lambda c: _call(job, report, c), lambda c: f"call {c.id}")
+    dels = job.source.deletions()
+    await _phase(job, report, "deletions", dels, job.target.put_deletion, lambda d: f"deletion {d.key}")
+    await _audit(job, report)
+    if job.keys is not None:
+        for call_id, outcome in copy_keys(*job.keys, dry_run=job.target.dry_run).items():
+            report.counts["data_keys"].count(outcome)
+            if outcome == "conflict":
+                report.conflicts.append(f"data key of call {call_id}: the target's keys.db holds another")
+    if report.ok and not report.dry_run:
+        job.marker.finish()
+    return report
+
+
+async def _phase(
+    job: Job,
+    report: Report,
+    phase: str,
+    items: Sequence[T],
+    put: Callable[[T], Awaitable[Outcome | None]],
+    name: Callable[[T], str],
+) -> None:
+    counts = report.counts[phase]
+    start = job.marker.get(phase)
+    counts.same += min(start, len(items))
+    job.bar.start(phase, len(items))
+    for i, item in enumerate(items[start:], start=start + 1):
+        outcome = await put(item)
+        if outcome is None:
+            counts.failed += 1
+        else:
+            counts.count(outcome)
+            if outcome == "conflict":
+                report.conflicts.append(f"{name(item)}: the target holds different content; left as it is")
+        if not report.dry_run and (i % _MARK_EVERY == 0 or i == len(items)) and report.ok:
+            job.marker.set(phase, i)
+        job.bar.show(phase, i, len(items))
+        if job.on_item is not None:
+            job.on_item(phase, i)
+    job.bar.end()
+
+
+async def _call(job: Job, report: Report, call: Call) -> Outcome | None:
+    """Copy the recording (if the target lacks the call), then save the call pointing at it."""
+    if call.ended_at is None:
+        report.problems.append(
+            f"call {call.id} never ended (cut off by a crash): start salvesti run on the box once so "
+            "it repairs it, stop it, and migrate again"
+        )
+        return None
+    held = await job.target.held_call(call.id)
+    moved = Call.from_json(call.to_json())
+    rec = moved.recording
+    if rec is None or rec.status == "deleted" or not rec.path or rec.path.startswith("s3://"):
+        return await job.target.put_call(moved, held)
+    if job.copier is None:
+        report.problems.append(f"call {call.id}: the target config has no s3 sink for its recording")
+        return None
+    file = Path(rec.path)
+    if held is not None:  # moved by an earlier run: only compare
+        rec.path = job.copier.sink.url(job.copier.key(call, file))
+        return await job.target.put_call(moved, held)
+    try:
+        placed = await job.copier.copy(call, file)
+    except (RecordingProblem, S3Error) as err:
+        report.problems.append(f"call {call.id}: recording not copied: {err}")
+        return None
+    if placed.outcome == "conflict":
+        report.conflicts.append(f"call {call.id}: {placed.url} already holds other content; left as it is")
+        return None
+    report.recording_bytes += placed.bytes
+    rec.path = placed.url
+    return await job.target.put_call(moved, held)
+
+
+async def _audit(job: Job, report: Report) -> None:
+    entries = job.source.audit()
+    job.bar.start("audit", len(entries))
+    try:
+        result = await audit_chain.carry(job.target.pool, entries, job.node, dry_run=job.target.dry_run)
+        job.bar.show("audit", len(entries), len(entries))
+    except audit_chain.BrokenSourceChain as err:
+        report.problems.append(f"audit log not moved: {err}")
+        return
+    finally:
+        job.bar.end()
+    counts = report.counts["audit"]
+    counts.added, counts.same = result.added, result.same
+    report.audit_mode = result.mode
+    if job.on_item is not None:
+        job.on_item("audit", len(entries))

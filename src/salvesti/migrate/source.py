@@ -1,0 +1,118 @@
+"""The box being moved, read straight from its SQLite file (opened read-only, never changed).
+
+The box is stopped (the engine holds its data lock exclusively), so these reads see a file
+nobody writes.  Rows come back ordered by their key, which is what the progress marker
+remembers: "everything up to this key is done".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from salvesti.backup.deletions import DeletionRow, sqlite_deletions
+from salvesti.backup.sqlite_copy import rows
+from salvesti.core.call import Call
+
+__all__ = ["AuditRow", "DeletionRow", "SourceBox", "TokenRow", "UserRow"]
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    name: str
+    role: str
+    extension: str | None
+    password_hash: str
+    disabled: bool
+    created_at: str
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """A token by its hash (the token itself was never stored) and its user's *name*: ids differ."""
+
+    id: int
+    user: str
+    name: str
+    role: str
+    token_hash: str
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    seq: int
+    at: str
+    user: str | None
+    action: str
+    call_id: str | None
+    source_addr: str | None
+    detail: str
+    prev_hash: str
+    hash: str
+
+    def values(self) -> tuple[object, ...]:
+        return (
+            self.seq, self.at, self.user, self.action, self.call_id, self.source_addr,
+            self.detail, self.prev_hash, self.hash,
+        )  # fmt: skip
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class SourceBox:
+    """The store file of a stopped box (calls, deletions and the HTTP plugin's tables)."""
+
+    path: Path
+
+    def calls(self) -> list[Call]:
+        found = rows(self.path, "SELECT data FROM calls ORDER BY id")
+        return [Call.from_json(json.loads(str(data))) for (data,) in found]
+
+    def users(self) -> list[UserRow]:
+        sql = (
+            "SELECT id, name, role, extension, password_hash, disabled, created_at"
+            " FROM http_users ORDER BY id"
+        )
+        return [
+            UserRow(int(str(i)), str(n), str(r), _opt(e), str(h), bool(d), str(c))
+            for i, n, r, e, h, d, c in rows(self.path, sql)
+        ]
+
+    def tokens(self) -> list[TokenRow]:
+        sql = (
+            "SELECT t.id, u.name, t.name, t.role, t.token_hash, t.created_at, t.last_used_at, t.revoked_at"
+            " FROM http_tokens t JOIN http_users u ON u.id = t.user_id ORDER BY t.id"
+        )
+        return [
+            TokenRow(int(str(i)), str(u), str(n), str(r), str(h), str(c), _opt(lu), _opt(rv))
+            for i, u, n, r, h, c, lu, rv in rows(self.path, sql)
+        ]
+
+    def audit(self) -> list[AuditRow]:
+        sql = (
+            "SELECT seq, at, user, action, call_id, source_addr, detail, prev_hash, hash"
+            " FROM http_audit ORDER BY seq"
+        )
+        return [
+            AuditRow(int(str(s)), str(a), _opt(u), str(ac), _opt(c), _opt(sa), str(d), str(p), str(h))
+            for s, a, u, ac, c, sa, d, p, h in rows(self.path, sql)
+        ]
+
+    def deletions(self) -> list[DeletionRow]:
+        return sqlite_deletions(self.path)
+
+
+def data_keys(keys_db: Path) -> list[tuple[str, str, bytes]]:
+    """The wrapped data keys (call id, master key id, wrapped key) of a ``keys.db``."""
+    if not keys_db.exists():
+        return []
+    found = rows(keys_db, "SELECT call_id, master_id, wrapped FROM data_keys ORDER BY call_id")
+    return [(str(c), str(m), bytes(w)) for c, m, w in found]  # type: ignore[arg-type]
