@@ -52,7 +52,10 @@ async def migrate_box(
     target.store = store
     sink = S3Sink(target, sink_conf) if sink_conf is not None else None
     try:
-        where = redact_dsn(store.dsn) + (f" s3://{sink.bucket}/{sink.prefix}" if sink else "")
+        # the database's oid changes when it is dropped and made again under the same name, so a
+        # marker never skips items that a recreated target no longer holds
+        oid = await store.pool.fetchval("SELECT oid FROM pg_database WHERE datname = current_database()")
+        where = f"{redact_dsn(store.dsn)}#{oid}" + (f" s3://{sink.bucket}/{sink.prefix}" if sink else "")
         keys = plan.keys_db.path if plan.keys_db is not None else plan.data_dir / KEYS_DB
         job = Job(
             source=SourceBox(plan.store_db.path),
