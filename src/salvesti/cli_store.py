@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from salvesti.cli_common import (
     EXIT_CONFIG,
@@ -25,6 +25,9 @@ from salvesti.cli_common import (
     bare_hub,
     load,
 )
+
+if TYPE_CHECKING:
+    from salvesti.backup.plan import Plan
 
 
 def add_commands(sub: Any) -> None:
@@ -41,33 +44,48 @@ def add_commands(sub: Any) -> None:
     mig.set_defaults(func=cmd_migrate)
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
-    from salvesti.backup.plan import plan_for
-    from salvesti.core.datalock import DataDirBusy, DataLock
+class Sides(NamedTuple):
+    """The box (its plan) and the target (a bare hub, its store and s3 sink config)."""
 
-    box = bare_hub(load(args))
-    plan = plan_for(box)
+    plan: Plan
+    target: Any
+    store_conf: dict[str, Any]
+    sink_conf: dict[str, Any] | None
+
+
+def sides(config: Path, to: Path, sink: str | None = None, plugins: Any = None) -> Sides:
+    """Both configs loaded and checked for a migration; CommandError (exit 2) when unfit."""
+    from salvesti.backup.plan import plan_for
+
+    loaded = load(argparse.Namespace(config=config, plugins=plugins))
+    plan = plan_for(bare_hub(loaded))
     if plan.store_platform != "sqlite" or plan.store_db is None:
         raise CommandError(
-            f"{args.config}: this box's store is {plan.store_platform}; store migrate moves a SQLite box "
+            f"{config}: this box's store is {plan.store_platform}; store migrate moves a SQLite box "
             "(a PostgreSQL store moves with pg_dump/pg_restore)", EXIT_CONFIG,
         )  # fmt: skip
     if not plan.store_db.path.exists():
         raise CommandError(f"{plan.store_db.path} does not exist: nothing to migrate", EXIT_CONFIG)
-    target = bare_hub(load(argparse.Namespace(config=args.to, plugins=args.plugins)))
+    target = bare_hub(load(argparse.Namespace(config=to, plugins=loaded.plugins)))
     store_conf = target.config.get("store") or {"platform": "sqlite"}
     if store_conf["platform"] != "postgresql":
-        raise CommandError(f"{args.to}: store: the target must be a postgresql store", EXIT_CONFIG)
-    sink_conf = _sink_conf(target.config, args.sink, args.to)
+        raise CommandError(f"{to}: store: the target must be a postgresql store", EXIT_CONFIG)
+    return Sides(plan, target, store_conf, _sink_conf(target.config, sink, to))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from salvesti.core.datalock import DataDirBusy, DataLock
+
+    found = sides(args.config, args.to, args.sink, args.plugins)
     try:
-        lock = DataLock(plan.data_dir, exclusive=True)
+        lock = DataLock(found.plan.data_dir, exclusive=True)
     except DataDirBusy as err:
         raise CommandError(f"store migrate refused: {err}; stop it first (systemctl stop salvesti)") from None
     with lock:
         from salvesti.migrate.run import migrate_box
 
         try:
-            report = asyncio.run(migrate_box(plan, target, store_conf, sink_conf, dry_run=args.dry_run))
+            report = asyncio.run(migrate_box(*found, dry_run=args.dry_run))
         except KeyboardInterrupt:
             print("\ninterrupted: run the same command again to continue where it stopped", file=sys.stderr)
             return 130

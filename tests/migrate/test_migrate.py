@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import json
@@ -12,8 +11,7 @@ from typing import Any
 import pytest
 from box import Box, cli, cluster_config, make_box
 
-from salvesti.backup.plan import plan_for
-from salvesti.cli_common import bare_hub, load
+from salvesti.cli_store import sides
 from salvesti.core.components import CallQuery
 from salvesti.core.datalock import hold_for_run
 from salvesti.migrate.progress import NAME as MARKER
@@ -122,12 +120,8 @@ def test_an_interrupted_run_continues_without_duplicates(tmp_path, pg_dsn, weed,
         if (where, n) == (phase, at):
             raise Stop
 
-    loaded = load(argparse.Namespace(config=box.config, plugins=None))
-    plan = plan_for(bare_hub(loaded))
-    hub = bare_hub(load(argparse.Namespace(config=target, plugins=loaded.plugins)))
-    sink = hub.config["sinks"][0]
     with pytest.raises(Stop):
-        asyncio.run(migrate_box(plan, hub, hub.config["store"], sink, dry_run=False, on_item=cut))
+        asyncio.run(migrate_box(*sides(box.config, target), dry_run=False, on_item=cut))
     partial = cluster(pg_dsn)
     assert len(partial["calls"]) == (at if phase == "calls" else 4 if phase == "deletions" else 0)
 
