@@ -8,9 +8,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from salvesti.core.call import Call, Direction, Disposition, NoticeInfo, Pause, RecordingInfo
+from salvesti.core.components import CallQuery
+from salvesti.plugins.http.db_postgresql import PostgresAccounts
+from salvesti.plugins.store_postgresql import PostgresStore
 from salvesti.plugins.store_sqlite import SqliteStore
 from salvesti.testing.cli import run_cli
 from salvesti.testing.seaweedfs import ACCESS_KEY, BUCKET, SECRET_KEY, WeedServer
@@ -106,6 +110,39 @@ def make_box(root: Path, n: int = 4) -> Box:
     code, token, err = cli("tokens", "create", "mari", "-c", config)
     assert code == 0, err
     return Box(root / "config.yaml", db, calls, token.strip())
+
+
+def migrate(box: Box, target: Path, *extra: str) -> tuple[int, str, str]:
+    return cli("store", "migrate", "--to", str(target), "-c", str(box.config), *extra)
+
+
+async def _cluster(dsn: str) -> dict[str, Any]:
+    """What the target holds: calls (JSON), users with hashes, tokens, deletions, audit rows."""
+    async with PostgresStore(dsn) as store:
+        accounts = await PostgresAccounts.open(store.pool)
+        users = {u.name: (await accounts.get_user(u.name)) for u in await accounts.list_users()}
+        audit_rows = await store.pool.fetch("SELECT seq, action, detail FROM http_audit ORDER BY seq")
+        return {
+            "calls": {c.id: c.to_json() for c in await store.list_calls(CallQuery(limit=0))},
+            "hashes": {name: found[1] for name, found in users.items() if found},
+            "tokens": await accounts.list_tokens(),
+            "deletions": await store.list_deletions(limit=100),
+            "audit": [dict(r) for r in audit_rows],
+            "verify": await accounts.audit_verify(),
+        }
+
+
+def cluster(dsn: str) -> dict[str, Any]:
+    return asyncio.run(_cluster(dsn))
+
+
+async def read_object(weed: WeedServer, key: str) -> bytes:
+    client = weed.client()
+    try:
+        async with client.request("GET", key, ok=(200,)) as resp:
+            return await resp.read()
+    finally:
+        await client.close()
 
 
 def cluster_config(root: Path, dsn: str, weed: WeedServer, prefix: str) -> Path:

@@ -5,59 +5,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
-from box import Box, cli, cluster_config, make_box
+from box import Box, cli, cluster, cluster_config, make_box, migrate, read_object
 
 from salvesti.cli_store import sides
-from salvesti.core.components import CallQuery
 from salvesti.core.datalock import hold_for_run
 from salvesti.migrate.progress import NAME as MARKER
 from salvesti.migrate.run import migrate_box
-from salvesti.plugins.http.db_postgresql import PostgresAccounts
-from salvesti.plugins.store_postgresql import PostgresStore
-from salvesti.testing.seaweedfs import BUCKET, WeedServer
+from salvesti.testing.seaweedfs import BUCKET
 
 pytestmark = pytest.mark.timeout(180)
 
 
 class Stop(Exception):
     """Raised from the progress callback: the run is cut off there, like a kill."""
-
-
-def migrate(box: Box, target: Path, *extra: str) -> tuple[int, str, str]:
-    return cli("store", "migrate", "--to", str(target), "-c", str(box.config), *extra)
-
-
-async def _cluster(dsn: str) -> dict[str, Any]:
-    """What the target holds: calls (JSON), users with hashes, tokens, deletions, audit rows."""
-    async with PostgresStore(dsn) as store:
-        accounts = await PostgresAccounts.open(store.pool)
-        users = {u.name: (await accounts.get_user(u.name)) for u in await accounts.list_users()}
-        audit_rows = await store.pool.fetch("SELECT seq, action, detail FROM http_audit ORDER BY seq")
-        return {
-            "calls": {c.id: c.to_json() for c in await store.list_calls(CallQuery(limit=0))},
-            "hashes": {name: found[1] for name, found in users.items() if found},
-            "tokens": await accounts.list_tokens(),
-            "deletions": await store.list_deletions(limit=100),
-            "audit": [dict(r) for r in audit_rows],
-            "verify": await accounts.audit_verify(),
-        }
-
-
-def cluster(dsn: str) -> dict[str, Any]:
-    return asyncio.run(_cluster(dsn))
-
-
-async def _object(weed: WeedServer, key: str) -> bytes:
-    client = weed.client()
-    try:
-        async with client.request("GET", key, ok=(200,)) as resp:
-            return await resp.read()
-    finally:
-        await client.close()
 
 
 def box_hashes(box: Box) -> dict[str, str]:
@@ -93,7 +55,7 @@ def test_round_trip_moves_everything_and_a_second_run_adds_nothing(tmp_path, pg_
         assert {k: v for k, v in got["recording"].items() if k != "path"} == {
             k: v for k, v in want["recording"].items() if k != "path"
         }
-        data = asyncio.run(_object(weed, f"rt/{day}/{call.id}.wav"))
+        data = asyncio.run(read_object(weed, f"rt/{day}/{call.id}.wav"))
         assert hashlib.sha256(data).hexdigest() == want["recording"]["sha256"]
     assert held["hashes"] == box_hashes(box)  # password hashes as they were: the old passwords work
     assert [(t["user"], t["revoked_at"]) for t in held["tokens"]] == [("mari", None)]

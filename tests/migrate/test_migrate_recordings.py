@@ -10,8 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from box import Box, cli, cluster_config, make_box
-from test_migrate import cluster, migrate
+from box import Box, cli, cluster, cluster_config, make_box, migrate, read_object
 
 from salvesti.core.crypto.keyring import Keyring
 from salvesti.core.crypto.sealed import SealedFile, SealedWriter
@@ -27,15 +26,6 @@ async def _put(weed: WeedServer, key: str, data: bytes) -> None:
     try:
         sha = hashlib.sha256(data).hexdigest()
         await client.put_object(key, data, sha256=sha, meta={"sha256": sha})
-    finally:
-        await client.close()
-
-
-async def _get(weed: WeedServer, key: str) -> bytes:
-    client = weed.client()
-    try:
-        async with client.request("GET", key, ok=(200,)) as resp:
-            return await resp.read()
     finally:
         await client.close()
 
@@ -79,7 +69,7 @@ def test_a_sealed_recording_arrives_sealed_with_its_wrapped_key(tmp_path, pg_dsn
     code, out, err = migrate(box, target)
     assert code == 0, out + err
     assert "data_keys: 1 copied" in out
-    stored = asyncio.run(_get(weed, _key(box, 0, "enc/")))
+    stored = asyncio.run(read_object(weed, _key(box, 0, "enc/")))
     assert stored == sealed and PCM[:512] not in stored  # byte for byte, still ciphertext
     held = cluster(pg_dsn)["calls"][box.calls[0].id]["recording"]
     assert held["path"] == f"s3://{BUCKET}/{_key(box, 0, 'enc/')}"
@@ -110,7 +100,7 @@ def test_a_copy_left_by_a_killed_run_is_used_and_other_bytes_are_a_conflict(tmp_
     assert f"CONFLICT: call {box.calls[1].id}: s3://{BUCKET}/{_key(box, 1, 'left/')} already holds" in out
     calls = cluster(pg_dsn)["calls"]
     assert set(calls) == {box.calls[0].id, box.calls[2].id}  # the conflicting call stays on the box
-    assert asyncio.run(_get(weed, _key(box, 1, "left/"))) == b"somebody else's recording"
+    assert asyncio.run(read_object(weed, _key(box, 1, "left/"))) == b"somebody else's recording"
 
 
 KILLER = """
