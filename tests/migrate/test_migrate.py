@@ -13,7 +13,7 @@ from salvesti.cli_store import sides
 from salvesti.core.datalock import hold_for_run
 from salvesti.migrate.progress import NAME as MARKER
 from salvesti.migrate.run import migrate_box
-from salvesti.testing.seaweedfs import BUCKET
+from salvesti.testing.seaweedfs import BUCKET, free_port
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -103,24 +103,28 @@ def test_a_cluster_with_its_own_chain_gets_the_box_appended_and_conflicts_are_re
     for name in ("boss", "kati"):  # the cluster's own boss: another person, another password
         code, _, err = cli("users", "add", name, "--role", "manager", "-c", str(target), stdin="other pw x\n")
         assert code == 0, err
+    code, _, err = cli("tokens", "create", "boss", "-c", str(box.config))  # the box's boss has a token
+    assert code == 0, err
     before = cluster(pg_dsn)
 
     code, out, err = migrate(box, target)
     assert code == 1, out + err
     assert "CONFLICT: user 'boss': the target holds different content; left as it is" in out
+    assert "PROBLEM: token 2 of 'boss' not moved: its user conflicts" in out
     assert "appended, each entry marked with its original" in out
     held = cluster(pg_dsn)
     assert held["hashes"]["boss"] == before["hashes"]["boss"]  # never overwritten
     assert held["hashes"]["mari"] == box_hashes(box)["mari"]
-    assert held["verify"].ok and held["verify"].entries == 5
+    assert [t["user"] for t in held["tokens"]] == ["mari"]  # not the cluster's boss
+    assert held["verify"].ok and held["verify"].entries == 6
     marks = [json.loads(r["detail"])["migrated"] for r in held["audit"][2:]]
-    assert [(m["node"], m["seq"]) for m in marks] == [("box-a", 1), ("box-a", 2), ("box-a", 3)]
+    assert [(m["node"], m["seq"]) for m in marks] == [("box-a", n) for n in (1, 2, 3, 4)]
     code, out, _ = cli("audit", "verify", "-c", str(target))
-    assert code == 0 and "5 entries" in out
+    assert code == 0 and "6 entries" in out
 
     code, out, err = migrate(box, target)  # the conflict is reported again; nothing is doubled
     assert code == 1 and "CONFLICT: user 'boss'" in out
-    assert len(cluster(pg_dsn)["audit"]) == 5
+    assert len(cluster(pg_dsn)["audit"]) == 6 and len(cluster(pg_dsn)["tokens"]) == 1
 
 
 def test_dry_run_counts_and_writes_nothing(tmp_path, pg_dsn, weed):
@@ -149,3 +153,20 @@ def test_refused_while_the_box_is_running(tmp_path, pg_dsn, weed):
     assert code == 1
     assert "store migrate refused" in err and "salvesti run is using it" in err
     assert cluster(pg_dsn)["calls"] == {}
+
+
+def test_a_target_that_is_not_postgresql_is_refused_before_anything_is_read(tmp_path):
+    box = make_box(tmp_path / "box", n=1)
+    code, _, err = migrate(box, box.config)
+    assert code == 2 and "store: the target must be a postgresql store" in err
+
+
+def test_an_object_store_that_does_not_answer_stops_the_run_and_says_so(tmp_path, pg_dsn, weed):
+    box = make_box(tmp_path / "box", n=2)
+    target = cluster_config(tmp_path / "cluster", pg_dsn, weed, "down/")
+    target.write_text(target.read_text().replace(weed.endpoint, f"http://127.0.0.1:{free_port()}"))
+    code, out, err = migrate(box, target)
+    assert code == 1, out + err
+    assert "PROBLEM: stopped: the object store is not answering" in out
+    held = cluster(pg_dsn)
+    assert held["calls"] == {} and sorted(held["hashes"]) == ["boss", "mari"]

@@ -20,9 +20,9 @@ from salvesti.migrate import audit_chain
 from salvesti.migrate.datakeys import copy_keys
 from salvesti.migrate.progress import Bar, Marker
 from salvesti.migrate.recordings import RecordingCopier, RecordingProblem
-from salvesti.migrate.source import SourceBox
+from salvesti.migrate.source import SourceBox, TokenRow, UserRow
 from salvesti.migrate.target import Outcome, PgTarget
-from salvesti.plugins.sink_s3.client import S3Error
+from salvesti.plugins.sink_s3.client import S3Error, S3Unavailable
 
 T = TypeVar("T")
 OnItem = Callable[[str, int], None]
@@ -68,13 +68,33 @@ class Job:
 
 
 async def migrate(job: Job) -> Report:
+    """Every phase in order; stops early (saying so) only when the object store stops answering."""
     report = Report(job.target.dry_run)
+    strangers: set[str] = set()  # box users whose name the cluster gave to someone else
+
+    async def put_user(user: UserRow) -> Outcome:
+        outcome = await job.target.put_user(user)
+        if outcome == "conflict":
+            strangers.add(user.name)
+        return outcome
+
+    async def put_token(token: TokenRow) -> Outcome | None:
+        if token.user in strangers:  # never hand a box user's token to the cluster's namesake
+            report.problems.append(f"token {token.id} of {token.user!r} not moved: its user conflicts")
+            return None
+        return await job.target.put_token(token)
+
     users = job.source.users()
-    await _phase(job, report, "users", users, job.target.put_user, lambda u: f"user {u.name!r}")
+    await _phase(job, report, "users", users, put_user, lambda u: f"user {u.name!r}")
     tokens = job.source.tokens()
-    await _phase(job, report, "tokens", tokens, job.target.put_token, lambda t: f"token {t.id} of {t.user!r}")
+    await _phase(job, report, "tokens", tokens, put_token, lambda t: f"token {t.id} of {t.user!r}")
     calls = job.source.calls()
-    await _phase(job, report, "calls", calls, lambda c: _call(job, report, c), lambda c: f"call {c.id}")
+    try:
+        await _phase(job, report, "calls", calls, lambda c: _call(job, report, c), lambda c: f"call {c.id}")
+    except S3Unavailable as err:
+        job.bar.end()
+        report.problems.append(f"stopped: the object store is not answering ({err}); run again later")
+        return report
     dels = job.source.deletions()
     await _phase(job, report, "deletions", dels, job.target.put_deletion, lambda d: f"deletion {d.key}")
     await _audit(job, report)
@@ -138,6 +158,8 @@ async def _call(job: Job, report: Report, call: Call) -> Outcome | None:
         return await job.target.put_call(moved, held)
     try:
         placed = await job.copier.copy(call, file)
+    except S3Unavailable:
+        raise  # every further call would wait for it too: the engine stops
     except (RecordingProblem, S3Error) as err:
         report.problems.append(f"call {call.id}: recording not copied: {err}")
         return None

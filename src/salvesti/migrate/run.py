@@ -39,6 +39,8 @@ async def migrate_box(
     out: TextIO | None = None,
 ) -> Report:
     """Move the box of ``plan`` into the store and sink of ``target`` (a bare hub)."""
+    import asyncpg
+
     assert plan.store_db is not None
     try:
         store = await setup_component(target, "store", store_conf)
@@ -68,6 +70,11 @@ async def migrate_box(
             on_item=on_item,
         )
         return await migrate(job)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+        raise CommandError(
+            f"stopped: {type(err).__name__}: {err}; each item is written whole or not at all: "
+            "run the same command again to continue"
+        ) from err
     finally:
         if sink is not None:
             await sink.client.close()
