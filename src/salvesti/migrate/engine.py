@@ -10,7 +10,7 @@ a run there, at a chosen point, instead of racing a timer).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -20,7 +20,7 @@ from salvesti.migrate import audit_chain
 from salvesti.migrate.datakeys import copy_keys
 from salvesti.migrate.progress import Bar, Marker
 from salvesti.migrate.recordings import RecordingCopier, RecordingProblem
-from salvesti.migrate.source import SourceBox, TokenRow, UserRow
+from salvesti.migrate.source import Items, SourceBox, TokenRow, UserRow
 from salvesti.migrate.target import Outcome, PgTarget
 from salvesti.plugins.sink_s3.client import S3Error, S3Unavailable
 
@@ -112,15 +112,16 @@ async def _phase(
     job: Job,
     report: Report,
     phase: str,
-    items: Sequence[T],
+    items: Items[T],
     put: Callable[[T], Awaitable[Outcome | None]],
     name: Callable[[T], str],
 ) -> None:
     counts = report.counts[phase]
-    start = job.marker.get(phase)
-    counts.same += min(start, len(items))
-    job.bar.start(phase, len(items))
-    for i, item in enumerate(items[start:], start=start + 1):
+    total = len(items)
+    start = min(job.marker.get(phase), total)
+    counts.same += start
+    job.bar.start(phase, total)
+    for i, item in enumerate(items.after(start), start=start + 1):
         outcome = await put(item)
         if outcome is None:
             counts.failed += 1
@@ -128,9 +129,9 @@ async def _phase(
             counts.count(outcome)
             if outcome == "conflict":
                 report.conflicts.append(f"{name(item)}: the target holds different content; left as it is")
-        if not report.dry_run and (i % _MARK_EVERY == 0 or i == len(items)) and report.ok:
+        if not report.dry_run and (i % _MARK_EVERY == 0 or i == total) and report.ok:
             job.marker.set(phase, i)
-        job.bar.show(phase, i, len(items))
+        job.bar.show(phase, i, total)
         if job.on_item is not None:
             job.on_item(phase, i)
     job.bar.end()

@@ -8,14 +8,60 @@ remembers: "everything up to this key is done".
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from salvesti.backup.deletions import DeletionRow, sqlite_deletions
 from salvesti.backup.sqlite_copy import rows
 from salvesti.core.call import Call
 
-__all__ = ["AuditRow", "DeletionRow", "SourceBox", "TokenRow", "UserRow"]
+__all__ = ["AuditRow", "DeletionRow", "Items", "SourceBox", "TokenRow", "UserRow"]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+_PAGE = 500
+
+
+class Items(Protocol[T_co]):
+    """A phase's items in key order: how many, and those after the first ``start``."""
+
+    def __len__(self) -> int: ...
+
+    def after(self, start: int) -> Iterable[T_co]: ...
+
+
+class Listed(list[T]):
+    """Items small enough to hold in memory (users, tokens, the deletion log)."""
+
+    def after(self, start: int) -> Iterable[T]:
+        return self[start:]
+
+
+@dataclass(frozen=True)
+class CallPages:
+    """The calls, read a page at a time by id (keyset), so a box of a million calls fits in memory."""
+
+    path: Path
+
+    def __len__(self) -> int:
+        found = rows(self.path, "SELECT count(*) FROM calls")
+        return int(str(found[0][0])) if found else 0
+
+    def after(self, start: int) -> Iterator[Call]:
+        last = ""
+        if start > 0:
+            found = rows(self.path, "SELECT id FROM calls ORDER BY id LIMIT 1 OFFSET ?", (start - 1,))
+            if not found:
+                return
+            last = str(found[0][0])
+        while page := rows(
+            self.path, "SELECT id, data FROM calls WHERE id > ? ORDER BY id LIMIT ?", (last, _PAGE)
+        ):
+            for _, data in page:
+                yield Call.from_json(json.loads(str(data)))
+            last = str(page[-1][0])
 
 
 @dataclass(frozen=True)
@@ -72,29 +118,28 @@ class SourceBox:
 
     path: Path
 
-    def calls(self) -> list[Call]:
-        found = rows(self.path, "SELECT data FROM calls ORDER BY id")
-        return [Call.from_json(json.loads(str(data))) for (data,) in found]
+    def calls(self) -> CallPages:
+        return CallPages(self.path)
 
-    def users(self) -> list[UserRow]:
+    def users(self) -> Listed[UserRow]:
         sql = (
             "SELECT id, name, role, extension, password_hash, disabled, created_at"
             " FROM http_users ORDER BY id"
         )
-        return [
+        return Listed(
             UserRow(int(str(i)), str(n), str(r), _opt(e), str(h), bool(d), str(c))
             for i, n, r, e, h, d, c in rows(self.path, sql)
-        ]
+        )
 
-    def tokens(self) -> list[TokenRow]:
+    def tokens(self) -> Listed[TokenRow]:
         sql = (
             "SELECT t.id, u.name, t.name, t.role, t.token_hash, t.created_at, t.last_used_at, t.revoked_at"
             " FROM http_tokens t JOIN http_users u ON u.id = t.user_id ORDER BY t.id"
         )
-        return [
+        return Listed(
             TokenRow(int(str(i)), str(u), str(n), str(r), str(h), str(c), _opt(lu), _opt(rv))
             for i, u, n, r, h, c, lu, rv in rows(self.path, sql)
-        ]
+        )
 
     def audit(self) -> list[AuditRow]:
         sql = (
@@ -106,8 +151,8 @@ class SourceBox:
             for s, a, u, ac, c, sa, d, p, h in rows(self.path, sql)
         ]
 
-    def deletions(self) -> list[DeletionRow]:
-        return sqlite_deletions(self.path)
+    def deletions(self) -> Listed[DeletionRow]:
+        return Listed(sqlite_deletions(self.path))
 
 
 def data_keys(keys_db: Path) -> list[tuple[str, str, bytes]]:
