@@ -130,8 +130,11 @@ def test_a_cluster_with_its_own_chain_gets_the_box_appended_and_conflicts_are_re
 def test_dry_run_counts_and_writes_nothing(tmp_path, pg_dsn, weed):
     box = make_box(tmp_path / "box")
     target = cluster_config(tmp_path / "cluster", pg_dsn, weed, "dry/")
+    code, _, err = cli("subject", "request", "export", "+3725550001", "-c", str(box.config))
+    assert code == 0, err
     code, out, err = migrate(box, target, "--dry-run")
     assert code == 0, out + err
+    assert "note: 1 GDPR subject request(s) (open ones keep their deadline: note them) stay on the box" in out
     assert "dry run: nothing was written" in out
     assert "calls: 4 would copy, 0 already in the target" in out
     assert "users: 2 would copy" in out and "audit: 3 would copy" in out

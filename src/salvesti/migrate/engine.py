@@ -47,6 +47,8 @@ class Report:
     counts: dict[str, Counts] = field(default_factory=lambda: {p: Counts() for p in PHASES})
     conflicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: What stays on the box by design (nothing is lost: the box's file is never changed).
+    notes: list[str] = field(default_factory=list)
     audit_mode: str = "none"
     recording_bytes: int = 0
 
@@ -103,6 +105,7 @@ async def migrate(job: Job) -> Report:
             report.counts["data_keys"].count(outcome)
             if outcome == "conflict":
                 report.conflicts.append(f"data key of call {call_id}: the target's keys.db holds another")
+    report.notes.extend(job.source.left_behind())
     if report.ok and not report.dry_run:
         job.marker.finish()
     return report

@@ -93,6 +93,8 @@ def print_report(report: Report, out: TextIO | None = None) -> None:
         print(line, file=out)
     print(f"  recordings: {report.recording_bytes} bytes {verb}", file=out)
     print(f"  audit log: {_AUDIT_MODES.get(report.audit_mode, report.audit_mode)}", file=out)
+    for item in report.notes:
+        print(f"  note: {item}", file=out)
     for item in report.conflicts:
         print(f"CONFLICT: {item}", file=out)
     for item in report.problems:

@@ -19,6 +19,15 @@ from salvesti.core.call import Call
 
 __all__ = ["AuditRow", "DeletionRow", "Items", "SourceBox", "TokenRow", "UserRow"]
 
+#: What the box may hold that this migration does not move (the cluster has no place for it
+#: yet, or it is the box's own), with what to say about it.
+LEFT_BEHIND = {
+    "http_subject_requests": "GDPR subject request(s) (open ones keep their deadline: note them)",
+    "http_employees": "employee register entries",
+    "analysis_results": "analysis result(s) (salvesti analysis run in the cluster redoes them)",
+    "webhook_outbox": "webhook deliveries still waiting",
+}
+
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 _PAGE = 500
@@ -150,6 +159,15 @@ class SourceBox:
             AuditRow(int(str(s)), str(a), _opt(u), str(ac), _opt(c), _opt(sa), str(d), str(p), str(h))
             for s, a, u, ac, c, sa, d, p, h in rows(self.path, sql)
         ]
+
+    def left_behind(self) -> list[str]:
+        """One line per kind of data the box holds and the migration leaves on it."""
+        out = []
+        for table, what in LEFT_BEHIND.items():
+            found = rows(self.path, f"SELECT count(*) FROM {table}")
+            if found and int(str(found[0][0])):
+                out.append(f"{found[0][0]} {what} stay on the box ({table})")
+        return out
 
     def deletions(self) -> Listed[DeletionRow]:
         return Listed(sqlite_deletions(self.path))
