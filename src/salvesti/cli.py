@@ -40,7 +40,7 @@ def cmd_plugins_list(args: argparse.Namespace) -> int:
 
 
 def build_parser(plugins: PluginManager) -> argparse.ArgumentParser:
-    from salvesti import cli_backup, cli_calls, cli_keys, cli_privacy, cli_run
+    from salvesti import cli_backup, cli_calls, cli_keys, cli_privacy, cli_run, cli_store
     from salvesti.setup import cli as cli_setup
 
     parser = argparse.ArgumentParser(
@@ -67,6 +67,7 @@ def build_parser(plugins: PluginManager) -> argparse.ArgumentParser:
     cli_keys.add_commands(sub)
     cli_backup.add_commands(sub)
     cli_privacy.add_commands(sub)
+    cli_store.add_commands(sub)
 
     plist = sub.add_parser("plugins", help="plugins found").add_subparsers(
         dest="plugins_command", metavar="ACTION"

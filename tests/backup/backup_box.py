@@ -4,23 +4,19 @@ and their WAV files, a web UI user (so the audit log has a chain), the CLI run i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import io
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 import wave
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from salvesti.cli import main
 from salvesti.core.call import Call, Direction, Disposition, RecordingInfo
 from salvesti.plugins.store_sqlite import SqliteStore
+from salvesti.testing.cli import run_cli
 
 TZ = ZoneInfo("Europe/Tallinn")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
@@ -43,17 +39,7 @@ integrations:
 """
 
 
-def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """``salvesti.cli.main`` in this process; stdout and stderr captured."""
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        sys.stdin = old
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+cli = run_cli  # ``salvesti.cli.main`` in this process; stdout and stderr captured
 
 
 def write_config(tmp: Path, text: str = CONFIG) -> Path:

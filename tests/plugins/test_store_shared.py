@@ -7,7 +7,7 @@ has (WAL mode, SQLite query plans, advisory-locked migrations) is tested in its 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from salvesti.core.call import Call, Direction, Disposition, HealthProblem, Heal
 from salvesti.core.components import CallQuery
 from salvesti.plugins.store_postgresql import PostgresStore
 from salvesti.plugins.store_sqlite import UNSET, SqliteStore
-from salvesti.testing import postgres
+from salvesti.testing.stores import either_store, pg_dsn  # noqa: F401  (a fixture)
 
 TZ = ZoneInfo("Europe/Tallinn")
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=TZ)
@@ -43,24 +43,10 @@ def make_call(n: int, **kw) -> Call:
     return call
 
 
-@pytest.fixture(scope="module")
-def pg_dsn() -> Iterator[str]:
-    dsn = postgres.create_database()
-    try:
-        yield dsn
-    finally:
-        postgres.drop_database(dsn)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore | PostgresStore]:
-    if request.param == "sqlite":
-        async with SqliteStore(tmp_path / "data" / "salvesti.db", tz=TZ) as s:
-            yield s
-        return
-    dsn = request.getfixturevalue("pg_dsn")
-    async with PostgresStore(dsn, tz=TZ, pool_size=2) as s:
-        await postgres.truncate(dsn)
+    dsn = lambda: request.getfixturevalue("pg_dsn")  # noqa: E731
+    async with either_store(request.param, tmp_path / "data" / "salvesti.db", dsn, tz=TZ) as s:
         yield s
 
 

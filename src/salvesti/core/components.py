@@ -12,9 +12,12 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from salvesti.core.call import Call, RecordingInfo
+
+if TYPE_CHECKING:
+    from salvesti.core.analysis.store import AnalysisStore
 
 
 @runtime_checkable
@@ -72,6 +75,11 @@ class CallStore(Component, Protocol):
     async def unfinished_calls(self) -> list[Call]: ...
 
     async def log_deletion(self, call: Call, *, rule: str, reason: str, when: datetime) -> None: ...
+
+    @property
+    def analysis(self) -> AnalysisStore:
+        """The analysis queue, results and transcript search kept beside the calls."""
+        ...
 
 
 class RecordingWriter(Protocol):

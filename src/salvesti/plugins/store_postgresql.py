@@ -24,7 +24,8 @@ import voluptuous as vol
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
-from salvesti.plugins.store_edits import UNSET, apply_edits
+from salvesti.plugins.store_edits import UNSET, apply_edits, edit_rows, reapply
+from salvesti.plugins.store_postgresql_analysis import PostgresAnalysis  # (also registers its tables)
 from salvesti.plugins.store_postgresql_migrations import MigrationError, apply_migrations
 from salvesti.plugins.store_postgresql_query import aware, build_where, digits
 from salvesti.plugins.store_sqlite import StoreError
@@ -141,6 +142,11 @@ class PostgresStore:
             raise RuntimeError(f"{self!r} is not open")
         return self._pool
 
+    @property
+    def analysis(self) -> PostgresAnalysis:
+        """The analysis queue, results and transcript index in this database, shared by nodes."""
+        return PostgresAnalysis(self)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[asyncpg.Connection]:
         """One write transaction on a pooled connection (rolled back on error)."""
@@ -149,9 +155,20 @@ class PostgresStore:
 
     # -- calls -------------------------------------------------------------------------------
     async def save_call(self, call: Call) -> None:
-        """Insert or replace the call, its tags, its extensions and its health problems."""
+        """Insert or replace the call, its tags, its extensions and its health problems.
+
+        Fields a user edited on any node (``update_call_fields``) keep the edit: under the
+        row's lock they are laid over ``call``, which is brought up to date (store_edits.py).
+        """
         async with self.write() as conn:
-            await self._upsert(conn, call)
+            await self._save(conn, call)
+
+    async def _save(self, conn: asyncpg.Connection, call: Call) -> None:
+        """``save_call`` inside the caller's transaction (a claim's, which holds the lock already)."""
+        await conn.execute("SELECT 1 FROM calls WHERE id = $1 FOR UPDATE", call.id)
+        edits = await conn.fetch("SELECT field, value FROM call_edits WHERE call_id = $1", call.id)
+        reapply(call, [(r["field"], r["value"]) for r in edits])
+        await self._upsert(conn, call)
 
     async def _upsert(self, conn: asyncpg.Connection, call: Call) -> None:
         rec = call.recording
@@ -238,6 +255,13 @@ class PostgresStore:
             call = Call.from_json(json.loads(data))
             apply_edits(call, outcome=outcome, tags=tags, notes=notes, legal_hold=legal_hold)
             await self._upsert(conn, call)
+            given = dict(outcome=outcome, tags=tags, notes=notes, legal_hold=legal_hold)
+            await conn.executemany(
+                "INSERT INTO call_edits (call_id, field, value, edited_at) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (call_id, field) DO UPDATE SET value = excluded.value,"
+                " edited_at = excluded.edited_at",
+                edit_rows(call, given, datetime.now(UTC)),
+            )
             return call
 
     # -- retention ---------------------------------------------------------------------------
@@ -309,7 +333,7 @@ class PostgresClaim:
         self.call = call
 
     async def save(self, call: Call) -> None:
-        await self.store._upsert(self.conn, call)
+        await self.store._save(self.conn, call)
 
     async def log_deletion(self, call: Call, *, rule: str, reason: str, when: datetime) -> None:
         await self.store._log_deletion(self.conn, call, rule=rule, reason=reason, when=when, what="recording")

@@ -157,3 +157,19 @@ register_migration(
     CREATE INDEX deletions_deleted_at ON deletions (deleted_at);
     """,
 )
+
+# Field-level edits (store_edits.py): what a user last set on a call, laid over whole-call
+# saves from the node that records it.  Its own namespace, so it stays additive.
+register_migration(
+    "call_edits",
+    1,
+    """
+    CREATE TABLE call_edits (
+        call_id TEXT COLLATE "C" NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        field TEXT NOT NULL,
+        value JSONB NOT NULL,
+        edited_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (call_id, field)
+    );
+    """,
+)

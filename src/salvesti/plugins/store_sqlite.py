@@ -27,9 +27,9 @@ import voluptuous as vol
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
-from salvesti.plugins import store_sqlite_analysis  # noqa: F401  (registers the analysis tables)
 from salvesti.plugins.store_claim import LocalClaim, local_claim
-from salvesti.plugins.store_edits import UNSET, apply_edits
+from salvesti.plugins.store_edits import UNSET, apply_edits, edit_rows, reapply
+from salvesti.plugins.store_sqlite_analysis import SqliteAnalysis  # (also registers the analysis tables)
 from salvesti.plugins.store_sqlite_migrations import (
     MigrationError,
     apply_migrations,
@@ -144,6 +144,11 @@ class SqliteStore:
             raise RuntimeError(f"sqlite store {self.path} is not open")
         return self._db
 
+    @property
+    def analysis(self) -> SqliteAnalysis:
+        """The analysis queue, results and transcript index in this file."""
+        return SqliteAnalysis(self)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on error)."""
@@ -159,8 +164,16 @@ class SqliteStore:
 
     # -- calls -------------------------------------------------------------------------------
     async def save_call(self, call: Call) -> None:
-        """Insert or replace the call, its tags, its extensions and its health problems."""
+        """Insert or replace the call, its tags, its extensions and its health problems.
+
+        Fields a user edited (``update_call_fields``) keep the edit: they are laid over
+        ``call`` first, which is brought up to date with them (store_edits.py).
+        """
         async with self.write() as db:
+            edits = await db.execute_fetchall(
+                "SELECT field, value FROM call_edits WHERE call_id = ?", (call.id,)
+            )
+            reapply(call, [(r[0], r[1]) for r in edits])
             await self._upsert(db, call)
 
     async def _upsert(self, db: aiosqlite.Connection, call: Call) -> None:
@@ -253,6 +266,13 @@ class SqliteStore:
             call = Call.from_json(json.loads(next(iter(rows))[0]))
             apply_edits(call, outcome=outcome, tags=tags, notes=notes, legal_hold=legal_hold)
             await self._upsert(db, call)
+            given = dict(outcome=outcome, tags=tags, notes=notes, legal_hold=legal_hold)
+            await db.executemany(
+                "INSERT INTO call_edits (call_id, field, value, edited_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (call_id, field) DO UPDATE SET value = excluded.value,"
+                " edited_at = excluded.edited_at",
+                edit_rows(call, given, time_key(datetime.now(UTC))),
+            )
             return call
 
     # -- retention ---------------------------------------------------------------------------

@@ -16,12 +16,30 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
+from salvesti.core.analysis.store import (
+    STATUSES,
+    TRACKER_PREFIX,
+    AnalysedCall,
+    Badge,
+    Failure,
+    JobStatus,
+    QueueSummary,
+    TranscriptHit,
+)
+from salvesti.core.components import CallQuery
 from salvesti.plugins.store_sqlite_migrations import register_migration
+
+if TYPE_CHECKING:
+    from salvesti.plugins.store_sqlite import SqliteStore
+
+__all__ = ["STATUSES", "TRACKER_PREFIX", "SqliteAnalysis"]
 
 NAMESPACE = "analysis"
 
@@ -100,10 +118,6 @@ MIGRATIONS: dict[int, str] = {
 
 for _version, _sql in MIGRATIONS.items():
     register_migration(NAMESPACE, _version, _sql)
-
-STATUSES = ("queued", "running", "done", "failed")
-#: Prefix of tracker ids among a call's terms (phrases and trackers share one table).
-TRACKER_PREFIX = "tracker:"
 
 
 def now_key() -> str:
@@ -185,23 +199,19 @@ async def release_stale(db: aiosqlite.Connection, alive: Any) -> int:
     return len(stale)
 
 
-async def job_status(db: aiosqlite.Connection, call_id: str) -> dict[str, Any] | None:
+async def job_status(db: aiosqlite.Connection, call_id: str) -> JobStatus | None:
     rows = await db.execute_fetchall(
         "SELECT status, attempts, error, queued_at, finished_at FROM analysis_jobs WHERE call_id = ?",
         (call_id,),
     )
     for status, attempts, error, queued_at, finished_at in rows:
-        return {
-            "status": status,
-            "attempts": attempts,
-            "error": error,
-            "queued_at": queued_at,
-            "finished_at": finished_at,
-        }
+        return JobStatus(
+            status=status, attempts=attempts, error=error, queued_at=queued_at, finished_at=finished_at
+        )
     return None
 
 
-async def queue_summary(db: aiosqlite.Connection) -> dict[str, Any]:
+async def queue_summary(db: aiosqlite.Connection) -> QueueSummary:
     """Counts per status, the oldest queued job and the latest failures (``analysis status``)."""
     counts = dict.fromkeys(STATUSES, 0)
     for status, n in await db.execute_fetchall("SELECT status, count(*) FROM analysis_jobs GROUP BY status"):
@@ -210,7 +220,7 @@ async def queue_summary(db: aiosqlite.Connection) -> dict[str, Any]:
         iter(await db.execute_fetchall("SELECT MIN(queued_at) FROM analysis_jobs WHERE status = 'queued'"))
     )[0]
     failures = [
-        {"call_id": r[0], "error": r[1], "attempts": r[2]}
+        Failure(call_id=r[0], error=r[1], attempts=r[2])
         for r in await db.execute_fetchall(
             "SELECT call_id, error, attempts FROM analysis_jobs WHERE status = 'failed'"
             " ORDER BY finished_at DESC LIMIT 10"
@@ -223,7 +233,7 @@ async def queue_summary(db: aiosqlite.Connection) -> dict[str, Any]:
             )
         )
     )[0]
-    return {"counts": counts, "oldest_queued": oldest, "retrying": retrying, "failures": failures}
+    return QueueSummary(counts=counts, oldest_queued=oldest, retrying=retrying, failures=failures)
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -401,3 +411,104 @@ async def terms_of(db: aiosqlite.Connection, call_ids: list[str]) -> dict[str, s
     ):
         out[call_id].add(term)
     return out
+
+
+# -- the store's AnalysisStore -------------------------------------------------------------------
+def _key_time(key: str) -> datetime:
+    return datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+class SqliteAnalysis:
+    """:class:`~salvesti.core.analysis.store.AnalysisStore` on the SQLite store's file: the
+    functions above, each write in the store's ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    def _write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        return self.store.write()
+
+    async def enqueue(self, call_id: str, *, force: bool = False) -> bool:
+        async with self._write() as db:
+            return await enqueue(db, call_id, force=force)
+
+    async def claim(self, worker: str, limit: int) -> list[tuple[str, int]]:
+        async with self._write() as db:
+            return await claim(db, worker, limit)
+
+    async def next_due(self) -> datetime | None:
+        due = await next_due(self.store.db)
+        return _key_time(due) if due is not None else None
+
+    async def retry_later(self, call_id: str, error: str, at: datetime) -> None:
+        async with self._write() as db:
+            await retry_later(db, call_id, error, at)
+
+    async def fail(self, call_id: str, error: str) -> None:
+        async with self._write() as db:
+            await fail(db, call_id, error)
+
+    async def release_stale(self, alive: Callable[[str], bool]) -> int:
+        async with self._write() as db:
+            return await release_stale(db, alive)
+
+    async def requeue(self, call_ids: list[str]) -> None:
+        async with self._write() as db:
+            await db.executemany(
+                "UPDATE analysis_jobs SET status = 'queued', claimed_by = NULL"
+                " WHERE call_id = ? AND status = 'running'",
+                [(c,) for c in call_ids],
+            )
+
+    async def requeue_failed(self) -> int:
+        async with self._write() as db:
+            rows = await db.execute_fetchall("SELECT call_id FROM analysis_jobs WHERE status = 'failed'")
+            return sum([await enqueue(db, row[0], force=True) for row in rows])
+
+    async def job_status(self, call_id: str) -> JobStatus | None:
+        return await job_status(self.store.db, call_id)
+
+    async def queue_summary(self) -> QueueSummary:
+        return await queue_summary(self.store.db)
+
+    async def save_result(
+        self,
+        call_id: str,
+        result: dict[str, Any],
+        lines: list[dict[str, Any]],
+        terms: set[str],
+        flags: set[str],
+    ) -> bool:
+        async with self._write() as db:
+            return await save_result(db, call_id, result, lines, terms, flags)
+
+    async def get_result(self, call_id: str) -> dict[str, Any] | None:
+        return await get_result(self.store.db, call_id)
+
+    async def summaries(self, call_ids: list[str]) -> dict[str, Badge]:
+        found = await summaries(self.store.db, call_ids)
+        return {k: Badge(status=v["status"], flags=v["flags"]) for k, v in found.items()}
+
+    async def transcript_hits(self, text: str, call_ids: list[str]) -> dict[str, TranscriptHit]:
+        found = await transcript_hits(self.store.db, text, call_ids)
+        return {
+            k: TranscriptHit(
+                channel=v["channel"], start_s=v["start_s"], end_s=v["end_s"], snippet=v["snippet"]
+            )
+            for k, v in found.items()
+        }
+
+    async def analysed_with_outcome(self, query: CallQuery) -> list[AnalysedCall]:
+        from salvesti.plugins.store_sqlite_query import build_where  # it imports this module
+
+        where, params = build_where(query, tz=self.store.tz, default_country=self.store.default_country)
+        rows = await self.store.db.execute_fetchall(
+            "SELECT calls.id, calls.outcome, calls.started_at, r.data FROM analysis_results r"
+            f" JOIN calls ON calls.id = r.call_id WHERE calls.outcome IS NOT NULL AND ({where})"
+            " ORDER BY calls.started_at, calls.id",
+            params,
+        )
+        return [AnalysedCall(r[0], r[1], _key_time(r[2]), json.loads(r[3])) for r in rows]
+
+    async def terms_of(self, call_ids: list[str]) -> dict[str, set[str]]:
+        return await terms_of(self.store.db, call_ids)

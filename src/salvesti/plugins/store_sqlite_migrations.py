@@ -185,3 +185,19 @@ register_migration(
     CREATE INDEX call_health_reason ON call_health (reason, call_id);
     """,
 )
+
+# Field-level edits (store_edits.py): what a user last set on a call, laid over whole-call
+# saves.  Its own namespace, so it stays additive beside other branches' core versions.
+register_migration(
+    "call_edits",
+    1,
+    """
+    CREATE TABLE call_edits (
+        call_id TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        edited_at TEXT NOT NULL,
+        PRIMARY KEY (call_id, field)
+    ) WITHOUT ROWID;
+    """,
+)

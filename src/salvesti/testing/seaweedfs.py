@@ -17,6 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from salvesti.plugins.sink_s3.client import S3Client, S3Credentials, S3Error, S3Unavailable
@@ -102,6 +105,22 @@ class WeedServer:
             raise S3Unavailable(f"SeaweedFS at {self.endpoint} not ready: {last}")
         finally:
             await client.close()
+
+
+@contextmanager
+def running(folder: Path, *, timeout: float = 120) -> Iterator[WeedServer]:
+    """A started, ready server in ``folder`` (SIGKILLed on exit): the body of a session fixture.
+
+    Readiness is waited for on a loop of its own in a worker thread, so this works from sync
+    fixtures whatever loop the tests run on."""
+    server = WeedServer(folder)
+    server.start()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, server.wait_ready()).result(timeout=timeout)
+        yield server
+    finally:
+        server.kill()
 
 
 def _sha256(data: bytes) -> str:

@@ -1,4 +1,5 @@
-"""``salvesti analysis run|status`` as a user runs them: a real process on a real database."""
+"""``salvesti analysis run|status`` as a user runs them: a real process on a real database
+(the SQLite file, and a PostgreSQL store)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from salvesti.core.call import Call, Direction, Disposition, RecordingInfo
-from salvesti.plugins.store_sqlite import SqliteStore
+from salvesti.testing.stores import either_store, pg_dsn  # noqa: F401  (a fixture)
 
 SALVESTI = str(Path(sys.executable).parent / "salvesti")
 CONFIG = """
@@ -40,9 +42,9 @@ def tone_call(path: Path) -> None:
         w.writeframes(np.stack([burst, np.zeros_like(burst)], axis=1).tobytes())
 
 
-async def seed(folder: Path) -> None:
+async def seed(folder: Path, backend: str = "sqlite", dsn: str = "") -> None:
     t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    async with SqliteStore(folder / "data" / "salvesti.db") as store:
+    async with either_store(backend, folder / "data" / "salvesti.db", lambda: dsn) as store:
         for n, path in enumerate([folder / "a.wav", folder / "missing.wav"]):
             await store.save_call(
                 Call(
@@ -60,10 +62,15 @@ async def seed(folder: Path) -> None:
             )
 
 
-def test_run_works_through_the_backlog_and_status_shows_the_queue(tmp_path: Path):
-    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_run_works_through_the_backlog_and_status_shows_the_queue(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+):
+    dsn = request.getfixturevalue("pg_dsn") if backend == "postgresql" else ""
+    store = f"store: {{platform: postgresql, dsn: '{dsn}', pool_size: 2}}\n" if dsn else ""
+    (tmp_path / "config.yaml").write_text(CONFIG + store, encoding="utf-8")
     tone_call(tmp_path / "a.wav")
-    asyncio.run(seed(tmp_path))
+    asyncio.run(seed(tmp_path, backend, dsn))
     done = salvesti(tmp_path, "analysis", "run")
     assert done.returncode == 1, done.stderr  # one call's file is missing: it failed, and we say so
     assert "2 call(s) queued now" in done.stderr and "1 analysed, 1 failed" in done.stderr
@@ -78,6 +85,8 @@ def test_run_works_through_the_backlog_and_status_shows_the_queue(tmp_path: Path
     assert again.returncode == 0 and "1 analysed, 0 failed" in again.stderr, again.stderr
     nothing = salvesti(tmp_path, "analysis", "run")
     assert nothing.returncode == 0 and "0 call(s) queued now" in nothing.stderr
+    retry = salvesti(tmp_path, "analysis", "run", "--retry-failed")
+    assert retry.returncode == 1 and "1 call(s) queued now" in retry.stderr, retry.stderr
 
 
 def test_run_without_an_analysis_block_says_so(tmp_path: Path):

@@ -1,4 +1,5 @@
-"""The analysis queue with real worker processes, a real SQLite store and espeak-ng speech.
+"""The analysis queue with real worker processes, a real store (SQLite and PostgreSQL) and
+espeak-ng speech.
 
 No model here (transcription has its own end-to-end test): talk metrics, the notice check,
 failures with reasons, retries with backoff, and a third-party step through the hook.
@@ -6,7 +7,11 @@ failures with reasons, retries with backoff, and a third-party step through the 
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import wave
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +23,13 @@ from salvesti.core import bus as events
 from salvesti.core.analyzers import CallMedia
 from salvesti.core.bus import EventBus
 from salvesti.core.call import Call, Direction, Disposition, NoticeInfo, RecordingInfo
-from salvesti.plugins import store_sqlite_analysis as sa
 from salvesti.plugins.analysis.runner import AnalysisRunner
 from salvesti.plugins.analysis.worker import Job, JobResult, analyse, build_steps
+from salvesti.plugins.store_postgresql import PostgresStore
 from salvesti.plugins.store_sqlite import SqliteStore
 from salvesti.testing.speech import speak as speak_to
 from salvesti.testing.speech import write_stereo
+from salvesti.testing.stores import either_store, pg_dsn  # noqa: F401  (a fixture)
 
 RATE = 8000
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -80,14 +86,23 @@ def make_call(n: int, path: Path, *, notice_played: bool = True) -> Call:
     )
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    async with SqliteStore(tmp_path / "salvesti.db") as s:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore | PostgresStore]:
+    dsn = lambda: request.getfixturevalue("pg_dsn")  # noqa: E731
+    async with either_store(request.param, tmp_path / "salvesti.db", dsn) as s:
         yield s
 
 
+def dead_pid() -> int:
+    """The pid of a process of this host that has exited (its claim is stale)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    return int(proc.stdout)
+
+
 def runner_for(
-    store: SqliteStore, tmp_path: Path, notice: Notice, bus: EventBus, **conf: Any
+    store: SqliteStore | PostgresStore, tmp_path: Path, notice: Notice, bus: EventBus, **conf: Any
 ) -> AnalysisRunner:
     return AnalysisRunner(
         store=store,
@@ -128,7 +143,7 @@ async def test_a_finished_call_gets_talk_metrics_and_notice_evidence(store, tmp_
         await runner.drain()
     finally:
         runner.close()
-    result = await sa.get_result(store.db, call.id)
+    result = await store.analysis.get_result(call.id)
     assert result is not None
     notice = result["notice"]
     assert notice["verified"] is True and notice["at_s"] == pytest.approx(0.0, abs=0.05), notice
@@ -139,7 +154,7 @@ async def test_a_finished_call_gets_talk_metrics_and_notice_evidence(store, tmp_
     assert talk["turns"] == 2 and talk["interruptions"] == {"outside": 0, "agent": 0}
     assert result["trackers"] == [] and result["flags"] == []
     assert ("analysis_done", {"call_id": call.id, "status": "done", "flags": [], "error": None}) in seen
-    assert (await sa.job_status(store.db, call.id))["status"] == "done"
+    assert (await store.analysis.job_status(call.id))["status"] == "done"
 
 
 async def test_a_missing_notice_is_flagged_and_announced(store, tmp_path, voices):
@@ -156,7 +171,7 @@ async def test_a_missing_notice_is_flagged_and_announced(store, tmp_path, voices
         await runner.drain()
     finally:
         runner.close()
-    result = await sa.get_result(store.db, call.id)
+    result = await store.analysis.get_result(call.id)
     assert result["notice"]["verified"] is False and result["notice"]["expected"] is True
     assert result["flags"] == ["notice_unverified"]
     assert flagged == [call.id]
@@ -172,7 +187,7 @@ async def test_a_missing_file_fails_once_with_its_reason(store, tmp_path, voices
         progress = await runner.drain()
     finally:
         runner.close()
-    job = await sa.job_status(store.db, call.id)
+    job = await store.analysis.job_status(call.id)
     assert job["status"] == "failed" and job["attempts"] == 1, job
     assert "missing" in job["error"] and progress.failed == 1
 
@@ -182,20 +197,17 @@ async def test_a_failing_step_is_retried_with_backoff_then_fails(store, tmp_path
     await store.save_call(call)
     runner = runner_for(store, tmp_path, Notice(voices["notice"]), EventBus(), retries=2, retry_backoff_s=60)
     now = datetime.now(UTC)
-    async with store.write() as db:
-        await sa.enqueue(db, call.id)
-        await sa.claim(db, runner.worker, 1)
+    await store.analysis.enqueue(call.id)
+    await store.analysis.claim(runner.worker, 1)
     await runner._finish(JobResult(call.id, ok=False, error="RuntimeError: flaky"), attempts=0)
-    rows = await store.db.execute_fetchall("SELECT status, attempts, next_at FROM analysis_jobs")
-    status, attempts, next_at = rows[0]
-    assert (status, attempts) == ("queued", 1)
-    due = datetime.strptime(next_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    job = await store.analysis.job_status(call.id)
+    assert (job["status"], job["attempts"]) == ("queued", 1)
+    due = await store.analysis.next_due()
     assert timedelta(seconds=55) < due - now < timedelta(seconds=70)  # 60 s x 2^0
     await runner._finish(JobResult(call.id, ok=False, error="RuntimeError: flaky"), attempts=1)
-    due2 = (await store.db.execute_fetchall("SELECT next_at FROM analysis_jobs"))[0][0]
-    assert datetime.strptime(due2, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) - now > timedelta(seconds=110)
+    assert await store.analysis.next_due() - now > timedelta(seconds=110)
     await runner._finish(JobResult(call.id, ok=False, error="RuntimeError: flaky"), attempts=2)
-    job = await sa.job_status(store.db, call.id)
+    job = await store.analysis.job_status(call.id)
     assert job["status"] == "failed" and job["error"] == "RuntimeError: flaky"
 
 
@@ -242,16 +254,15 @@ async def test_a_job_left_running_by_a_dead_process_resumes(store, tmp_path, voi
     write_stereo(path, voices["customer"], voices["agent"])
     call = make_call(6, path)
     await store.save_call(call)
-    async with store.write() as db:
-        await sa.enqueue(db, call.id)
-        await sa.claim(db, "gone-host:4242", 1)  # a process on another box that died mid-job
+    await store.analysis.enqueue(call.id)
+    await store.analysis.claim(f"{socket.gethostname()}:{dead_pid()}", 1)  # a process that died mid-job
     runner = runner_for(store, tmp_path, Notice(voices["notice"]), EventBus())
     try:
         assert await runner.release_stale() == 1
         await runner.drain()
     finally:
         runner.close()
-    assert (await sa.job_status(store.db, call.id))["status"] == "done"
+    assert (await store.analysis.job_status(call.id))["status"] == "done"
 
 
 async def test_catch_up_queues_a_recent_call_that_was_never_queued(store, tmp_path, voices):
@@ -263,4 +274,4 @@ async def test_catch_up_queues_a_recent_call_that_was_never_queued(store, tmp_pa
     runner = runner_for(store, tmp_path, Notice(voices["notice"]), EventBus())
     assert await runner.catch_up(T0 - timedelta(days=1)) == 1
     assert await runner.catch_up(T0 - timedelta(days=1)) == 0
-    assert (await sa.job_status(store.db, call.id))["status"] == "queued"
+    assert (await store.analysis.job_status(call.id))["status"] == "queued"

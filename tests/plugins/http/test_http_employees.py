@@ -1,21 +1,47 @@
 """The employee notice register on the live HTTP plugin and the real hub: admins keep it, an
 agent reads the notice and acknowledges it, the hub's per-call answer follows at once, and an
-agent lists who listened to their calls.  Subject requests from the CLI show with deadlines."""
+agent lists who listened to their calls.  Subject requests from the CLI show with deadlines.
+Each test that runs a hub runs on the SQLite store and on the PostgreSQL store."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import aiohttp
-from http_env import login, start_env
+import asyncpg
+import pytest
+from http_env import Env, login, start_env
 
 from salvesti.core.call import Call, Direction
-from salvesti.plugins.http import db, employee_register, employees_db, subject_requests
+from salvesti.plugins.http import db, employee_register, subject_requests
+from salvesti.plugins.http.register_db import SqliteRegister
+from salvesti.plugins.http.register_postgresql import PostgresRegister
 from salvesti.plugins.http.routes_employees import PAPER_ACK
+from salvesti.testing import postgres
 
 
-async def notice_env(tmp_path, **core):
-    env = await start_env(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store_conf(request: pytest.FixtureRequest) -> dict[str, Any] | None:
+    if request.param == "sqlite":
+        return None
+    dsn = request.getfixturevalue("pg_dsn")
+    await postgres.truncate(dsn)
+    return {"platform": "postgresql", "dsn": dsn, "pool_size": 3}
+
+
+@pytest.fixture
+async def env(tmp_path, store_conf) -> AsyncIterator[Env]:
+    e = await start_env(tmp_path, store=store_conf)
+    try:
+        yield e
+    finally:
+        await e.hub.async_stop(call_timeout=0.1)
+
+
+async def notice_env(tmp_path, store_conf, **core):
+    env = await start_env(tmp_path, store=store_conf)
     env.hub.config["salvesti"].update(
         {
             "require_employee_notice": True,
@@ -34,8 +60,8 @@ def probe(env, ext: str) -> Call:
     return call
 
 
-async def test_admin_registers_and_agent_acknowledges(tmp_path):
-    env = await notice_env(tmp_path)
+async def test_admin_registers_and_agent_acknowledges(tmp_path, store_conf):
+    env = await notice_env(tmp_path, store_conf)
     try:
         async with aiohttp.ClientSession(env.url) as http:
             a = env.bearer("admin")
@@ -104,8 +130,8 @@ async def test_admin_registers_and_agent_acknowledges(tmp_path):
         await env.hub.async_stop(call_timeout=0.1)
 
 
-async def test_the_register_survives_a_restart(tmp_path):
-    env = await notice_env(tmp_path)
+async def test_the_register_survives_a_restart(tmp_path, store_conf):
+    env = await notice_env(tmp_path, store_conf)
     async with aiohttp.ClientSession(env.url) as http:
         async with http.post(
             "/api/employees", json={"name": "Mari", "extension": "101"}, headers=env.bearer("admin")
@@ -119,13 +145,17 @@ async def test_the_register_survives_a_restart(tmp_path):
             assert r.status == 201
     await env.hub.async_stop(call_timeout=0.1)
     assert env.hub.policy.employee_notices is None  # unloaded: nothing answers for the register
-    conn = await db.connect(str(tmp_path / "data" / "salvesti.db"))
-    try:
-        reg = employee_register.EmployeeRegister()
-        await reg.refresh(conn)
-        assert reg.acknowledged("101", "2026-12") and not reg.acknowledged("101", "2027-01")
-    finally:
-        await conn.close()
+    reg = employee_register.EmployeeRegister()
+    if store_conf is None:
+        conn = await db.connect(str(tmp_path / "data" / "salvesti.db"))
+        try:
+            await reg.refresh(SqliteRegister(conn))
+        finally:
+            await conn.close()
+    else:  # what another node sees when it starts
+        async with asyncpg.create_pool(store_conf["dsn"], min_size=1, max_size=1) as pool:
+            await reg.refresh(PostgresRegister(pool))
+    assert reg.acknowledged("101", "2026-12") and not reg.acknowledged("101", "2027-01")
 
 
 async def test_the_banner_text_defaults_to_the_generated_employee_notice(env, http):
@@ -148,9 +178,9 @@ async def test_an_agent_sees_who_listened_to_their_calls(env, http):
         entries = (await r.json())["entries"]
     assert [(e["user"], e["action"], e["call_id"]) for e in entries] == [("manager", "playback", mine.id)]
     assert "source_addr" not in entries[0]
-    # the path for a store that is not this SQLite file gives the same answer from the call ids
+    # the path for a store that is not the register's database gives the same answer from the ids
     ids = [c.id for c in env.calls.values() if "101" in c.extensions]
-    assert await employees_db.listens_of_calls(env.server.db, ids) == entries
+    assert await env.server.register.listens_of_calls(ids) == entries
     async with http.get("/api/employees/me/listens", headers=env.bearer("manager")) as r:
         assert (await r.json())["entries"] == []  # no extension, no calls of their own
 
@@ -184,19 +214,17 @@ def test_deadline_is_one_calendar_month():
 
 
 async def test_open_requests_are_listed_for_admins_with_deadlines(env, http):
-    conn = env.server.db
+    register = env.server.register
     today = env.hub.now().date()
-    old = await subject_requests.log_request(
-        conn, "erase", "+3725551001", date(2000, 1, 1), by="cli:x", now="t"
-    )
-    new = await subject_requests.log_request(conn, "export", "+3725551002", today, by="cli:x", now="t")
+    old = await register.log_request("erase", "+3725551001", date(2000, 1, 1), by="cli:x", now="t")
+    new = await register.log_request("export", "+3725551002", today, by="cli:x", now="t")
     async with http.get("/api/subject-requests", headers=env.bearer("manager")) as r:
         assert r.status == 403
     async with http.get("/api/subject-requests", headers=env.bearer("admin")) as r:
         body = await r.json()
     assert [(x["id"], x["overdue"]) for x in body["requests"]] == [(old.id, True), (new.id, False)]
     assert body["requests"][0]["deadline"] == "2000-02-01"
-    assert await subject_requests.close_requests(conn, "erase", "+3725551001", outcome="done", now="t") == 1
+    assert await register.close_requests("erase", "+3725551001", outcome="done", now="t") == 1
     async with http.get("/api/subject-requests", headers=env.bearer("admin")) as r:
         assert [x["id"] for x in (await r.json())["requests"]] == [new.id]
     async with http.get("/api/subject-requests?all=1", headers=env.bearer("admin")) as r:

@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 from test_http_browser import browser, log_in, shot  # noqa: F401  (the Chromium fixture)
 
 from salvesti.core.call import Call, Direction
-from salvesti.plugins.http import employees_db, subject_requests
 
 NOTICE = "Kõnesid salvestatakse klienditeeninduse kvaliteedi parandamiseks.\n- säilitame 10 päeva"
 
@@ -26,16 +25,12 @@ def test_agent_acknowledges_and_admin_sees_the_register(browser, live, tmp_path)
     hub.policy.require_employee_notice, hub.policy.notice_version = True, "2026-12"
 
     async def prepare() -> None:
-        conn = env.server.db
-        await employees_db.add_employee(conn, "Mari Maasikas", "101", "2026-11-20T09:00:00+02:00")
-        await employees_db.add_employee(conn, "Kati Kask", "102", "2026-11-20T09:00:00+02:00")
-        await subject_requests.log_request(
-            conn, "erase", "+3725551001", date(2020, 1, 10), by="cli:x", now="t"
-        )
-        await subject_requests.log_request(
-            conn, "export", "+3725551002", hub.now().date(), by="cli:x", now="t"
-        )
-        await env.server.employees.refresh(conn)
+        register = env.server.register
+        await register.add_employee("Mari Maasikas", "101", "2026-11-20T09:00:00+02:00")
+        await register.add_employee("Kati Kask", "102", "2026-11-20T09:00:00+02:00")
+        await register.log_request("erase", "+3725551001", date(2020, 1, 10), by="cli:x", now="t")
+        await register.log_request("export", "+3725551002", hub.now().date(), by="cli:x", now="t")
+        await env.server.employees.refresh(register)
 
     server.run(prepare())
 

@@ -8,7 +8,6 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -103,7 +102,7 @@ async def test_a_session_and_a_tag_cross_nodes(nodes):
         async with http.get(f"/api/calls/{call.id}", headers=a.bearer("manager")) as r:
             assert (await r.json())["tags"] == ["callback"]
         async with http.get(f"/api/calls/{call.id}/analysis", headers=a.bearer("manager")) as r:
-            assert r.status == 200 and (await r.json())["status"] == "off"  # not on PostgreSQL yet
+            assert r.status == 200 and (await r.json())["status"] == "off"  # analysis is not configured
         async with http.get("/api/calls?tag=callback", headers=a.bearer("manager")) as r:
             assert [c["id"] for c in (await r.json())["calls"]] == [call.id]
         async with http.get("/api/auth/me", headers=headers) as r:
@@ -322,24 +321,59 @@ async def test_two_admins_deleting_one_recording_at_once_delete_it_once(nodes):
     assert (await b.hub.store.get_call(call.id)).recording.status == "deleted"
 
 
-async def test_notes_taken_on_another_node_during_a_call_survive_its_end(nodes):
-    """box-a carries the call and saves its own copy at hang-up; the notes typed through box-b
-    meanwhile go in again when box-b hears (NOTIFY) that the call ended."""
+async def test_an_acknowledgement_on_one_node_lets_the_other_record(nodes):
+    """The register is shared; each node's in-memory copy follows changes made on the other."""
+    from salvesti.core.call import Call, Direction
+
     a, b = nodes
-    await _streams_open(nodes)
+    for env in (a, b):
+        env.hub.config["salvesti"]["employee_notice"] = {"version": "v1", "text": "We record calls."}
+        env.hub.policy.require_employee_notice = True
+        env.hub.policy.notice_version = "v1"
+    probe = Call("probe", "office", Direction.OUTBOUND, "+3726000000", "+3725550000", b.hub.now())
+    probe.add_extension("101")
+    assert b.hub.should_record(probe) is False  # nobody on 101 was informed
+    follow = asyncio.create_task(b.server.employees.follow(b.server.register, every=0.05))
+    try:
+        async with aiohttp.ClientSession(a.url) as http:
+            body = {"name": "Mari", "extension": "101"}
+            async with http.post("/api/employees", json=body, headers=a.bearer("admin")) as r:
+                assert r.status == 201, await r.text()
+            async with http.post(
+                "/api/employees/me/acknowledge", json={"version": "v1"}, headers=a.bearer("agent1")
+            ) as r:
+                assert r.status == 201, await r.text()
+        assert a.hub.should_record(probe) is True  # at once on the node that took the change
+        deadline = asyncio.get_running_loop().time() + 10
+        while not b.hub.should_record(probe):
+            assert asyncio.get_running_loop().time() < deadline, "node b never saw the acknowledgement"
+            await asyncio.sleep(0.02)
+        async with aiohttp.ClientSession(b.url) as http:
+            async with http.get("/api/employees", headers=b.bearer("admin")) as r:
+                [mari] = (await r.json())["employees"]
+        assert mari["acknowledged"] and mari["acknowledgement"]["recorded_by"] == "agent1"
+    finally:
+        follow.cancel()
+
+
+async def test_an_edit_through_one_node_survives_the_hang_up_on_the_other(nodes):
+    """Node a carries the call and saves its own copy at hang-up; the agent's notes, tags and
+    outcome typed during the call went through node b."""
+    from datetime import timedelta
+
+    a, b = nodes
     live = a.calls["a1_in"]
     live.ended_at = None
     await a.hub.store.save_call(live)
-    async with aiohttp.ClientSession() as http:
-        body = {"notes": "customer wants fibre"}
-        async with http.patch(f"{b.url}/api/calls/{live.id}", json=body, headers=b.bearer("manager")) as r:
+    body = {"notes": "customer wants fibre", "tags": ["fibre"], "outcome": "won"}
+    async with aiohttp.ClientSession(b.url) as http:
+        async with http.patch(f"/api/calls/{live.id}", json=body, headers=b.bearer("agent1")) as r:
             assert r.status == 200, await r.text()
-    live.ended_at = live.answered_at + timedelta(seconds=4)  # box-a's copy has no notes
+    assert live.notes == ""  # node a's copy knows nothing of it
+    live.ended_at = live.answered_at + timedelta(seconds=4)
     await a.hub.call_ended(live)
-    for _ in range(300):  # bounded: box-b's re-apply after the notification
-        stored = await a.hub.store.get_call(live.id)
-        if stored is not None and stored.notes == body["notes"]:
-            break
-        await asyncio.sleep(0.02)
-    assert stored is not None and stored.notes == body["notes"] and stored.ended_at is not None
-    assert b.server.pending_edits == {}
+    async with aiohttp.ClientSession(b.url) as http:
+        async with http.get(f"/api/calls/{live.id}", headers=b.bearer("manager")) as r:
+            stored = await r.json()
+    assert (stored["notes"], stored["tags"], stored["outcome"]) == ("customer wants fibre", ["fibre"], "won")
+    assert stored["ended_at"] is not None

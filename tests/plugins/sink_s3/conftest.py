@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from salvesti.testing.seaweedfs import WeedServer
-
-
-def _ready(server: WeedServer) -> None:
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, server.wait_ready()).result(timeout=120)
+from salvesti.testing.seaweedfs import WeedServer, running
 
 
 @pytest.fixture(scope="session")
 def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedServer]:
-    server = WeedServer(tmp_path_factory.mktemp("weed"))
-    server.start()
-    try:
-        _ready(server)
+    with running(tmp_path_factory.mktemp("weed")) as server:
         yield server
-    finally:
-        server.kill()

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from salvesti.core.components import CallQuery
-from salvesti.plugins import store_sqlite_analysis as sa
 
 
 def _bar(done: int, total: int, width: int = 30) -> str:
@@ -61,13 +60,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 for call in calls:
                     queued += await runner.enqueue(call, force=False)
                 if args.retry_failed:
-                    async with store.write() as db:
-                        rows = await db.execute_fetchall(
-                            "SELECT call_id FROM analysis_jobs WHERE status='failed'"
-                        )
-                        for (call_id,) in rows:
-                            queued += await sa.enqueue(db, call_id, force=True)
-            summary = await sa.queue_summary(store.db)
+                    queued += await store.analysis.requeue_failed()
+            summary = await store.analysis.queue_summary()
             total = summary["counts"]["queued"]
             print(f"{queued} call(s) queued now; {total} waiting in the queue", file=sys.stderr)
 
@@ -86,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 runner.close()
                 await runner.requeue_inflight()
             print(file=sys.stderr)
-            later = (await sa.queue_summary(store.db))["counts"]["queued"]
+            later = (await store.analysis.queue_summary())["counts"]["queued"]
             print(
                 f"{progress.done} analysed, {progress.failed} failed"
                 + (f", {later} waiting for a retry" if later else ""),
@@ -104,7 +98,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         async with open_store(loaded) as store:
-            summary = await sa.queue_summary(store.db)
+            summary: dict[str, Any] = {**await store.analysis.queue_summary()}
         summary["enabled"] = bool(loaded.config.get("analysis"))
         if args.json:
             print(json.dumps(summary, indent=2))

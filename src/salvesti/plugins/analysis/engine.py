@@ -75,8 +75,8 @@ class AnalysisEngine:
         return cls(hub, conf)
 
     async def async_setup(self) -> None:
-        if self.hub.store is None or not hasattr(self.hub.store, "write"):
-            raise SalvestiError("analysis needs the sqlite store")
+        if self.hub.store is None:
+            raise SalvestiError("analysis needs a store")
         runner = make_runner(self.hub, self.conf)
         try:
             await asyncio.to_thread(runner._worker_conf)  # the model is there before the first call

@@ -11,13 +11,12 @@ that nobody over-reads three calls.
 from __future__ import annotations
 
 import statistics
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from salvesti.core.analysis.phrases import rank_phrases
-from salvesti.core.components import CallQuery
-from salvesti.plugins import store_sqlite_analysis as sa
-from salvesti.plugins.store_sqlite_query import build_where
+from salvesti.core.analysis.store import TRACKER_PREFIX
+from salvesti.core.components import CallQuery, CallStore
 
 OUTCOMES = ("won", "lost", "follow_up")
 NOTE = (
@@ -49,7 +48,7 @@ def _talk_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def insights(
-    store: Any,
+    store: CallStore,
     *,
     since: datetime | None,
     until: datetime | None,
@@ -58,35 +57,23 @@ async def insights(
     min_calls: int,
 ) -> dict[str, Any]:
     query = CallQuery(since=since, until=until, line=line, direction=direction, limit=0)
-    where, params = build_where(query, tz=store.tz, default_country=store.default_country)
-    rows = await sa.analysed_with_outcome(store.db, where, params)
+    rows = [r for r in await store.analysis.analysed_with_outcome(query) if r.outcome in OUTCOMES]
     outcomes = dict.fromkeys(OUTCOMES, 0)
     by_outcome: dict[str, list[dict[str, Any]]] = {o: [] for o in OUTCOMES}
-    started: dict[str, str] = {}
-    for _call_id, outcome, result in rows:
-        if outcome in outcomes:
-            outcomes[outcome] += 1
-            by_outcome[outcome].append(result)
-    ids = [r[0] for r in rows if r[1] in outcomes]
-    for call_id, start in await store.db.execute_fetchall(
-        "SELECT id, started_at FROM calls WHERE id IN (SELECT value FROM json_each(?))", (_json(ids),)
-    ):
-        started[call_id] = start
     weeks: dict[str, dict[str, int]] = {}
-    for call_id, outcome, _result in rows:
-        if outcome not in outcomes or call_id not in started:
-            continue
-        when = datetime.strptime(started[call_id][:10], "%Y-%m-%d")
-        year, week, _ = when.isocalendar()
-        key = f"{year}-W{week:02d}"
-        weeks.setdefault(key, dict.fromkeys(OUTCOMES, 0))[outcome] += 1
-    terms = await sa.terms_of(store.db, ids)
-    outcome_of = {r[0]: r[1] for r in rows}
+    for row in rows:
+        outcomes[row.outcome] += 1
+        by_outcome[row.outcome].append(row.result)
+        year, week, _ = row.started_at.astimezone(UTC).isocalendar()
+        weeks.setdefault(f"{year}-W{week:02d}", dict.fromkeys(OUTCOMES, 0))[row.outcome] += 1
+    ids = [r.call_id for r in rows]
+    terms = await store.analysis.terms_of(ids)
+    outcome_of = {r.call_id: r.outcome for r in rows}
     phrase_calls = [
-        (outcome_of[c], {t for t in ts if not t.startswith(sa.TRACKER_PREFIX)}) for c, ts in terms.items()
+        (outcome_of[c], {t for t in ts if not t.startswith(TRACKER_PREFIX)}) for c, ts in terms.items()
     ]
     tracker_calls = [
-        (outcome_of[c], {t[len(sa.TRACKER_PREFIX) :] for t in ts if t.startswith(sa.TRACKER_PREFIX)})
+        (outcome_of[c], {t[len(TRACKER_PREFIX) :] for t in ts if t.startswith(TRACKER_PREFIX)})
         for c, ts in terms.items()
     ]
     phrases = [p.to_json() for p in rank_phrases(phrase_calls, min_calls=min_calls, limit=40)]
@@ -106,9 +93,3 @@ async def insights(
         "min_calls": min_calls,
         "note": NOTE.format(min_calls=min_calls),
     }
-
-
-def _json(values: list[str]) -> str:
-    import json
-
-    return json.dumps(values)

@@ -19,14 +19,13 @@ import socket
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from salvesti.core import bus as events
 from salvesti.core.call import Call
-from salvesti.core.components import NoticePlayer
-from salvesti.plugins import store_sqlite_analysis as sa
+from salvesti.core.components import CallStore, NoticePlayer
 from salvesti.plugins.analysis.models import resolve
 from salvesti.plugins.analysis.worker import Job, JobResult, init_worker, run_job
 
@@ -66,7 +65,7 @@ class AnalysisRunner:
     def __init__(
         self,
         *,
-        store: Any,
+        store: CallStore,
         conf: dict[str, Any],
         data_dir: Path,
         config_dir: Path,
@@ -105,8 +104,7 @@ class AnalysisRunner:
     async def enqueue(self, call: Call, *, force: bool = False) -> bool:
         if not self.wants(call):
             return False
-        async with self.store.write() as db:
-            queued = await sa.enqueue(db, call.id, force=force)
+        queued = await self.store.analysis.enqueue(call.id, force=force)
         if queued:
             self.wake.set()
         return queued
@@ -124,8 +122,7 @@ class AnalysisRunner:
         return queued
 
     async def release_stale(self) -> int:
-        async with self.store.write() as db:
-            return await sa.release_stale(db, claimer_alive)
+        return await self.store.analysis.release_stale(claimer_alive)
 
     # -- the pool -----------------------------------------------------------------------------
     def _worker_conf(self) -> dict[str, Any]:
@@ -195,8 +192,7 @@ class AnalysisRunner:
         free = self.concurrency - len(self._inflight)
         if free <= 0:
             return 0
-        async with self.store.write() as db:
-            claimed = await sa.claim(db, self.worker, free)
+        claimed = await self.store.analysis.claim(self.worker, free)
         for call_id, attempts in claimed:
             job = await self._job(call_id)
             if isinstance(job, JobResult):
@@ -233,10 +229,9 @@ class AnalysisRunner:
 
     async def _finish(self, result: JobResult, attempts: int) -> None:
         if result.ok:
-            async with self.store.write() as db:
-                kept = await sa.save_result(
-                    db, result.call_id, result.result, result.lines, result.terms, result.flags
-                )
+            kept = await self.store.analysis.save_result(
+                result.call_id, result.result, result.lines, result.terms, result.flags
+            )
             if not kept:
                 return
             self.progress.done += 1
@@ -247,14 +242,14 @@ class AnalysisRunner:
             return
         retries = int(self.conf.get("retries", 3))
         error = result.error or "failed"
-        async with self.store.write() as db:
-            if result.permanent or attempts >= retries:
-                await sa.fail(db, result.call_id, error)
-                failed = True
-            else:
-                delay = float(self.conf.get("retry_backoff_s", 60)) * (2**attempts)
-                await sa.retry_later(db, result.call_id, error, self.now() + timedelta(seconds=delay))
-                failed = False
+        if result.permanent or attempts >= retries:
+            await self.store.analysis.fail(result.call_id, error)
+            failed = True
+        else:
+            delay = float(self.conf.get("retry_backoff_s", 60)) * (2**attempts)
+            at = self.now() + timedelta(seconds=delay)
+            await self.store.analysis.retry_later(result.call_id, error, at)
+            failed = False
         if failed:
             self.progress.failed += 1
             _LOGGER.warning("call %s: analysis failed: %s", result.call_id, error)
@@ -281,10 +276,9 @@ class AnalysisRunner:
             pass
 
     async def _seconds_to_next_due(self, cap: float) -> float:
-        due = await sa.next_due(self.store.db)
-        if due is None:
+        when = await self.store.analysis.next_due()
+        if when is None:
             return cap
-        when = datetime.strptime(due, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         return max(0.05, min(cap, (when - self.now()).total_seconds()))
 
     async def serve(self) -> None:
@@ -317,10 +311,4 @@ class AnalysisRunner:
         self._inflight.clear()
         if not ids:
             return
-        async with self.store.write() as db:
-            for call_id in ids:
-                await db.execute(
-                    "UPDATE analysis_jobs SET status = 'queued', claimed_by = NULL"
-                    " WHERE call_id = ? AND status = 'running'",
-                    (call_id,),
-                )
+        await self.store.analysis.requeue(ids)

@@ -16,7 +16,10 @@ one shared test suite runs against both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from salvesti.plugins.http.register_db import RegisterDb
 
 #: The user fields an update may change (``update_user`` ignores any other key).
 USER_FIELDS = frozenset({"role", "extension", "password_hash", "disabled"})
@@ -143,6 +146,9 @@ class AccountsDb(Protocol):
 
     async def close(self) -> None:
         """Release what this object opened (never the store's own pool)."""
+
+    def register(self) -> RegisterDb:
+        """The employee register and subject requests, on this backend's connection or pool."""
 
 
 async def open_accounts(hub: Any) -> AccountsDb:

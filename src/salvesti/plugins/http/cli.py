@@ -23,10 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from salvesti.core.crypto.access import export_plain, is_sealed
-from salvesti.plugins import store_sqlite_analysis
 from salvesti.plugins.http import accounts, auth, subject_requests
 from salvesti.plugins.http.accounts_db import AccountsDb, open_accounts
-from salvesti.plugins.http.db_sqlite import SqliteAccounts
 from salvesti.plugins.http.routes_calls import delete_recording
 
 
@@ -49,12 +47,6 @@ class _Ctx:
     def db(self) -> AccountsDb:
         assert self.accounts is not None, "used outside 'async with'"
         return self.accounts
-
-    @property
-    def conn(self) -> Any:
-        """The SQLite connection of the register tables (subject requests); None on PostgreSQL,
-        where they are not kept yet."""
-        return self.accounts.conn if isinstance(self.accounts, SqliteAccounts) else None
 
     def now(self) -> datetime:
         return datetime.now(self.hub.tz)
@@ -201,38 +193,31 @@ def _received(value: str) -> date:
 
 async def _request(
     ctx: _Ctx, kind: str, number: str, received: date | None
-) -> subject_requests.SubjectRequest | None:
-    """The open ``kind`` request of ``number``, else a new one received on ``received`` (today);
-    None on a PostgreSQL store, which does not keep the request log yet."""
+) -> subject_requests.SubjectRequest:
+    """The open ``kind`` request of ``number``, else a new one received on ``received`` (today)."""
     from salvesti.core.numbers import normalize_number
 
-    if ctx.conn is None:
-        return None
     wanted = normalize_number(number, ctx.hub.default_country) or number
-    found = await subject_requests.open_requests(ctx.conn, kind, wanted)
+    found = await ctx.db.register().open_requests(kind, wanted)
     if found and received is None:
         return found[0]
     day = received or ctx.now().date()
     match = next((r for r in found if r.received == day), None)
     if match is not None:
         return match
-    return await subject_requests.log_request(
-        ctx.conn, kind, wanted, day, by=f"cli:{getpass.getuser()}", now=ctx.now_iso()
+    return await ctx.db.register().log_request(
+        kind, wanted, day, by=f"cli:{getpass.getuser()}", now=ctx.now_iso()
     )
 
 
 async def _close(ctx: _Ctx, kind: str, number: str, outcome: str) -> None:
     from salvesti.core.numbers import normalize_number
 
-    if ctx.conn is None:
-        return
     wanted = normalize_number(number, ctx.hub.default_country) or number
-    await subject_requests.close_requests(ctx.conn, kind, wanted, outcome=outcome, now=ctx.now_iso())
+    await ctx.db.register().close_requests(kind, wanted, outcome=outcome, now=ctx.now_iso())
 
 
-def _deadline_note(req: subject_requests.SubjectRequest | None, today: date) -> str:
-    if req is None:
-        return "request log not kept on this store"
+def _deadline_note(req: subject_requests.SubjectRequest, today: date) -> str:
     late = " (OVERDUE)" if req.overdue(today) else ""
     return f"request received {req.received.isoformat()}, answer by {req.deadline.isoformat()}{late}"
 
@@ -277,11 +262,7 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
                     await asyncio.to_thread(shutil.copy2, src, dest)
                 item["export_file"] = dest.name
                 item["export_sha256"] = await asyncio.to_thread(_sha256, dest)
-            analysis = (  # the analysis tables are SQLite's only (docs/deployment.md)
-                await store_sqlite_analysis.get_result(ctx.store.db, call.id)
-                if hasattr(ctx.store, "db")
-                else None
-            )
+            analysis = await ctx.store.analysis.get_result(call.id)
             if analysis is not None:  # what was derived from the recording, beside it (never instead)
                 name = f"{call.id}.analysis.json"
                 (out / name).write_text(json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
@@ -337,6 +318,8 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             for cached in cache.glob(f"{call.id}-*.json"):
                 cached.unlink()
             call.remote_number = None
+            # through the edits, so that no user edit of the notes or tags survives the erasure
+            await ctx.store.update_call_fields(call.id, notes="", tags=[])
             call.notes = ""
             call.tags = []
             call.meta["erased"] = {"at": ctx.now_iso(), "reason": "data subject erasure request"}

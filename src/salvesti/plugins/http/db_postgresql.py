@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from salvesti.plugins.http import audit
 from salvesti.plugins.http.accounts_db import USER_FIELDS, User, UserExists, VerifyResult
+from salvesti.plugins.http.register_postgresql import PostgresRegister  # (also registers its tables)
 from salvesti.plugins.store_postgresql_migrations import apply_migrations, register_migration
 
 if TYPE_CHECKING:
@@ -101,6 +102,9 @@ class PostgresAccounts:
         async with pool.acquire() as conn:
             await apply_migrations(conn)
         return cls(pool)
+
+    def register(self) -> PostgresRegister:
+        return PostgresRegister(self.pool)
 
     async def close(self) -> None:
         """Nothing to do: the pool is the store's, closed when the store unloads."""

@@ -16,6 +16,7 @@ import aiosqlite
 
 from salvesti.plugins.http import audit
 from salvesti.plugins.http.accounts_db import USER_FIELDS, User, UserExists, VerifyResult
+from salvesti.plugins.http.register_db import SqliteRegister
 
 _USER_COLS = ("id", "name", "role", "extension", "disabled", "created_at")
 _U = ", ".join(_USER_COLS)
@@ -36,6 +37,9 @@ class SqliteAccounts:
         self.conn = conn
         # one transaction at a time on this connection (coroutines share it)
         self._audit_lock = asyncio.Lock()
+
+    def register(self) -> SqliteRegister:
+        return SqliteRegister(self.conn)
 
     async def close(self) -> None:
         await self.conn.close()

@@ -142,12 +142,16 @@ async def employee_for_extension(conn: aiosqlite.Connection, extension: str) -> 
 async def add_employee(conn: aiosqlite.Connection, name: str, extension: str, now: str) -> Employee:
     if not name.strip() or not extension.strip():
         raise EmployeeError("an employee needs a name and an extension")
+    taken = EmployeeError(f"extension {extension} already has an employee; mark them as left first")
     if await employee_for_extension(conn, extension.strip()) is not None:
-        raise EmployeeError(f"extension {extension} already has an employee; mark them as left first")
-    cur = await conn.execute(
-        "INSERT INTO http_employees (name, extension, created_at) VALUES (?, ?, ?)",
-        (name.strip(), extension.strip(), now),
-    )
+        raise taken
+    try:
+        cur = await conn.execute(
+            "INSERT INTO http_employees (name, extension, created_at) VALUES (?, ?, ?)",
+            (name.strip(), extension.strip(), now),
+        )
+    except aiosqlite.IntegrityError:  # another process added one meanwhile
+        raise taken from None
     return Employee(int(cur.lastrowid or 0), name.strip(), extension.strip(), now)
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from aiohttp import web
 
 from salvesti.core.call import Call
-from salvesti.plugins import store_sqlite_analysis as sa
 from salvesti.plugins.http.server import api_error, require, server_of
 
 DIRECTIONS = ("inbound", "outbound", "internal")
@@ -45,11 +44,9 @@ def analysed_line(conf: dict[str, Any] | None, call: Call, normalize: Any) -> bo
 async def get_analysis(request: web.Request) -> web.Response:
     server = server_of(request)
     call = await server.get_visible_call(request, request.match_info["call_id"])
-    store = server.hub.store
-    if not hasattr(store, "db"):  # the analysis tables are SQLite's only (docs/deployment.md)
-        return web.json_response({"status": "off", **_EMPTY})
-    job = await sa.job_status(store.db, call.id)
-    result = await sa.get_result(store.db, call.id)
+    analysis = server.hub.store.analysis
+    job = await analysis.job_status(call.id)
+    result = await analysis.get_result(call.id)
     if job is None and result is None:
         status = "off" if not analysed_line(analysis_conf(server), call, server.hub.normalize) else "queued"
         if call.in_progress or call.recording is None or call.recording.status == "deleted":
@@ -98,11 +95,11 @@ async def get_insights(request: web.Request) -> web.Response:
 async def decorate(server: Any, calls: list[dict[str, Any]], q: str | None) -> None:
     """Add each listed call's analysis badge and, for a search, the transcript line that matched."""
     store = server.hub.store
-    if store is None or not calls or not hasattr(store, "db"):
+    if store is None or not calls:
         return
     ids = [c["id"] for c in calls]
-    badges = await sa.summaries(store.db, ids)
-    hits = await sa.transcript_hits(store.db, q, ids) if q else {}
+    badges = await store.analysis.summaries(ids)
+    hits = await store.analysis.transcript_hits(q, ids) if q else {}
     for item in calls:
         if item["id"] in badges:
             item["analysis"] = badges[item["id"]]

@@ -272,13 +272,12 @@ async def patch_call(request: web.Request) -> web.Response:
     if changed:
         store = server.hub.store
         if hasattr(store, "update_call_fields"):
-            # Field-wise update in one transaction: no lost update against the hub's own saves.
+            # Field-level, in one transaction: the store keeps the edit over later whole-call
+            # saves of the node recording the call, whichever node that is (store_edits.py).
             fields = {k: getattr(call, k) for k in ("outcome", "tags", "notes") if k in changed}
             if "legal_hold" in changed:
                 fields["legal_hold"] = call.retention.legal_hold
             call = await store.update_call_fields(call.id, **fields) or call
-            if call.in_progress:
-                server.pending_edits.setdefault(call.id, {}).update(fields)
         else:
             await store.save_call(call)
         await server.audit(request, "change", call_id=call.id, detail={"fields": changed})

@@ -14,7 +14,6 @@ Every change refreshes the in-memory register the hub asks per call, then is aud
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from typing import Any
 
@@ -81,7 +80,7 @@ def _employee_id(request: web.Request) -> int:
 
 
 async def _changed(server: HttpServer) -> None:
-    await server.employees.refresh(server.db)
+    await server.employees.refresh(server.register)
 
 
 # -- admin: the register ------------------------------------------------------------------------
@@ -89,7 +88,7 @@ async def list_employees(request: web.Request) -> web.Response:
     require(request, "admin")
     server = server_of(request)
     version = _current_version(server)
-    people = await employees_db.list_employees(server.db, include_left=request.query.get("all") == "1")
+    people = await server.register.list_employees(include_left=request.query.get("all") == "1")
     return web.json_response({"notice_version": version, "employees": [e.to_json(version) for e in people]})
 
 
@@ -98,7 +97,7 @@ async def add_employee(request: web.Request) -> web.Response:
     server = server_of(request)
     body = _validate(EMPLOYEE_ADD, await json_body(request))
     try:
-        person = await employees_db.add_employee(server.db, body["name"], body["extension"], server.now_iso())
+        person = await server.register.add_employee(body["name"], body["extension"], server.now_iso())
     except employees_db.EmployeeError as err:
         raise api_error(409, str(err)) from None
     await _changed(server)
@@ -110,7 +109,7 @@ async def employee_left(request: web.Request) -> web.Response:
     require(request, "admin")
     server = server_of(request)
     employee_id = _employee_id(request)
-    if not await employees_db.mark_left(server.db, employee_id, server.now_iso()):
+    if not await server.register.mark_left(employee_id, server.now_iso()):
         raise api_error(404, "no such employee (or already left)")
     await _changed(server)
     await server.audit(request, "employee_left", detail={"id": employee_id})
@@ -122,15 +121,14 @@ async def paper_acknowledgement(request: web.Request) -> web.Response:
     p = require(request, "admin")
     server = server_of(request)
     body = _validate(PAPER_ACK, await json_body(request))
-    person = await employees_db.get_employee(server.db, _employee_id(request))
+    person = await server.register.get_employee(_employee_id(request))
     if person is None or person.left_at is not None:
         raise api_error(404, "no such employee")
     version = body.get("version") or _current_version(server)
     if not version:
         raise api_error(409, "no employee notice is configured (salvesti.employee_notice.version)")
     try:
-        ack = await employees_db.acknowledge(
-            server.db,
+        ack = await server.register.acknowledge(
             person.id,
             version=version,
             method="paper",
@@ -150,7 +148,7 @@ async def my_entry(request: web.Request) -> web.Response:
     server = server_of(request)
     p = principal(request)
     notice = notice_of(server, request.query.get("lang") or server.language)
-    person = await employees_db.employee_for_extension(server.db, p.extension) if p.extension else None
+    person = await server.register.employee_for_extension(p.extension) if p.extension else None
     ack = person.ack_of(notice["version"]) if person else None
     return web.json_response(
         {
@@ -166,15 +164,14 @@ async def acknowledge_mine(request: web.Request) -> web.Response:
     server = server_of(request)
     p = principal(request)
     body = _validate(SELF_ACK, await json_body(request))
-    person = await employees_db.employee_for_extension(server.db, p.extension) if p.extension else None
+    person = await server.register.employee_for_extension(p.extension) if p.extension else None
     if person is None:
         raise api_error(404, "you are not in the employee register; ask an admin")
     version = _current_version(server)
     if body["version"] != version:
         raise api_error(409, f"the current notice is version {version}; reload and read it first")
     try:
-        ack = await employees_db.acknowledge(
-            server.db,
+        ack = await server.register.acknowledge(
             person.id,
             version=version,
             method="web",
@@ -195,13 +192,12 @@ async def my_listens(request: web.Request) -> web.Response:
     p = principal(request)
     if not p.extension:
         return web.json_response({"entries": []})
-    try:
-        entries = await employees_db.listens(server.db, p.extension)
-    except sqlite3.OperationalError:  # the calls live in another store (PostgreSQL): ask it
+    entries = await server.register.listens(p.extension)
+    if entries is None:  # the calls live in another store: ask it which calls are the extension's
         from salvesti.core.components import CallQuery
 
         calls = await server.hub.store.list_calls(CallQuery(extension=p.extension, limit=0))
-        entries = await employees_db.listens_of_calls(server.db, [c.id for c in calls])
+        entries = await server.register.listens_of_calls([c.id for c in calls])
     return web.json_response({"entries": entries})
 
 
@@ -210,7 +206,7 @@ async def list_subject_requests(request: web.Request) -> web.Response:
     require(request, "admin")
     server = server_of(request)
     today = server.hub.now().date()
-    found = await subject_requests.list_requests(server.db, include_closed=request.query.get("all") == "1")
+    found = await server.register.list_requests(include_closed=request.query.get("all") == "1")
     return web.json_response({"today": today.isoformat(), "requests": [r.to_json(today) for r in found]})
 
 

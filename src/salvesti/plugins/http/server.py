@@ -27,6 +27,7 @@ from salvesti.plugins.http.db_sqlite import SqliteAccounts
 from salvesti.plugins.http.employee_register import EmployeeRegister
 from salvesti.plugins.http.events_relay import CALL_EVENTS, PgEventRelay, relay_for
 from salvesti.plugins.http.metrics import HubMetrics
+from salvesti.plugins.http.register_db import RegisterDb
 from salvesti.plugins.http.schema import split_listen
 from salvesti.plugins.http.tls_http import TlsFront
 from salvesti.plugins.http.waveform import PeaksCache
@@ -112,10 +113,6 @@ class HttpServer:
         self._unsubscribe: Callable[[], None] | None = None
         self._playback_seen: dict[tuple[str, str, str], float] = {}
         self._token_touched: dict[int, float] = {}
-        #: Changes made through the API while a call was in progress, by call id.  The source
-        #: keeps its own copy of the call and saves it whole when the call ends, so these are
-        #: applied again after that (an agent's notes taken during the call must survive it).
-        self.pending_edits: dict[str, dict[str, Any]] = {}
         self.bound_port: int | None = None
         self.metrics_from = list(config.get("metrics_from") or [])
         self.metrics = HubMetrics(hub)
@@ -124,6 +121,7 @@ class HttpServer:
         self.tls = TlsFront(hub, config["tls"], f"http({self.id})") if config.get("tls") else None
         #: Who acknowledged the employee notice, in memory for the hub's per-call question.
         self.employees = EmployeeRegister()
+        self._follow_register: asyncio.Task[None] | None = None
 
     @classmethod
     def from_config(cls, hub: Any, config: dict[str, Any]) -> HttpServer:
@@ -135,11 +133,12 @@ class HttpServer:
     async def async_setup(self) -> None:
         ssl_context = self.tls.context() if self.tls else None  # a bad file fails before anything opens
         self._accounts = await open_accounts(self.hub)
-        conn = self.sqlite_conn
-        if conn is not None:  # the employee register lives in the SQLite store for now
-            await self.employees.refresh(conn)
-            if hasattr(self.hub, "provide_employee_notices"):
-                self.hub.provide_employee_notices(self.employees)
+        await self.employees.refresh(self._accounts.register())
+        if hasattr(self.hub, "provide_employee_notices"):
+            self.hub.provide_employee_notices(self.employees)
+            self._follow_register = self.hub.create_task(
+                self.employees.follow(self._accounts.register()), name=f"http({self.id}) employee register"
+            )
         app = self.make_app()
         if self.tls:
             self.tls.attach(app)
@@ -157,7 +156,7 @@ class HttpServer:
             raise
         self.bound_port = site_port(site)
         self._unsubscribe = self.hub.bus.subscribe("*", self._on_event)
-        self.relay = relay_for(self.hub, self._on_remote_event)
+        self.relay = relay_for(self.hub, self._fan_out)
         if self.relay is not None:
             self.relay.start()
         self._unsubscribe_metrics = self.metrics.subscribe(self.hub.bus)
@@ -167,6 +166,9 @@ class HttpServer:
     async def async_unload(self) -> None:
         if hasattr(self.hub, "provide_employee_notices"):
             self.hub.provide_employee_notices(None)
+        if self._follow_register is not None:
+            self._follow_register.cancel()
+            self._follow_register = None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -238,13 +240,9 @@ class HttpServer:
         return self._accounts
 
     @property
-    def db(self) -> aiosqlite.Connection:
-        """The SQLite connection of the tables not yet on PostgreSQL (the employee register,
-        subject requests); 503 with a PostgreSQL store."""
-        conn = self.sqlite_conn
-        if conn is None:
-            raise api_error(503, "the employee register and subject requests need the SQLite store for now")
-        return conn
+    def register(self) -> RegisterDb:
+        """The employee register and subject requests, beside the users (SQLite or PostgreSQL)."""
+        return self.accounts.register()
 
     @property
     def sqlite_conn(self) -> aiosqlite.Connection | None:
@@ -339,8 +337,6 @@ class HttpServer:
         return round(offset + len(pcm) / 2 / 8000, 2)
 
     def _on_event(self, event: Any) -> None:
-        if isinstance(event.data, dict):
-            self._reapply_pending(event.name, event.data)
         if event.name == "recording_resumed" and event.data.get("by") == "auto":
             # the API's pauses and resumes are audited by their routes; this one had no user
             self.hub.create_task(self._audit_auto_resume(event.data), name="http audit auto-resume")
@@ -366,14 +362,6 @@ class HttpServer:
         detail = {"ok": True, how: True, "pause": pauses[-1]}
         await self.audit(None, action, call_id=data.get("call_id"), user=how, detail=detail)
 
-    async def _reapply(self, call_id: str, fields: dict[str, Any]) -> None:
-        store = self.hub.store
-        if store is None or not hasattr(store, "update_call_fields"):
-            return
-        call = await store.update_call_fields(call_id, **fields)
-        if call is not None:
-            self.publish_local("call_changed", call.to_json())
-
     def publish_local(self, name: str, data: dict[str, Any]) -> None:
         """To this node's event streams, and a call event to the other nodes' too."""
         self._fan_out(name, data)
@@ -382,18 +370,6 @@ class HttpServer:
     def _share(self, name: str, data: dict[str, Any]) -> None:
         if self.relay is not None and name in CALL_EVENTS:
             self.relay.send(name, data)
-
-    def _on_remote_event(self, name: str, data: dict[str, Any]) -> None:
-        """A call event from another node: to the local streams; and a call that node carried
-        has ended, so edits made here while it was in progress go in again over its save."""
-        self._reapply_pending(name, data)
-        self._fan_out(name, data)
-
-    def _reapply_pending(self, name: str, data: dict[str, Any]) -> None:
-        call_id = data.get("id")
-        if name == "call_ended" and call_id in self.pending_edits:
-            fields = self.pending_edits.pop(call_id)
-            self.hub.create_task(self._reapply(call_id, fields), name=f"http reapply {call_id}")
 
     def _fan_out(self, name: str, data: Any) -> None:
         """To this node's event streams (what the relay brings from other nodes comes here)."""

@@ -92,7 +92,8 @@ class SubjectRequest:
         }
 
 
-def _row(r: Any) -> SubjectRequest:
+def request_of_row(r: Any) -> SubjectRequest:
+    """A request from a row of either backend (SQLite and asyncpg rows are read by name)."""
     return SubjectRequest(
         r["id"],
         r["kind"],
@@ -130,7 +131,7 @@ async def open_requests(conn: aiosqlite.Connection, kind: str, number: str) -> l
         "AND closed_at IS NULL ORDER BY received, id",
         (kind, number_hash(number)),
     ) as cur:
-        return [_row(r) for r in await cur.fetchall()]
+        return [request_of_row(r) for r in await cur.fetchall()]
 
 
 async def close_requests(
@@ -157,4 +158,4 @@ async def list_requests(conn: aiosqlite.Connection, *, include_closed: bool = Fa
     async with conn.execute(
         f"SELECT {_COLS} FROM http_subject_requests{where} ORDER BY closed_at IS NOT NULL, deadline, id"
     ) as cur:
-        return [_row(r) for r in await cur.fetchall()]
+        return [request_of_row(r) for r in await cur.fetchall()]
