@@ -199,8 +199,8 @@ CORE_SCHEMA = vol.Schema(
         # Linux, so auto uses it there and the standard loop elsewhere.
         vol.Optional("event_loop", default="auto"): vol.In(["auto", "asyncio", "uvloop"]),
         # How `salvesti run` writes its log to stderr: text lines, or one JSON object per line
-        # for log shippers (salvesti.core.logformat); `--log-format` overrides it.
-        vol.Optional("log_format", default="text"): vol.In(list(LOG_FORMATS)),
+        # for log shippers (salvesti.core.logformat); `--log-format` overrides it. Absent: text.
+        vol.Optional("log_format"): vol.In(list(LOG_FORMATS)),
         # Thresholds of the after-call recording health check (salvesti.core.health).
         vol.Optional("health"): health.SCHEMA,
         # The master key of sinks with `encrypt: true` (`salvesti keys init` creates it); keep it
