@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from salvesti.testing.fuzz.http_box import http_box
-from salvesti.testing.fuzz.http_target import ANONYMOUS, IDENTITIES, RequestMaker, operations, run_http
+from salvesti.testing.fuzz.http_target import (
+    ANONYMOUS,
+    IDENTITIES,
+    Operation,
+    RequestMaker,
+    operations,
+    run_http,
+    verdict,
+)
 
 
 def test_every_documented_operation_is_reached_and_secured_as_documented() -> None:
@@ -14,6 +22,16 @@ def test_every_documented_operation_is_reached_and_secured_as_documented() -> No
     assert ops[("GET", "/api/calls")] is True and ops[("GET", "/metrics")] is True
     assert ("GET", "/api/events") not in ops  # endless: tested in test_http_events
     assert len(ops) >= 35
+
+
+def test_the_oracle_names_server_errors_and_auth_bypasses() -> None:
+    calls = Operation("GET", "/api/calls", True, ())
+    health = Operation("GET", "/api/health", False, ())
+    assert verdict(calls, "bad-bearer", 200) == "auth bypass: 200 for bad-bearer on GET /api/calls"
+    assert verdict(calls, "none", 302) == "auth bypass: 302 for none on GET /api/calls"
+    assert verdict(calls, "admin", 500) == "500 from GET /api/calls"
+    assert verdict(calls, "none", 401) is None and verdict(calls, "agent", 200) is None
+    assert verdict(health, "none", 200) is None
 
 
 @pytest.mark.timeout(60)

@@ -150,7 +150,8 @@ def _header_text(value: str) -> str:
     return "".join(c for c in value if 32 <= ord(c) < 127)
 
 
-def _bad(op: Operation, who: str, status: int) -> str | None:
+def verdict(op: Operation, who: str, status: int) -> str | None:
+    """What is wrong with this answer (a 5xx, an auth bypass), or None."""
     if status >= 500:
         return f"{status} from {op.method} {op.path}"
     if op.secured and who in ANONYMOUS and status < 400:
@@ -187,7 +188,7 @@ async def run_http(box: HttpBox, inputs: int, *, seed: int = 0, deadline_s: floa
             finally:
                 report.inputs = index + 1
                 report.slowest_ms = max(report.slowest_ms, (time.perf_counter() - t0) * 1000)
-            problem = _bad(req.op, req.who, status)
+            problem = verdict(req.op, req.who, status)
             if problem:
                 report.crashes.append(Finding("crash", index, req.shown(), problem))
     report.seconds = time.perf_counter() - started
