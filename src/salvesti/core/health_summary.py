@@ -17,11 +17,14 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from salvesti.core.bus import HEALTH_SUMMARY, EventBus
 from salvesti.core.call import HealthReason
 from salvesti.core.components import CallQuery, CallStore
+
+if TYPE_CHECKING:
+    from salvesti.core.hub import Hub
 
 _LOGGER = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)
@@ -120,7 +123,7 @@ async def run_daily(store: CallStore, bus: EventBus, node: str, clock: Clock) ->
         bus.publish(HEALTH_SUMMARY, summary.to_json())
 
 
-def start(hub: Any) -> asyncio.Task[None] | None:
+def start(hub: Hub) -> asyncio.Task[None] | None:
     """Register the daily summary as a hub task (nothing to count without a store)."""
     if hub.store is None:
         return None
