@@ -54,6 +54,11 @@ def build_parser(plugins: PluginManager) -> argparse.ArgumentParser:
     run.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="default: info"
     )
+    run.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text, or one JSON object per line (default: salvesti.log_format)",
+    )
     cli_setup.add_listen_argument(run, "--setup-listen")  # used only when FILE does not exist
     run.set_defaults(func=cli_run.cmd_run)
 

@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 import signal
-import sys
+import socket
 from typing import Any
 
 from salvesti.cli_common import (
@@ -27,19 +27,9 @@ from salvesti.cli_common import (
     setup_component,
 )
 from salvesti.core import retention
+from salvesti.core.logformat import setup_logging
 
 _LOGGER = logging.getLogger("salvesti")
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%d %H:%M:%S",
-        force=True,
-    )
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -53,7 +43,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if code != EXIT_OK:
             return code
     loaded = load(args)
-    setup_logging(args.log_level)
+    core = loaded.config["salvesti"]
+    log_format = args.log_format or core.get("log_format", "text")
+    setup_logging(args.log_level, log_format, node=core.get("node") or socket.gethostname())
     choice = loaded.config["salvesti"].get("event_loop", "auto")
     if choice in ("auto", "uvloop"):
         try:

@@ -31,6 +31,9 @@ NOTICE_UNVERIFIED = "notice_unverified"
 #: After call_ended: the recording does not match the signalling (payload: the call object,
 #: whose ``health`` lists every problem found).
 RECORDING_UNHEALTHY = "recording_unhealthy"
+#: Once a day after local midnight: unhealthy recordings of the last 24 h by reason (payload:
+#: salvesti.core.health_summary.HealthSummary.to_json()).
+HEALTH_SUMMARY = "health_summary"
 #: A retention sweep finished with no deletion failing (payload: at, deleted).
 RETENTION_SWEPT = "retention_swept"
 #: A call's recording was paused / resumed (payload: call_id, by, pauses; resumed also carries
@@ -50,6 +53,7 @@ EVENTS = (
     ANALYSIS_DONE,
     NOTICE_UNVERIFIED,
     RECORDING_UNHEALTHY,
+    HEALTH_SUMMARY,
     RETENTION_SWEPT,
     RECORDING_PAUSED,
     RECORDING_RESUMED,

@@ -185,9 +185,10 @@ class Hub:
                     raise RuntimeError(f"store could not be opened: {entry.reason}")
             if kind == "sink":
                 await self._repair_unfinished()
-        from salvesti.core import retention
+        from salvesti.core import health_summary, retention
 
         retention.start_schedule(self)
+        health_summary.start(self)
 
     def status(self) -> list[dict[str, Any]]:
         return [

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import voluptuous as vol
 
 from salvesti.core import health
+from salvesti.core.logformat import LOG_FORMATS
 from salvesti.core.numbers import _COUNTRY_CODES
 
 #: Top-level keys, in the order the docs present them.
@@ -197,6 +198,9 @@ CORE_SCHEMA = vol.Schema(
         # uvloop costs less per packet and per timer (docs/performance.md); a dependency on
         # Linux, so auto uses it there and the standard loop elsewhere.
         vol.Optional("event_loop", default="auto"): vol.In(["auto", "asyncio", "uvloop"]),
+        # How `salvesti run` writes its log to stderr: text lines, or one JSON object per line
+        # for log shippers (salvesti.core.logformat); `--log-format` overrides it. Absent: text.
+        vol.Optional("log_format"): vol.In(list(LOG_FORMATS)),
         # Thresholds of the after-call recording health check (salvesti.core.health).
         vol.Optional("health"): health.SCHEMA,
         # The master key of sinks with `encrypt: true` (`salvesti keys init` creates it); keep it
@@ -215,9 +219,7 @@ CORE_SCHEMA = vol.Schema(
         # Who is responsible for the recordings (GDPR Art. 13/30 texts: `salvesti privacy`).
         vol.Optional("controller"): CONTROLLER_SCHEMA,
         # GDPR Art. 6 basis of recording, named in the privacy texts (default legitimate_interest).
-        vol.Optional("lawful_basis"): vol.In(
-            LAWFUL_BASES, msg=f"expected one of {', '.join(LAWFUL_BASES)}"
-        ),
+        vol.Optional("lawful_basis"): vol.In(LAWFUL_BASES, msg=f"expected one of {', '.join(LAWFUL_BASES)}"),
         # Who else receives recordings or call data besides what the config shows (a CRM, an auditor).
         vol.Optional("recipients"): [_text("a recipient of call data")],
         vol.Optional("employee_notice"): EMPLOYEE_NOTICE_SCHEMA,

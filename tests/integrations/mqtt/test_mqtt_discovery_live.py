@@ -146,6 +146,18 @@ def expected_hub_config(p) -> dict:
                 "state_topic": f"{p.topics}/ha/hub",
                 "value_template": "{{ value_json.last_retention_purge }}",
             },
+            f"{node}_unhealthy_recordings": {
+                "p": "sensor",
+                "unique_id": f"{node}_unhealthy_recordings",
+                "name": "Unhealthy recordings (last day)",
+                "icon": "mdi:record-circle-outline",
+                "state_class": "measurement",
+                "entity_category": "diagnostic",
+                "state_topic": f"{p.topics}/ha/health_summary",
+                "value_template": "{{ value_json.unhealthy }}",
+                "json_attributes_topic": f"{p.topics}/ha/health_summary",
+                "json_attributes_template": "{{ value_json.by_reason | tojson }}",
+            },
         },
     }
 

@@ -225,3 +225,32 @@ def test_schema():
         SCHEMA({**conf, "url": "ftp://x"})
     with pytest.raises(vol.Invalid, match="at least 16 characters"):
         SCHEMA({**conf, "secret": "short"})
+
+
+async def test_the_daily_health_summary_is_sent_signed_when_listed(tmp_path):
+    receiver = Receiver([])
+    await receiver.start()
+    hub = await start_hub(tmp_path, receiver.url, FakeClock(), ["health_summary"])
+    try:
+        await hub.call_ended(ended_call())  # call events: not listed
+        summary = {"since": "2026-11-28T00:00:00+02:00", "until": "2026-11-29T00:00:00+02:00", "unhealthy": 1}
+        hub.bus.publish(events.HEALTH_SUMMARY, summary)
+        await receiver.wait_for(1)
+        await hub.bus.drain()
+        assert len(receiver.got) == 1
+        headers, raw = receiver.got[0]
+        assert json.loads(raw) == {"event": "health_summary", "summary": summary}
+        assert (
+            headers["X-Salvesti-Signature"]
+            == "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        )
+    finally:
+        await hub.async_stop(call_timeout=0)
+        assert receiver.runner is not None
+        await receiver.runner.cleanup()
+
+
+def test_health_summary_is_opt_in() -> None:
+    conf = SCHEMA({"platform": "webhook", "id": "crm", "url": "https://crm.example/hook", "secret": SECRET})
+    assert "health_summary" not in conf["events"]
+    assert SCHEMA({**conf, "events": ["health_summary"]})["events"] == ["health_summary"]

@@ -14,6 +14,7 @@ Topics under ``<topic_prefix>/<id>/``:
 ``line/<key>/state``       retained  call_active, active_calls, call_state, counters
 ``line/<key>/last_call``   not       the last call (number per ``expose_numbers``)
 ``line/<key>/event``       not       event entity: ``{"event_type": ..., ...}``
+``health_summary``         retained  the daily recording-health summary (counts only)
 =========================  ========  ======================================================
 
 Personal data (numbers) only ever travels on the two non-retained topics, so the broker
@@ -90,6 +91,10 @@ class Topics:
     def hub_config(self) -> str:
         return f"{self.discovery_prefix}/device/{self.node}/config"
 
+    @property
+    def health_summary(self) -> str:
+        return f"{self.base}/health_summary"
+
     def line_device_id(self, key: str) -> str:
         return f"{self.node}_{key}"
 
@@ -164,6 +169,19 @@ def hub_discovery(topics: Topics, source_ids: list[str]) -> dict[str, Any]:
         "entity_category": "diagnostic",
         "state_topic": topics.hub_state,
         "value_template": "{{ value_json.last_retention_purge }}",
+    }
+    uid = f"{node}_unhealthy_recordings"
+    cmps[uid] = {
+        "p": "sensor",
+        "unique_id": uid,
+        "name": "Unhealthy recordings (last day)",
+        "icon": "mdi:record-circle-outline",
+        "state_class": "measurement",
+        "entity_category": "diagnostic",
+        "state_topic": topics.health_summary,
+        "value_template": "{{ value_json.unhealthy }}",
+        "json_attributes_topic": topics.health_summary,
+        "json_attributes_template": "{{ value_json.by_reason | tojson }}",
     }
     return _shared(topics, device, cmps)
 

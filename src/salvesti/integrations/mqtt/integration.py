@@ -95,6 +95,7 @@ class MqttIntegration:
             events.RECORDING_SAVED: self._on_recording_saved,
             events.RECORDING_DELETED: self._on_recording_deleted,
             events.RECORDING_UNHEALTHY: self._on_recording_unhealthy,
+            events.HEALTH_SUMMARY: self._on_health_summary,
             events.SOURCE_STATUS: self._on_source_status,
             events.RECORDING_PAUSED: self._on_paused,
             events.RECORDING_RESUMED: self._on_resumed,
@@ -200,6 +201,10 @@ class MqttIntegration:
 
     def _on_recording_unhealthy(self, event: Event) -> None:
         self._send(self.tracker.recording_unhealthy(event.data))
+
+    def _on_health_summary(self, event: Event) -> None:
+        """Retained: counts only, no numbers, and Home Assistant shows the last one after a restart."""
+        self.connection.publish(self.topics.health_summary, _dumps(event.data), retain=True)
 
     def _on_recording_deleted(self, event: Event) -> None:
         if "reason" not in event.data:

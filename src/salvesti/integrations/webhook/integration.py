@@ -110,11 +110,11 @@ class WebhookIntegration:
 
     async def _enqueue(self, event: Event) -> None:
         try:
-            call = await self._call_of(event)
-            if call is None:
+            payload = await self._payload_of(event)
+            if payload is None:
                 _LOGGER.warning("%s: %s for an unknown call, not sent", self.label, event.name)
                 return
-            body = json.dumps({"event": event.name, "call": call}, ensure_ascii=False, default=str).encode()
+            body = json.dumps({"event": event.name, **payload}, ensure_ascii=False, default=str).encode()
             assert self.outbox is not None
             await self.outbox.add(event.name, body, self.now())
         except asyncio.CancelledError:
@@ -123,6 +123,13 @@ class WebhookIntegration:
             _LOGGER.exception("%s: could not queue %s", self.label, event.name)
             return
         self.kick()
+
+    async def _payload_of(self, event: Event) -> dict[str, Any] | None:
+        """``{"call": ...}`` for the call events, ``{"summary": ...}`` for the daily summary."""
+        if event.name == events.HEALTH_SUMMARY:
+            return {"summary": event.data}
+        call = await self._call_of(event)
+        return None if call is None else {"call": call}
 
     async def _call_of(self, event: Event) -> dict[str, Any] | None:
         """The call object as ``calls show --json`` gives it (from the store for analysis_done)."""

@@ -19,8 +19,18 @@ import voluptuous as vol
 
 from salvesti.core import bus as events
 
-#: The events a webhook may ask for (CONTRACT "Operations", plus the recording health check).
-WEBHOOK_EVENTS = (events.CALL_ENDED, events.RECORDING_SAVED, events.ANALYSIS_DONE, events.RECORDING_UNHEALTHY)
+#: The events a webhook may ask for (CONTRACT "Operations", plus the recording health check and
+#: its daily summary, which is about no one call: its body is ``{"event", "summary"}``).
+WEBHOOK_EVENTS = (
+    events.CALL_ENDED,
+    events.RECORDING_SAVED,
+    events.ANALYSIS_DONE,
+    events.RECORDING_UNHEALTHY,
+    events.HEALTH_SUMMARY,
+)
+#: Without ``events:``, the call events: a receiver written for ``{"event", "call"}`` bodies
+#: does not get the summary's other shape until it asks for it.
+DEFAULT_EVENTS = [name for name in WEBHOOK_EVENTS if name != events.HEALTH_SUMMARY]
 
 
 def http_url(value: Any) -> str:
@@ -50,7 +60,7 @@ SCHEMA = vol.Schema(
         vol.Required("id"): vol.All(str, vol.Length(min=1, max=64)),
         vol.Required("url"): http_url,
         vol.Required("secret"): _secret,
-        vol.Optional("events", default=list(WEBHOOK_EVENTS)): vol.All(
+        vol.Optional("events", default=DEFAULT_EVENTS): vol.All(
             [event_name], vol.Length(min=1), lambda names: list(dict.fromkeys(names))
         ),
         #: Seconds one POST may take before it counts as failed (and is retried later).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,3 +97,45 @@ def test_address_like_text_round_trips(text: str) -> None:
 @given(st.text(max_size=200))
 def test_auth_header_parser_never_raises(text: str) -> None:
     assert isinstance(parse_auth_header(text), dict)
+
+
+# Found by bench/fuzz.py: str.isdigit() took a superscript one for a digit and int() then
+# raised ValueError out of the parser; an Arabic-Indic three was read as the number 3.
+NON_ASCII_DIGITS = [
+    (
+        "sip:102@pbx.example.ee:\u00b9060",
+        "From",
+        "bad port in URI 'sip:102@pbx.example.ee:\u00b9060': 'pbx.example.ee:\u00b9060'",
+    ),
+    (
+        "sip:102@pbx.example.ee:\u0663",
+        "From",
+        "bad port in URI 'sip:102@pbx.example.ee:\u0663': 'pbx.example.ee:\u0663'",
+    ),
+    ("1\u00b97728 INVITE", "CSeq", "bad CSeq header: '1\u00b97728 INVITE'"),
+    ("\u0663", "Content-Length", "bad Content-Length header: '\u0663'"),
+    ("7\u00b9", "Max-Forwards", "bad Max-Forwards header: '7\u00b9'"),
+]
+
+
+@pytest.mark.parametrize(("value", "header", "error"), NON_ASCII_DIGITS)
+def test_non_ascii_digits_are_a_parse_error(value: str, header: str, error: str) -> None:
+    lines = {
+        "Via": "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1",
+        "From": "<sip:102@pbx.example.ee>;tag=1",
+        "To": "<sip:101@pbx.example.ee>",
+        "Call-ID": "c1",
+        "CSeq": "1 INVITE",
+        "Max-Forwards": "70",
+        "Content-Length": "0",
+    }
+    lines[header] = value if header != "From" else f"<{value}>;tag=1"
+    head = "".join(f"{name}: {text}\r\n" for name, text in lines.items())
+    data = f"INVITE sip:101@pbx.example.ee SIP/2.0\r\n{head}\r\n".encode()
+    with pytest.raises(SipParseError) as exc:
+        parse_message(data)
+    assert str(exc.value) == error
+
+
+def test_rport_in_non_ascii_digits_is_no_port() -> None:
+    assert Via.parse("SIP/2.0/UDP 10.0.0.1;rport=\u0663;branch=z9hG4bK1").rport is None

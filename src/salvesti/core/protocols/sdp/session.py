@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..digits import is_digits
 from .codecs import STATIC_PAYLOAD_TYPES, Codec
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
@@ -52,7 +53,7 @@ class Origin:
     @classmethod
     def parse(cls, value: str) -> Origin:
         parts = value.split()
-        if len(parts) != 6 or not parts[1].isdigit() or not parts[2].isdigit():
+        if len(parts) != 6 or not is_digits(parts[1]) or not is_digits(parts[2]):
             raise SdpParseError(f"bad o= line: {value!r}")
         return cls(parts[0], int(parts[1]), int(parts[2]), parts[3], parts[4], parts[5])
 
@@ -104,17 +105,17 @@ class MediaDescription:
         elif name == "rtpmap" and value:
             pt_text, _, enc = value.partition(" ")
             parts = enc.strip().split("/")
-            if not pt_text.isdigit() or len(parts) < 2 or not parts[1].isdigit():
+            if not is_digits(pt_text) or len(parts) < 2 or not is_digits(parts[1]):
                 raise SdpParseError(f"line {lineno}: bad a=rtpmap: {value!r}")
-            channels = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 1
+            channels = int(parts[2]) if len(parts) > 2 and is_digits(parts[2]) else 1
             self.rtpmap[int(pt_text)] = Codec(parts[0], int(parts[1]), channels)
         elif name == "fmtp" and value:
             pt_text, _, params = value.partition(" ")
-            if not pt_text.isdigit():
+            if not is_digits(pt_text):
                 self.attributes.append((name, value))
                 return
             self.fmtp[int(pt_text)] = params.strip()
-        elif name == "ptime" and value and value.strip().split(".")[0].isdigit():
+        elif name == "ptime" and value and is_digits(value.strip().split(".")[0]):
             self.ptime = int(value.strip().split(".")[0])
         else:
             self.attributes.append((name, value))
@@ -256,10 +257,10 @@ def _parse_m_line(value: str, lineno: int) -> MediaDescription:
     if len(parts) < 3:
         raise SdpParseError(f"line {lineno}: bad m= line: {value!r}")
     port_text, _, count = parts[1].partition("/")
-    if not port_text.isdigit() or int(port_text) > 65535 or (count and not count.isdigit()):
+    if not is_digits(port_text) or int(port_text) > 65535 or (count and not is_digits(count)):
         raise SdpParseError(f"line {lineno}: bad port in m= line: {value!r}")
     m = MediaDescription(parts[0], int(port_text), parts[2], port_count=int(count) if count else None)
-    if all(f.isdigit() and int(f) < 128 for f in parts[3:]):
+    if all(is_digits(f) and int(f) < 128 for f in parts[3:]):
         m.formats = [int(f) for f in parts[3:]]
     else:
         m.raw_formats = parts[3:]

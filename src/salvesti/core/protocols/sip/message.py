@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from ..digits import is_digits
 from .errors import SipParseError
 from .headers import Headers, canonical_name
 from .reasons import REASON_PHRASES as REASON_PHRASES  # re-exported for callers
@@ -107,7 +108,7 @@ SipMessage = SipRequest | SipResponse
 def parse_cseq(value: str) -> tuple[int, str]:
     """CSeq = 1*DIGIT LWS Method"""
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit() or not TOKEN_RE.match(parts[1]):
+    if len(parts) != 2 or not is_digits(parts[0]) or not TOKEN_RE.match(parts[1]):
         raise SipParseError(f"bad CSeq header: {value.strip()!r}")
     number = int(parts[0])
     if number >= 2**31:
@@ -192,7 +193,7 @@ def _validate(msg: SipRequest | SipResponse) -> None:
     msg.vias  # noqa: B018
     if isinstance(msg, SipRequest):
         max_fwd = msg.headers.get("Max-Forwards")
-        if max_fwd is not None and not max_fwd.strip().isdigit():
+        if max_fwd is not None and not is_digits(max_fwd.strip()):
             raise SipParseError(f"bad Max-Forwards header: {max_fwd!r}")
 
 
@@ -201,7 +202,7 @@ def _content_length(headers: Headers) -> int | None:
     if value is None:
         return None
     value = value.strip()
-    if not value.isdigit():
+    if not is_digits(value):
         raise SipParseError(f"bad Content-Length header: {value[:40]!r}")
     return int(value)
 

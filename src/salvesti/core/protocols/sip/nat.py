@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ..digits import is_digits
 from .headers import Headers
 from .message import SipRequest, SipResponse, make_via, new_call_id, new_tag
 
@@ -34,7 +35,7 @@ def learned_address(response: SipResponse) -> Addr | None:
     IP address."""
     via = response.via
     rport = via.params.get("rport")
-    if rport is None or not rport.isdigit() or not 0 < int(rport) < 65536:
+    if rport is None or not is_digits(rport) or not 0 < int(rport) < 65536:
         return None
     host = via.params.get("received") or via.host
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..digits import is_digits
 from .errors import SipParseError
 
 # token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" )
@@ -89,7 +90,7 @@ def parse_hostport(text: str, what: str) -> tuple[str, int | None]:
     port: int | None = None
     if port_text is not None:
         port_text = port_text.strip()
-        if not port_text.isdigit() or len(port_text) > 5 or int(port_text) > 65535:
+        if not is_digits(port_text) or len(port_text) > 5 or int(port_text) > 65535:
             raise SipParseError(f"bad port in {what}: {text!r}")
         port = int(port_text)
     return host, port
@@ -303,7 +304,7 @@ class Via:
     def rport(self) -> int | None:
         """The rport value a server filled in (None when absent or still empty)."""
         value = self.params.get("rport")
-        return int(value) if value and value.isdigit() else None
+        return int(value) if value and is_digits(value) else None
 
     @property
     def sent_by(self) -> tuple[str, int | None]:
