@@ -23,7 +23,7 @@ from salvesti.integrations.sip.agent import AgentPort
 from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
 from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
-from salvesti.integrations.sip.phases import CallOver, CallPhases
+from salvesti.integrations.sip.phases import CallOver, CallPhases, no_final_answer
 from salvesti.integrations.sip.route import OutboundRoute
 from salvesti.integrations.sip.test_call import TestCallFlows
 
@@ -156,8 +156,7 @@ class Flows(MidCall, TestCallFlows, CallPhases):
                     self.sig.cancel(out)
                 continue
             if ev.kind == "timeout" and ev.leg is out:
-                out.state = "ended"
-                raise CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
+                raise no_final_answer(out, ev.data)
             if ev.kind != "response" or ev.leg is not out:
                 self.common(call, ev)
                 continue
@@ -246,8 +245,7 @@ class Flows(MidCall, TestCallFlows, CallPhases):
                     self.sig.cancel(out)
                 continue
             if ev.kind == "timeout" and ev.leg is out:
-                out.state = "ended"
-                raise CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
+                raise no_final_answer(out, ev.data)
             if ev.kind != "response" or ev.leg is not out:
                 self.common(call, ev)
                 continue

@@ -18,7 +18,7 @@ import numpy as np
 from salvesti.core.call import Call, Disposition
 from salvesti.core.components import AgentLink, ExtensionRinger
 from salvesti.core.health import RtpCounts
-from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
+from salvesti.core.protocols.sip.events import ProvisionalTimeout, ResponseReceived, TransactionTimeout
 from salvesti.core.protocols.sip.message import new_call_id, new_tag
 from salvesti.core.recording import CallRecording
 from salvesti.integrations.sip.agent import AgentPort
@@ -60,6 +60,15 @@ class CallOver(Exception):
         self.status = status
 
 
+def no_final_answer(leg: Leg, data: Any) -> CallOver:
+    """A trunk INVITE that timed out: no answer at all (Timer B, 408), or Timer C (it rang
+    for over 3 minutes without a final answer and was CANCELled)."""
+    leg.state = "ended"
+    if isinstance(data, ProvisionalTimeout):
+        return CallOver(Disposition.NO_ANSWER, "trunk rang without a final answer (Timer C)", "outside", 408)
+    return CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
+
+
 def ringback_tone() -> bytes:
     """One cadence of the European ringback tone: 425 Hz for 1 s, then 4 s of silence."""
     t = np.arange(RATE) / RATE
@@ -98,6 +107,10 @@ class CallPhases:
                 call.post("response", leg, resp)
             elif isinstance(event, TransactionTimeout):
                 call.post("timeout", leg)
+            elif isinstance(event, ProvisionalTimeout):
+                # Timer C: the layer has CANCELled it; the leg is over (``no_final_answer``).
+                leg.state = "ended"
+                call.post("timeout", leg, event)
 
         return on_event
 
