@@ -22,6 +22,7 @@ PROVIDER_SCENARIOS = {
     "answer": "provider_uas_answer.xml",
     "busy": "provider_uas_busy.xml",
     "noanswer": "provider_uas_noanswer.xml",
+    "prack": "provider_uas_prack.xml",
 }
 
 

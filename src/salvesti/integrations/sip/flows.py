@@ -25,6 +25,7 @@ from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
 from salvesti.integrations.sip.phases import CallOver, CallPhases, no_final_answer
 from salvesti.integrations.sip.route import OutboundRoute
+from salvesti.integrations.sip.signalling import SUPPORTED_TRUNK
 from salvesti.integrations.sip.test_call import TestCallFlows
 
 _LOGGER = logging.getLogger(__name__)
@@ -320,6 +321,7 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             to=route.to_header(target),
             sdp=out.make_offer(self.src.codecs, prefer=prefer),
             on_event=on_event,
+            supported=SUPPORTED_TRUNK,
         )
         return on_event
 
@@ -340,7 +342,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         if call.cancelled:
             raise CallOver(Disposition.CANCELLED, "cancel", "inside")
         try:
-            out.take_answer(resp.body)
+            # RFC 3262 §5: the answer in a reliable 18x stands; its 2xx may repeat it or carry none.
+            out.take_answer(resp.body or out.early_answer or b"")
         except NoCommonCodec:
             raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
         return False

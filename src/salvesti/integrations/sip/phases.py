@@ -19,7 +19,8 @@ from salvesti.core.call import Call, Disposition
 from salvesti.core.components import AgentLink, ExtensionRinger
 from salvesti.core.health import RtpCounts
 from salvesti.core.protocols.sip.events import ProvisionalTimeout, ResponseReceived, TransactionTimeout
-from salvesti.core.protocols.sip.message import new_call_id, new_tag
+from salvesti.core.protocols.sip.message import SipResponse, new_call_id, new_tag
+from salvesti.core.protocols.sip.reliable import Reliability
 from salvesti.core.recording import CallRecording
 from salvesti.integrations.sip.agent import AgentPort
 from salvesti.integrations.sip.call import B2BCall, CallEvent, Leg, NoCommonCodec
@@ -104,6 +105,8 @@ class CallPhases:
                     leg.state = "confirmed"
                     self.sig.bye(leg)
                     return
+                if 100 < resp.status < 200 and not self.reliable_provisional(leg, resp):
+                    return
                 call.post("response", leg, resp)
             elif isinstance(event, TransactionTimeout):
                 call.post("timeout", leg)
@@ -113,6 +116,20 @@ class CallPhases:
                 call.post("timeout", leg, event)
 
         return on_event
+
+    def reliable_provisional(self, leg: Leg, resp: SipResponse) -> bool:
+        """RFC 3262: PRACK a reliable 18x and keep its SDP as the leg's early answer; False
+        for a repeat (or one out of order), which the call must not see again."""
+        verdict = leg.provisionals.classify(resp)
+        if verdict.kind is Reliability.MALFORMED:
+            _LOGGER.warning("%s: %s: %s; taken without PRACK", self.label, leg.call_id, verdict.problem)
+        if not verdict.take:
+            return False
+        if verdict.rack is not None and leg.invite is not None:
+            self.sig.prack(leg, resp, verdict.rack)
+            if resp.body and leg.early_answer is None:
+                leg.early_answer = resp.body
+        return True
 
     def uac_leg(self, call: B2BCall, role: str, addr: Addr, transport: str, **kw: Any) -> Leg:
         host = self.src.leg_address(addr[0], outside=role == "outside")
