@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(sip-tester baresip tshark sox libsox-fmt-all espeak-ng socat chromium mosquitto gcc python3-dev postgresql iproute2 util-linux)
+APT_PACKAGES=(sip-tester baresip tshark sox libsox-fmt-all espeak-ng socat chromium mosquitto gcc python3-dev postgresql iproute2 util-linux dnsmasq-base)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
