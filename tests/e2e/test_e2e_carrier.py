@@ -100,6 +100,14 @@ def trunk_source(registrar: str, **more: object) -> dict[str, object]:
     return {"trunk": trunk, "lines": [LINE]}
 
 
+def short_call(phone, salv, seconds: float) -> dict:
+    """The phone calls out, talks ``seconds``, hangs up; the saved call."""
+    dial_out(phone, salv)
+    time.sleep(seconds)
+    hang_up(phone)
+    return salv.wait_call()
+
+
 def test_registrar_by_srv_fails_over_from_a_503_and_calls_follow(lab: Lab, audio):
     down = lab.provider("unavailable", name="carrier-a")
     up = lab.provider("answer", name="carrier-b", ring_ms=300)
@@ -112,14 +120,31 @@ def test_registrar_by_srv_fails_over_from_a_503_and_calls_follow(lab: Lab, audio
     assert register.startswith("REGISTER sip:carrier.test SIP/2.0"), register
 
     phone = lab.phone("101", salv, audio=audio.phone_a)
-    dial_out(phone, salv)
-    time.sleep(5.0)
-    hang_up(phone)
-    call = salv.wait_call()
+    call = short_call(phone, salv, 5.0)
     assert call["disposition"] == "answered"
     assert up.requests("INVITE") and not down.requests("INVITE"), "the call went to the server that failed"
     assert up.requests("INVITE")[0].startswith(f"INVITE sip:{OUTSIDE}@carrier.test SIP/2.0")
     check_recording(call)
+
+
+def test_an_invite_answered_503_goes_to_the_next_srv_target(lab: Lab, audio):
+    """The first server registers us but answers the INVITE 503; the call is placed through
+    the second one (a new transaction, CSeq 2) and recorded; the call object says so."""
+    first = lab.provider("invite_unavailable", name="carrier-a")
+    second = lab.provider("answer", name="carrier-b", ring_ms=300)
+    server = lab.dns(carrier_zone(first.port, second.port))
+    salv = lab.salvesti(source_extra={**trunk_source("carrier.test"), "nameservers": [server.address]})
+    wait_for(lambda: first.requests("REGISTER"), 20, what="a REGISTER at the first SRV target")
+
+    phone = lab.phone("101", salv, audio=audio.phone_a)
+    call = short_call(phone, salv, 5.0)
+    assert call["disposition"] == "answered"
+    assert len(first.requests("INVITE")) == 1 and first.requests("ACK"), "the 503 was not ACKed"
+    invite = second.requests("INVITE")[0]
+    assert re.search(r"^CSeq: 2 INVITE", invite, re.M), invite
+    assert call["meta"]["sip"]["failed_over"] == [second.address]
+    rec = check_recording(call)
+    assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
 
 
 def test_outbound_proxy_gets_every_request_while_uri_and_to_stay_the_carriers(lab: Lab, audio):
@@ -135,10 +160,7 @@ def test_outbound_proxy_gets_every_request_while_uri_and_to_stay_the_carriers(la
     assert re.search(rf"^To: <sip:{TRUNK_USER}@sip\.carrier\.test>", register, re.M), register
 
     phone = lab.phone("101", salv, audio=audio.phone_a)
-    dial_out(phone, salv)
-    time.sleep(6.0)
-    hang_up(phone)
-    call = salv.wait_call()
+    call = short_call(phone, salv, 6.0)
     assert call["disposition"] == "answered"
     invite = proxy.requests("INVITE")[0]
     assert invite.startswith(f"INVITE sip:{OUTSIDE}@sip.carrier.test SIP/2.0"), invite

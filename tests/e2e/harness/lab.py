@@ -25,6 +25,7 @@ PROVIDER_SCENARIOS = {
     "noanswer": "provider_uas_noanswer.xml",
     "prack": "provider_uas_prack.xml",
     "unavailable": "registrar_unavailable.xml",
+    "invite_unavailable": "provider_uas_unavailable.xml",
 }
 
 

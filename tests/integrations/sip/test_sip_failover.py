@@ -85,3 +85,11 @@ async def test_when_every_target_fails_the_last_ones_failure_is_the_registration
     with pytest.raises(OSError, match=r"no answer from 192\.0\.2\.2"):
         await trunk.register_once(300)
     assert transport.sent == [A, B]
+
+
+async def test_an_invite_falls_back_through_the_targets_once_each() -> None:
+    trunk, _ = client({A: 200, B: 200, C: 200})
+    await trunk.refresh_addresses()
+    assert trunk.fallback_hop(A) == B and trunk.fallback_hop(B) == C
+    assert trunk.fallback_hop(C) is None  # the last one: the call fails with its answer
+    assert trunk.fallback_hop(("203.0.113.9", 5060)) is None

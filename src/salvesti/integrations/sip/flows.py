@@ -17,7 +17,7 @@ from typing import Any
 
 from salvesti.core.call import Call, Direction, Disposition, new_call_id
 from salvesti.core.components import AgentLink
-from salvesti.core.protocols.sip.events import RequestReceived
+from salvesti.core.protocols.sip.events import ProvisionalTimeout, RequestReceived
 from salvesti.core.protocols.sip.message import new_tag
 from salvesti.integrations.sip.agent import AgentPort
 from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
@@ -157,6 +157,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
                     self.sig.cancel(out)
                 continue
             if ev.kind == "timeout" and ev.leg is out:
+                if self._try_elsewhere(call, out, route, on_event, ev.data):
+                    continue
                 raise no_final_answer(out, ev.data)
             if ev.kind != "response" or ev.leg is not out:
                 self.common(call, ev)
@@ -246,6 +248,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
                     self.sig.cancel(out)
                 continue
             if ev.kind == "timeout" and ev.leg is out:
+                if self._try_elsewhere(call, out, route, on_event, ev.data):
+                    continue
                 raise no_final_answer(out, ev.data)
             if ev.kind != "response" or ev.leg is not out:
                 self.common(call, ev)
@@ -335,6 +339,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             if route.authorize(out.invite, resp):
                 self.sig.resend_invite(out, on_event)
                 return True
+        if status == 503 and self._try_elsewhere(call, out, route, on_event, None):
+            return True
         if status >= 300:
             raise _refused(call, out, status)
         self.sig.ack(out, resp)
@@ -347,6 +353,24 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         except NoCommonCodec:
             raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
         return False
+
+    def _try_elsewhere(self, call: B2BCall, out: Leg, route: OutboundRoute, on_event: Any, why: Any) -> bool:
+        """The carrier's server did not answer the INVITE (or could not be reached) or
+        answered 503: send it to the route's next server, if it has one (RFC 3263 §4.3).
+        Not after Timer C (that server did answer, it only never finished) or a CANCEL."""
+        if call.cancelled or isinstance(why, ProvisionalTimeout):
+            return False
+        hop = route.fallback_hop(out.addr)
+        if hop is None:
+            return False
+        _LOGGER.warning(
+            "%s: call %s: %s:%s failed, trying %s:%s", self.label, call.record.id, *out.addr, *hop
+        )
+        out.addr = hop
+        out.state = "early"
+        self.sig.resend_invite(out, on_event)
+        call.record.meta.setdefault("sip", {}).setdefault("failed_over", []).append(f"{hop[0]}:{hop[1]}")
+        return True
 
     @staticmethod
     def _early_media(out: Leg, phone: Leg, body: bytes) -> CallMedia | None:

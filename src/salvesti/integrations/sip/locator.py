@@ -151,12 +151,18 @@ class SipLocator:
             ]
             if out:
                 return out
-        loop = asyncio.get_running_loop()
-        kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
-        infos = await loop.getaddrinfo(host, port, type=kind)
-        found: list[Addr] = []
-        for info in infos:
-            addr = (str(info[4][0]), int(info[4][1]))
-            if addr not in found:
-                found.append(addr)
-        return found
+        return await system_addresses(host, port, transport)
+
+
+async def system_addresses(host: str, port: int, transport: str = "udp") -> list[Addr]:
+    """Every IPv4/IPv6 address of ``host`` from the system's resolver (hosts file, DNS),
+    asked off the event loop (``loop.getaddrinfo``); OSError when it has none."""
+    loop = asyncio.get_running_loop()
+    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+    infos = await loop.getaddrinfo(host, port, type=kind)
+    found: list[Addr] = []
+    for info in infos:
+        addr = (str(info[4][0]), int(info[4][1]))
+        if addr not in found:
+            found.append(addr)
+    return found

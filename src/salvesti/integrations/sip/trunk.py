@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from salvesti.core.protocols.sip.message import SipRequest, make_via, new_call_i
 from salvesti.core.protocols.sip.nat import learned_address
 from salvesti.core.protocols.sip.uri import format_host
 from salvesti.integrations.sip.keepalive import KeepAlive
-from salvesti.integrations.sip.locator import SipLocator
+from salvesti.integrations.sip.locator import SipLocator, system_addresses
 from salvesti.integrations.sip.routing import TrunkAddresses
 from salvesti.integrations.sip.schema import split_hostport
 
@@ -54,15 +53,7 @@ class RegisterAnswer:
 async def resolve(hostport: str, transport: str = "udp") -> list[Addr]:
     """All IPv4/IPv6 addresses of ``host[:port]`` (port 5060 when not given)."""
     host, port = split_hostport(hostport)
-    loop = asyncio.get_running_loop()
-    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
-    infos = await loop.getaddrinfo(host, port, type=kind)
-    out: list[Addr] = []
-    for info in infos:
-        addr = (info[4][0], info[4][1])
-        if addr not in out:
-            out.append(addr)
-    return out
+    return await system_addresses(host, port or 5060, transport)
 
 
 async def resolve_names(peers: TrunkAddresses, label: str) -> None:
@@ -201,6 +192,14 @@ class TrunkClient:
             target = self.conf.get("outbound_proxy") or self.conf["registrar"]
             raise OSError(f"{target} does not resolve")
         return hops[0]
+
+    def fallback_hop(self, failed: Addr) -> Addr | None:
+        """The target after ``failed`` in :meth:`hops` order (None after the last)."""
+        hops = self.hops()
+        if failed not in hops:
+            return None
+        index = hops.index(failed) + 1
+        return hops[index] if index < len(hops) else None
 
     def request_uri(self, user: str) -> str:
         port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
