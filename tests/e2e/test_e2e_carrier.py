@@ -12,6 +12,7 @@ from harness.checks import assert_contains, assert_notice_at_start, check_call_s
 from harness.dnsmasq import Zone
 from harness.flows import OUTSIDE, dial_out, hang_up
 from harness.lab import Lab
+from harness.ports import PORTS
 from harness.procs import wait_for
 from harness.salvesti import LINE, TRUNK_PASSWORD, TRUNK_USER
 
@@ -169,3 +170,21 @@ def test_outbound_proxy_gets_every_request_while_uri_and_to_stay_the_carriers(la
     rec = check_recording(call)
     assert_notice_at_start(rec, audio.notice)
     assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
+
+
+def test_a_trunk_that_refuses_the_tcp_connect_fails_the_call_at_once_with_503(lab: Lab, audio):
+    """Nobody listens at the carrier's TCP port: the INVITE's transaction ends when the
+    connect is refused (not 32 s later), and the phone gets 503 (RFC 3261 §8.1.3.1)."""
+    closed = PORTS.port()
+    source = trunk_source(f"127.0.0.1:{closed}", transport="tcp", register=False)
+    salv = lab.salvesti(source_extra=source)
+    phone = lab.phone("101", salv)
+
+    started = time.monotonic()
+    phone.dial(f"sip:{OUTSIDE}@{salv.address}")
+    closed_event = phone.wait_event("CALL_CLOSED", 10)
+    assert time.monotonic() - started < 5, "the call waited for Timer B"
+    assert "503" in str(closed_event.get("param")), closed_event
+    call = salv.wait_call()
+    assert call["disposition"] == "failed"
+    assert call["meta"]["sip"]["hangup_cause"] == "trunk unreachable"

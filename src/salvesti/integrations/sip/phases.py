@@ -18,7 +18,12 @@ import numpy as np
 from salvesti.core.call import Call, Disposition
 from salvesti.core.components import AgentLink, ExtensionRinger
 from salvesti.core.health import RtpCounts
-from salvesti.core.protocols.sip.events import ProvisionalTimeout, ResponseReceived, TransactionTimeout
+from salvesti.core.protocols.sip.events import (
+    ProvisionalTimeout,
+    ResponseReceived,
+    TransactionTimeout,
+    TransportFailed,
+)
 from salvesti.core.protocols.sip.message import SipResponse, new_call_id, new_tag
 from salvesti.core.protocols.sip.reliable import Reliability
 from salvesti.core.recording import CallRecording
@@ -62,11 +67,14 @@ class CallOver(Exception):
 
 
 def no_final_answer(leg: Leg, data: Any) -> CallOver:
-    """A trunk INVITE that timed out: no answer at all (Timer B, 408), or Timer C (it rang
-    for over 3 minutes without a final answer and was CANCELled)."""
+    """A trunk INVITE that timed out: no answer at all (Timer B, 408), never sent (a TCP
+    connect failed, 503), or Timer C (it rang for over 3 minutes without a final answer and
+    was CANCELled)."""
     leg.state = "ended"
     if isinstance(data, ProvisionalTimeout):
         return CallOver(Disposition.NO_ANSWER, "trunk rang without a final answer (Timer C)", "outside", 408)
+    if isinstance(data, TransportFailed):  # RFC 3261 §8.1.3.1: as a 503
+        return CallOver(Disposition.FAILED, "trunk unreachable", "outside", status=503)
     return CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
 
 
@@ -109,7 +117,7 @@ class CallPhases:
                     return
                 call.post("response", leg, resp)
             elif isinstance(event, TransactionTimeout):
-                call.post("timeout", leg)
+                call.post("timeout", leg, event)
             elif isinstance(event, ProvisionalTimeout):
                 # Timer C: the layer has CANCELled it; the leg is over (``no_final_answer``).
                 leg.state = "ended"

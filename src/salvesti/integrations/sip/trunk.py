@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from salvesti.core.protocols.sip.digest import authorization_for, pick_challenge
-from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
+from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout, TransportFailed
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import SipRequest, make_via, new_call_id, new_tag
 from salvesti.core.protocols.sip.nat import learned_address
@@ -441,6 +441,8 @@ class TrunkClient:
                 return
             if isinstance(event, ResponseReceived) and event.response.status >= 200:
                 done.set_result(event.response)
+            elif isinstance(event, TransportFailed):
+                done.set_exception(OSError(f"cannot reach {hop[0]}:{hop[1]} over {self.sip_transport}"))
             elif isinstance(event, TransactionTimeout):
                 done.set_exception(OSError(f"no answer from {hop[0]}:{hop[1]}"))
 

@@ -15,6 +15,7 @@ from salvesti.core.protocols.sip.events import (
     RequestReceived,
     ResponseReceived,
     TransactionTimeout,
+    TransportFailed,
 )
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import (
@@ -360,7 +361,8 @@ def test_rport_request_always_gets_received_and_plain_via_only_when_needed() -> 
 def test_transport_error_ends_transaction_like_a_timeout() -> None:
     layer = TransactionLayer()
     txn = layer.send_request(request("INVITE", "TCP"), B_ADDR, "TCP", 0.0)
-    assert layer.transport_error(txn) == [TransactionTimeout(txn)]
+    assert layer.transport_error(txn) == [TransportFailed(txn)]
+    assert isinstance(TransportFailed(txn), TransactionTimeout)  # handled as a timeout
     assert txn.state == "terminated" and layer.next_timer() is None
     assert layer.transport_error(txn) == []
 
@@ -372,7 +374,7 @@ def test_transport_failed_ends_only_the_transactions_to_that_peer_over_that_tran
     over_udp = layer.send_request(request("OPTIONS", "UDP", 3), B_ADDR, "UDP", 0.0)
     elsewhere = layer.send_request(request("OPTIONS", "TCP", 4), A_ADDR, "TCP", 0.0)
     events = layer.transport_failed(B_ADDR, "tcp")
-    assert events == [TransactionTimeout(invite), TransactionTimeout(options)]
+    assert events == [TransportFailed(invite), TransportFailed(options)]
     assert invite.state == options.state == "terminated"
     assert over_udp.state == "trying" and elsewhere.state == "trying"
     assert layer.transport_failed(B_ADDR, "tcp") == []

@@ -42,6 +42,13 @@ class TransactionTimeout:
 
 
 @dataclass
+class TransportFailed(TransactionTimeout):
+    """Our request could not be sent at all (a TCP connect refused or timed out). A kind of
+    timeout (whoever handles those ends the same way), told apart so the user can say
+    "unreachable" and answer 503 (RFC 3261 §8.1.3.1) rather than wait-and-408."""
+
+
+@dataclass
 class ProvisionalTimeout:
     """Timer C (RFC 3261 §16.6 step 11, §16.7): our INVITE got provisional answers but no
     final one within the layer's ``timer_c``.  The layer has already sent the CANCEL; the
@@ -71,5 +78,11 @@ class CancelReceived:
 
 
 TransactionEvent = (
-    RequestReceived | ResponseReceived | TransactionTimeout | ProvisionalTimeout | AckTimeout | CancelReceived
+    RequestReceived
+    | ResponseReceived
+    | TransactionTimeout
+    | TransportFailed
+    | ProvisionalTimeout
+    | AckTimeout
+    | CancelReceived
 )

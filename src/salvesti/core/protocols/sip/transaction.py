@@ -28,6 +28,7 @@ from .events import (
     ResponseReceived,
     TransactionEvent,
     TransactionTimeout,
+    TransportFailed,
 )
 from .headers import Headers
 from .message import SipRequest, SipResponse, build_response
@@ -462,7 +463,7 @@ class TransactionLayer:
         if txn.state == "terminated":
             return []
         self._terminate(txn)
-        return [TransactionTimeout(txn)]  # type: ignore[arg-type]
+        return [TransportFailed(txn)]  # type: ignore[arg-type]
 
     def transport_failed(self, addr: Addr, transport: str) -> list[TransactionEvent]:
         """Nothing can reach ``addr`` over ``transport`` (a TCP connect refused or timed
