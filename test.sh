@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(sip-tester baresip tshark sox libsox-fmt-all espeak-ng socat chromium mosquitto gcc python3-dev postgresql iproute2 util-linux)
+APT_PACKAGES=(sip-tester baresip tshark sox libsox-fmt-all espeak-ng socat chromium mosquitto gcc python3-dev postgresql iproute2 util-linux dnsmasq-base)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -45,7 +45,7 @@ fi
 SIP_E2E=(tests/e2e/test_e2e_inbound.py tests/e2e/test_e2e_outbound.py tests/e2e/test_e2e_internal.py
   tests/e2e/test_e2e_robustness.py tests/e2e/test_e2e_browser_phone.py tests/e2e/test_e2e_click_to_call.py
   tests/e2e/test_e2e_keypad_pause.py tests/e2e/test_e2e_test_call.py tests/e2e/test_e2e_disk_full.py
-  tests/e2e/test_e2e_sipvicious.py)
+  tests/e2e/test_e2e_sipvicious.py tests/e2e/test_e2e_carrier.py)
 if [ $# -gt 0 ] || [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
   exec .venv/bin/python -m pytest -q "$@"
 fi

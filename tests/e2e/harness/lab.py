@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.audio import AudioSet
 from harness.baresip import Baresip
+from harness.dnsmasq import Dnsmasq, Zone
 from harness.ports import PORTS
 from harness.procs import wait_for
 from harness.salvesti import EXTENSIONS, Salvesti
@@ -22,6 +23,9 @@ PROVIDER_SCENARIOS = {
     "answer": "provider_uas_answer.xml",
     "busy": "provider_uas_busy.xml",
     "noanswer": "provider_uas_noanswer.xml",
+    "prack": "provider_uas_prack.xml",
+    "unavailable": "registrar_unavailable.xml",
+    "invite_unavailable": "provider_uas_unavailable.xml",
 }
 
 
@@ -114,6 +118,12 @@ class Lab:
         b = Baresip(name, self.dir, aor=aor, audio=audio, sip_port=sip_port)
         self._items.append(b)
         return b.start()
+
+    def dns(self, zone: Zone) -> Dnsmasq:
+        """A DNS server on loopback holding ``zone`` (for ``nameservers:``)."""
+        server = Dnsmasq(self.dir, zone)
+        self._items.append(server)
+        return server.start()
 
     def sipp(self, name: str, scenario: str, **kwargs: Any) -> Sipp:
         s = Sipp(name, scenario, self.dir, **kwargs)

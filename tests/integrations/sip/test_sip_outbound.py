@@ -86,6 +86,23 @@ async def test_outbound_busy(lab: Lab) -> None:
     assert "486 Busy Here" in lab.messages("phone")
 
 
+async def test_timer_c_cancels_a_trunk_invite_that_only_rings(lab: Lab) -> None:
+    """The carrier rings and never answers: Timer C (185 s in service, 2 s here) CANCELs the
+    INVITE, the phone gets 408 and the call ends as no_answer, saying why."""
+    carrier = await start_carrier(lab, final="cancel", ring_ms=0)
+    await start_hub_with_trunk(lab, carrier)
+    lab.source.transport.layer.timer_c = 2.0
+    phone = phone_calls(lab, TALK_MS=500)
+    await phone.start()
+    assert await phone.wait(20) == 0, lab.logs()
+    await lab.wait_for(lambda: lab.ended, 10, "call_ended")
+    call = lab.ended[0]
+    assert call["disposition"] == "no_answer" and call["answered_at"] is None
+    assert "Timer C" in call["meta"]["sip"]["hangup_cause"]
+    assert "SIP/2.0 408" in lab.messages("phone")
+    assert "CANCEL sip:5551234@" in lab.messages("carrier")
+
+
 async def test_outbound_cancel_while_ringing(lab: Lab) -> None:
     carrier = await start_carrier(lab, final="cancel", ring_ms=0)
     await start_hub_with_trunk(lab, carrier)

@@ -32,6 +32,8 @@ def test_defaults_follow_the_contract() -> None:
         ({"notice_mode": "later"}, "value must be one of ['answer', 'early_media']"),
         ({"inbound": {"+3726000001": ["101"]}}, "line '+3726000001' is not in lines: ['+3726000000']"),
         ({"lines": ["12"]}, "'12' is not a phone number in E.164 form, e.g. '+3726000000'"),
+        ({"nameservers": ["dns.example"]}, "a name server is an IP address (optionally :port)"),
+        ({"nameservers": "192.0.2.53"}, "expected a list"),
     ],
 )
 def test_config_errors_are_specific(change: dict, message: str) -> None:
@@ -45,6 +47,13 @@ def test_config_errors_are_specific(change: dict, message: str) -> None:
     with pytest.raises(vol.Invalid) as err:
         SCHEMA(conf)
     assert message in str(err.value)
+
+
+def test_nameservers_take_an_ip_with_an_optional_port() -> None:
+    servers = ["192.0.2.53", "127.0.0.1:5353"]
+    conf = SCHEMA({**BASE, "trunk": TRUNK, "lines": ["+3726000000"], "nameservers": servers})
+    assert conf["nameservers"] == ["192.0.2.53", "127.0.0.1:5353"]
+    assert SCHEMA({**BASE, "trunk": TRUNK, "lines": ["+3726000000"]})["nameservers"] == []
 
 
 def test_lines_are_stored_e164() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from salvesti.core.protocols.sip.events import TransactionEvent, TransactionTimeout
+from salvesti.core.protocols.sip.events import TransactionEvent, TransportFailed
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import SipRequest, make_via, new_tag
 from salvesti.integrations.sip.transport import SipTransport
@@ -31,7 +31,7 @@ def options(port: int, target: int) -> SipRequest:
 
 async def test_refused_tcp_connect_ends_the_client_transaction_at_once() -> None:
     """Before the fix the transaction waited out Timer F (32 s) for bytes never sent;
-    now the refused connect reaches it as a TransactionTimeout, which the B2BUA and the
+    now the refused connect reaches it as TransportFailed (a TransactionTimeout), which the B2BUA and the
     registration loop already treat as "no answer" (503 to a phone)."""
     seen: asyncio.Queue[TransactionEvent] = asyncio.Queue()
     transport = SipTransport("127.0.0.1", 0, seen.put_nowait, label="test")
@@ -40,7 +40,7 @@ async def test_refused_tcp_connect_ends_the_client_transaction_at_once() -> None
         target = ("127.0.0.1", closed_port())
         txn = transport.send_request(options(transport.port, target[1]), target, "tcp")
         event = await asyncio.wait_for(seen.get(), 10)  # a bound far below Timer F's 32 s
-        assert event == TransactionTimeout(txn)
+        assert event == TransportFailed(txn)
         assert txn.state == "terminated"
         assert txn.timers == {} and transport.layer.transactions == []
     finally:

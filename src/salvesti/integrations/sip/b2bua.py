@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from salvesti.core.protocols.sip.events import (
     AckTimeout,
     CancelReceived,
+    ProvisionalTimeout,
     RequestReceived,
     ResponseReceived,
     TransactionTimeout,
@@ -62,7 +63,7 @@ class B2BUA:
 
     # -- events ------------------------------------------------------------------------------------
     def handle_event(self, event: Any) -> None:
-        if isinstance(event, ResponseReceived | TransactionTimeout):
+        if isinstance(event, ResponseReceived | TransactionTimeout | ProvisionalTimeout):
             if isinstance(event.txn, ClientTransaction) and callable(event.txn.user_data):
                 event.txn.user_data(event)
         elif isinstance(event, CancelReceived):

@@ -26,6 +26,7 @@ from salvesti.core.protocols.sdp import (
     negotiate,
 )
 from salvesti.core.protocols.sdp.session import SdpParseError
+from salvesti.core.protocols.sip.reliable import ReliableProvisionals
 
 if TYPE_CHECKING:
     from salvesti.core.call import Call
@@ -81,6 +82,10 @@ class Leg:
     #: RFC 4028 session timer negotiated with this leg's peer, and its scheduled deadline.
     session: SessionTimer | None = None
     session_handle: asyncio.TimerHandle | None = None
+    #: RFC 3262: the RSeq of the reliable 18x we PRACKed on this leg, and the SDP answer a
+    #: reliable one carried (the answer to our offer: the 2xx may then come without SDP).
+    provisionals: ReliableProvisionals = field(default_factory=ReliableProvisionals)
+    early_answer: bytes | None = None
 
     def __repr__(self) -> str:
         return f"<Leg {self.role} {'uas' if self.uas else 'uac'} {self.addr} {self.state} {self.extension}>"

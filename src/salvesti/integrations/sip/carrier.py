@@ -16,6 +16,7 @@ from typing import Any
 
 from salvesti.core.protocols.sip.message import SipRequest
 from salvesti.integrations.sip import routing
+from salvesti.integrations.sip.locator import SipLocator
 from salvesti.integrations.sip.trunk import TrunkClient
 
 Addr = tuple[str, int]
@@ -47,6 +48,7 @@ class Carrier:
         label: str,
         on_status: StatusCallback,
         external_configured: bool = False,
+        locator: SipLocator | None = None,
     ) -> Carrier:
         """A client for ``trunk:`` or one per ``accounts:`` item (the schema allows one of them)."""
         items = list(conf.get("accounts") or []) or ([conf["trunk"]] if conf.get("trunk") else [])
@@ -58,6 +60,7 @@ class Carrier:
                 label=label,
                 on_status=on_status,
                 external_configured=external_configured,
+                locator=locator,
             )
             for item in items
         ]

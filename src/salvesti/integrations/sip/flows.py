@@ -17,14 +17,15 @@ from typing import Any
 
 from salvesti.core.call import Call, Direction, Disposition, new_call_id
 from salvesti.core.components import AgentLink
-from salvesti.core.protocols.sip.events import RequestReceived
+from salvesti.core.protocols.sip.events import ProvisionalTimeout, RequestReceived
 from salvesti.core.protocols.sip.message import new_tag
 from salvesti.integrations.sip.agent import AgentPort
 from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
 from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
-from salvesti.integrations.sip.phases import CallOver, CallPhases
+from salvesti.integrations.sip.phases import CallOver, CallPhases, no_final_answer
 from salvesti.integrations.sip.route import OutboundRoute
+from salvesti.integrations.sip.signalling import SUPPORTED_TRUNK
 from salvesti.integrations.sip.test_call import TestCallFlows
 
 _LOGGER = logging.getLogger(__name__)
@@ -156,8 +157,9 @@ class Flows(MidCall, TestCallFlows, CallPhases):
                     self.sig.cancel(out)
                 continue
             if ev.kind == "timeout" and ev.leg is out:
-                out.state = "ended"
-                raise CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
+                if self._try_elsewhere(call, out, route, on_event, ev.data):
+                    continue
+                raise no_final_answer(out, ev.data)
             if ev.kind != "response" or ev.leg is not out:
                 self.common(call, ev)
                 continue
@@ -246,8 +248,9 @@ class Flows(MidCall, TestCallFlows, CallPhases):
                     self.sig.cancel(out)
                 continue
             if ev.kind == "timeout" and ev.leg is out:
-                out.state = "ended"
-                raise CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
+                if self._try_elsewhere(call, out, route, on_event, ev.data):
+                    continue
+                raise no_final_answer(out, ev.data)
             if ev.kind != "response" or ev.leg is not out:
                 self.common(call, ev)
                 continue
@@ -322,6 +325,7 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             to=route.to_header(target),
             sdp=out.make_offer(self.src.codecs, prefer=prefer),
             on_event=on_event,
+            supported=SUPPORTED_TRUNK,
         )
         return on_event
 
@@ -335,6 +339,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             if route.authorize(out.invite, resp):
                 self.sig.resend_invite(out, on_event)
                 return True
+        if status == 503 and self._try_elsewhere(call, out, route, on_event, None):
+            return True
         if status >= 300:
             raise _refused(call, out, status)
         self.sig.ack(out, resp)
@@ -342,10 +348,29 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         if call.cancelled:
             raise CallOver(Disposition.CANCELLED, "cancel", "inside")
         try:
-            out.take_answer(resp.body)
+            # RFC 3262 §5: the answer in a reliable 18x stands; its 2xx may repeat it or carry none.
+            out.take_answer(resp.body or out.early_answer or b"")
         except NoCommonCodec:
             raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
         return False
+
+    def _try_elsewhere(self, call: B2BCall, out: Leg, route: OutboundRoute, on_event: Any, why: Any) -> bool:
+        """The carrier's server did not answer the INVITE (or could not be reached) or
+        answered 503: send it to the route's next server, if it has one (RFC 3263 §4.3).
+        Not after Timer C (that server did answer, it only never finished) or a CANCEL."""
+        if call.cancelled or isinstance(why, ProvisionalTimeout):
+            return False
+        hop = route.fallback_hop(out.addr)
+        if hop is None:
+            return False
+        _LOGGER.warning(
+            "%s: call %s: %s:%s failed, trying %s:%s", self.label, call.record.id, *out.addr, *hop
+        )
+        out.addr = hop
+        out.state = "early"
+        self.sig.resend_invite(out, on_event)
+        call.record.meta.setdefault("sip", {}).setdefault("failed_over", []).append(f"{hop[0]}:{hop[1]}")
+        return True
 
     @staticmethod
     def _early_media(out: Leg, phone: Leg, body: bytes) -> CallMedia | None:

@@ -145,6 +145,10 @@ class Gateway:
         """A gateway trusts us by its own config; we hold no credentials for it."""
         return False
 
+    def fallback_hop(self, failed: Addr) -> Addr | None:
+        """A gateway is one box: nowhere else to try."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "via": "gateway",

@@ -18,8 +18,14 @@ import numpy as np
 from salvesti.core.call import Call, Disposition
 from salvesti.core.components import AgentLink, ExtensionRinger
 from salvesti.core.health import RtpCounts
-from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
-from salvesti.core.protocols.sip.message import new_call_id, new_tag
+from salvesti.core.protocols.sip.events import (
+    ProvisionalTimeout,
+    ResponseReceived,
+    TransactionTimeout,
+    TransportFailed,
+)
+from salvesti.core.protocols.sip.message import SipResponse, new_call_id, new_tag
+from salvesti.core.protocols.sip.reliable import Reliability
 from salvesti.core.recording import CallRecording
 from salvesti.integrations.sip.agent import AgentPort
 from salvesti.integrations.sip.call import B2BCall, CallEvent, Leg, NoCommonCodec
@@ -60,6 +66,18 @@ class CallOver(Exception):
         self.status = status
 
 
+def no_final_answer(leg: Leg, data: Any) -> CallOver:
+    """A trunk INVITE that timed out: no answer at all (Timer B, 408), never sent (a TCP
+    connect failed, 503), or Timer C (it rang for over 3 minutes without a final answer and
+    was CANCELled)."""
+    leg.state = "ended"
+    if isinstance(data, ProvisionalTimeout):
+        return CallOver(Disposition.NO_ANSWER, "trunk rang without a final answer (Timer C)", "outside", 408)
+    if isinstance(data, TransportFailed):  # RFC 3261 §8.1.3.1: as a 503
+        return CallOver(Disposition.FAILED, "trunk unreachable", "outside", status=503)
+    return CallOver(Disposition.FAILED, "trunk did not answer", "outside", status=408)
+
+
 def ringback_tone() -> bytes:
     """One cadence of the European ringback tone: 425 Hz for 1 s, then 4 s of silence."""
     t = np.arange(RATE) / RATE
@@ -95,11 +113,31 @@ class CallPhases:
                     leg.state = "confirmed"
                     self.sig.bye(leg)
                     return
+                if 100 < resp.status < 200 and not self.reliable_provisional(leg, resp):
+                    return
                 call.post("response", leg, resp)
             elif isinstance(event, TransactionTimeout):
-                call.post("timeout", leg)
+                call.post("timeout", leg, event)
+            elif isinstance(event, ProvisionalTimeout):
+                # Timer C: the layer has CANCELled it; the leg is over (``no_final_answer``).
+                leg.state = "ended"
+                call.post("timeout", leg, event)
 
         return on_event
+
+    def reliable_provisional(self, leg: Leg, resp: SipResponse) -> bool:
+        """RFC 3262: PRACK a reliable 18x and keep its SDP as the leg's early answer; False
+        for a repeat (or one out of order), which the call must not see again."""
+        verdict = leg.provisionals.classify(resp)
+        if verdict.kind is Reliability.MALFORMED:
+            _LOGGER.warning("%s: %s: %s; taken without PRACK", self.label, leg.call_id, verdict.problem)
+        if not verdict.take:
+            return False
+        if verdict.rack is not None and leg.invite is not None:
+            self.sig.prack(leg, resp, verdict.rack)
+            if resp.body and leg.early_answer is None:
+                leg.early_answer = resp.body
+        return True
 
     def uac_leg(self, call: B2BCall, role: str, addr: Addr, transport: str, **kw: Any) -> Leg:
         host = self.src.leg_address(addr[0], outside=role == "outside")

@@ -29,6 +29,11 @@ class OutboundRoute(Protocol):
         """Where the INVITE is sent; raises OSError when there is nowhere to send it."""
         ...
 
+    def fallback_hop(self, failed: Addr) -> Addr | None:
+        """The next server to try when ``failed`` did not answer or answered 503 (RFC 3263
+        §4.3: a carrier's further SRV targets), or None when there is none."""
+        ...
+
     def request_uri(self, user: str) -> str: ...
 
     def from_header(self, line: str | None) -> str:

@@ -85,6 +85,17 @@ def address_or_network(value: Any) -> str:
     return text
 
 
+def name_server(value: Any) -> str:
+    """A DNS server for the carrier's NAPTR/SRV lookups: an IP address, optionally :port."""
+    text = hostport(value)
+    host, _ = split_hostport(text)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise vol.Invalid(f"a name server is an IP address (optionally :port), not {text!r}") from None
+    return text
+
+
 def _user(value: Any) -> str:
     text = str(value) if isinstance(value, str | int) else ""
     if not re.fullmatch(r"[A-Za-z0-9_.\-+]{1,32}", text):
@@ -283,6 +294,9 @@ SCHEMA = vol.All(
             # public network; lower only in a lab.
             vol.Optional("session_min_se", default=90): vol.All(int, vol.Range(min=1, max=86400)),
             vol.Optional("external_address"): str,
+            # DNS servers asked for the registrar's / outbound proxy's NAPTR, SRV and A records
+            # (default: the system's resolv.conf).
+            vol.Optional("nameservers", default=list): [name_server],
             vol.Optional("trunk"): vol.Any(None, TRUNK_SCHEMA),
             vol.Optional("accounts"): vol.All([ACCOUNT_SCHEMA], vol.Length(min=1)),
             vol.Optional("gateways", default=list): [GATEWAY_SCHEMA],

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from salvesti.core.protocols.sip.dialog import Dialog
+from salvesti.core.protocols.sip.events import ResponseReceived, TransactionEvent
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import (
     SipRequest,
@@ -28,6 +29,9 @@ ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO, UPDATE"
 USER_AGENT = "Salvesti"
 #: Option tags we understand: RFC 4028 session timers.
 SUPPORTED = "timer"
+#: Toward a carrier also RFC 3262 reliable provisional responses (we PRACK them); not toward
+#: phones, whose 18x we never need reliably.
+SUPPORTED_TRUNK = "timer, 100rel"
 
 
 class Signaller:
@@ -112,6 +116,7 @@ class Signaller:
         sdp: bytes,
         on_event: Callable[[Any], None],
         headers: list[tuple[str, str]] | None = None,
+        supported: str = SUPPORTED,
     ) -> SipRequest:
         """Send the INVITE that opens a leg (``from_``/``to`` are header values, From untagged)."""
         h = Headers()
@@ -123,7 +128,7 @@ class Signaller:
         h.add("CSeq", "1 INVITE")
         h.add("Contact", self.contact(leg))
         h.add("Allow", ALLOW)
-        h.add("Supported", SUPPORTED)
+        h.add("Supported", supported)
         h.add("User-Agent", USER_AGENT)
         for name, value in headers or []:
             h.add(name, value)
@@ -151,10 +156,32 @@ class Signaller:
         assert leg.invite is not None
         if leg.dialog is None:
             leg.dialog = Dialog.from_uac(leg.invite, response)
+        else:  # the early dialog of a PRACKed 18x: the 2xx confirms it (maybe from another fork)
+            leg.dialog.update_remote_tag(response)
+            leg.dialog.update_target(response)
         leg.ack = leg.dialog.create_ack(leg.invite.cseq[0], via=self.via(leg))
         self.transport.send_stateless(leg.ack, leg.addr, leg.transport)
         if self.timers is not None:
             self.timers.answered(leg, response)
+
+    def prack(self, leg: Leg, response: SipResponse, rack: str) -> None:
+        """PRACK a reliable 18x (RFC 3262 §7.2) in its early dialog; the non-INVITE client
+        transaction retransmits it until the carrier answers."""
+        assert leg.invite is not None
+        tag = response.to_addr.tag
+        if leg.dialog is None or leg.dialog.remote_tag != tag:
+            leg.dialog = Dialog.from_uac(leg.invite, response)
+        else:
+            leg.dialog.update_target(response)
+        call_id = leg.call_id
+
+        def answered(event: TransactionEvent) -> None:
+            if isinstance(event, ResponseReceived) and event.response.status < 300:
+                return
+            why = f"{event.response.status}" if isinstance(event, ResponseReceived) else "no answer"
+            _LOGGER.warning("PRACK on %s failed: %s", call_id, why)
+
+        self.request(leg, "PRACK", headers=[("RAck", rack)], on_event=answered)
 
     def reack(self, leg: Leg) -> None:
         if leg.ack is not None:

@@ -33,6 +33,7 @@ from salvesti.integrations.sip.diagnostics import source_diagnostics
 from salvesti.integrations.sip.extension_bridge import ExtensionBridge, ring_for
 from salvesti.integrations.sip.flows import Flows
 from salvesti.integrations.sip.gateways import Gateways
+from salvesti.integrations.sip.locator import SipLocator
 from salvesti.integrations.sip.media import MediaRelay
 from salvesti.integrations.sip.native import load_core
 from salvesti.integrations.sip.provisioning import provisioning_plan
@@ -106,6 +107,7 @@ class SipTrunkSource:
             label=self.label,
             on_status=self._registration_status,
             external_configured=bool(self.external),
+            locator=SipLocator(conf.get("nameservers")),
         )
         self.trunk: TrunkClient | None = self.carrier.trunk
         #: Holding the hub's control socket (``core.control``) since setup.

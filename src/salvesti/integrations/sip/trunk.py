@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from salvesti.core.protocols.sip.digest import authorization_for, pick_challenge
-from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout
+from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout, TransportFailed
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import SipRequest, make_via, new_call_id, new_tag
 from salvesti.core.protocols.sip.nat import learned_address
 from salvesti.core.protocols.sip.uri import format_host
 from salvesti.integrations.sip.keepalive import KeepAlive
+from salvesti.integrations.sip.locator import SipLocator, system_addresses
 from salvesti.integrations.sip.routing import TrunkAddresses
 from salvesti.integrations.sip.schema import split_hostport
 
@@ -34,6 +34,10 @@ RETRY_FIRST = 5.0
 RETRY_MAX = 300.0
 
 Addr = tuple[str, int]
+
+
+class Unavailable(RuntimeError):
+    """A carrier server answered 503: the next server may serve (RFC 3263 §4.3)."""
 
 
 @dataclass(frozen=True)
@@ -49,15 +53,7 @@ class RegisterAnswer:
 async def resolve(hostport: str, transport: str = "udp") -> list[Addr]:
     """All IPv4/IPv6 addresses of ``host[:port]`` (port 5060 when not given)."""
     host, port = split_hostport(hostport)
-    loop = asyncio.get_running_loop()
-    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
-    infos = await loop.getaddrinfo(host, port, type=kind)
-    out: list[Addr] = []
-    for info in infos:
-        addr = (info[4][0], info[4][1])
-        if addr not in out:
-            out.append(addr)
-    return out
+    return await system_addresses(host, port or 5060, transport)
 
 
 async def resolve_names(peers: TrunkAddresses, label: str) -> None:
@@ -92,8 +88,11 @@ class TrunkClient:
         on_status: Callable[[TrunkClient, str, str | None], None],
         external_configured: bool = False,
         wall: Callable[[], float] = time.time,
+        locator: SipLocator | None = None,
     ) -> None:
         self.conf = conf
+        #: NAPTR/SRV/A lookups of the registrar and ``outbound_proxy`` (RFC 3263).
+        self.locator = locator or SipLocator()
         self._wall = wall
         self.transport = transport
         self._contact_host = contact_host
@@ -135,6 +134,10 @@ class TrunkClient:
         #: ``external_address`` is set: it is the Contact, whatever the carrier says.
         self.external_configured: bool = external_configured
         self._retry = RETRY_FIRST
+        #: The server that last answered (anything but 503): tried first next time, and
+        #: where calls go, so REGISTER and INVITE reach the same one of several SRV targets.
+        self._answered: Addr | None = None
+        self._hops: list[Addr] = []
 
     def contact_host(self, hop: Addr) -> str:
         """Our address as seen from ``hop`` (an IP: the lookup never touches DNS)."""
@@ -142,15 +145,31 @@ class TrunkClient:
 
     # -- where things go -----------------------------------------------------------------------
     async def refresh_addresses(self) -> list[Addr]:
-        """Resolve the registrar (and outbound proxy): the trunk's own addresses."""
-        addrs = await resolve(self.conf["registrar"], self.sip_transport)
-        if self.conf.get("outbound_proxy"):
-            addrs += [
-                a for a in await resolve(self.conf["outbound_proxy"], self.sip_transport) if a not in addrs
-            ]
+        """Locate the registrar (and outbound proxy): the trunk's own addresses, every SRV
+        target included, and the order to send to them (the proxy's when there is one)."""
+        if not self.conf.get("outbound_proxy"):
+            addrs = hops = await self.locator.locate(self.conf["registrar"], self.sip_transport)
+        else:
+            hops = await self.locator.locate(self.conf["outbound_proxy"], self.sip_transport)
+            try:  # behind a proxy the registrar may be a name only the carrier's side resolves
+                addrs = await self.locator.locate(self.conf["registrar"], self.sip_transport)
+            except OSError as err:
+                _LOGGER.debug("%s: %s: registrar %s: %s", self.label, self.name, self.conf["registrar"], err)
+                addrs = []
+            addrs = addrs + [a for a in hops if a not in addrs]
         self.addresses = addrs
+        self._hops = hops
         self.peers.exact.update(addrs)
         return addrs
+
+    def hops(self) -> list[Addr]:
+        """Where requests to the carrier go, in the order to try them: the server that
+        answered last, then the rest in DNS order."""
+        hops = list(self._hops)
+        if self._answered in hops:
+            hops.remove(self._answered)
+            hops.insert(0, self._answered)
+        return hops
 
     async def resolve_peers(self) -> None:
         """The registrar's addresses and ``inbound_from`` names, resolved into ``peers``.
@@ -164,12 +183,23 @@ class TrunkClient:
         await resolve_names(self.peers, self.label)
 
     async def next_hop(self) -> Addr:
-        """Where requests to the trunk are sent: the outbound proxy, else the registrar."""
-        target = self.conf.get("outbound_proxy") or self.conf["registrar"]
-        addrs = await resolve(target, self.sip_transport)
-        if not addrs:
+        """Where requests to the trunk are sent: the outbound proxy, else the registrar
+        (the SRV target that answered last, once one did)."""
+        if not self._hops:
+            await self.refresh_addresses()
+        hops = self.hops()
+        if not hops:
+            target = self.conf.get("outbound_proxy") or self.conf["registrar"]
             raise OSError(f"{target} does not resolve")
-        return addrs[0]
+        return hops[0]
+
+    def fallback_hop(self, failed: Addr) -> Addr | None:
+        """The target after ``failed`` in :meth:`hops` order (None after the last)."""
+        hops = self.hops()
+        if failed not in hops:
+            return None
+        index = hops.index(failed) + 1
+        return hops[index] if index < len(hops) else None
 
     def request_uri(self, user: str) -> str:
         port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
@@ -342,10 +372,24 @@ class TrunkClient:
         return await self._register(expires)
 
     async def _register(self, expires: int, *, relearned: bool = False) -> int:
-        """One REGISTER exchange (with one digest round); returns the granted expiry."""
+        """One REGISTER exchange (with one digest round); returns the granted expiry.
+
+        A server that does not answer (or cannot be reached) or answers 503 is left for the
+        next of the registrar's (or proxy's) SRV targets, RFC 3263 §4.3; the last one's
+        failure is the registration's."""
         self.last_attempt_at = self._wall()
         await self.refresh_addresses()
-        hop = await self.next_hop()
+        hops = self.hops()
+        if not hops:
+            raise OSError(f"{self.conf.get('outbound_proxy') or self.conf['registrar']} does not resolve")
+        for hop in hops[:-1]:
+            try:
+                return await self._register_at(hop, expires, relearned)
+            except (OSError, Unavailable) as err:
+                _LOGGER.warning("%s: %s: %s:%s: %s; trying the next server", self.label, self.name, *hop, err)
+        return await self._register_at(hops[-1], expires, relearned)
+
+    async def _register_at(self, hop: Addr, expires: int, relearned: bool) -> int:
         request = self._build_register(expires, hop)
         registered_contact = self.contact_address(hop)
         for attempt in range(3):
@@ -364,6 +408,7 @@ class TrunkClient:
                     self._next_attempt(request, hop)
                     continue
             if 200 <= response.status < 300:
+                self._answered = hop
                 granted = _granted(response, expires)
                 if self._learn(response, registered_contact) and expires and not relearned:
                     # Registered behind NAT with an address the carrier cannot reach:
@@ -381,6 +426,9 @@ class TrunkClient:
                     self.registered_at = self.granted = None
                     self._set("not_registered", "unregistered")
                 return granted
+            if response.status == 503:
+                raise Unavailable(f"{response.status} {response.reason}")
+            self._answered = hop
             raise RuntimeError(f"{response.status} {response.reason}")
         raise RuntimeError("registration did not complete")
 
@@ -393,6 +441,8 @@ class TrunkClient:
                 return
             if isinstance(event, ResponseReceived) and event.response.status >= 200:
                 done.set_result(event.response)
+            elif isinstance(event, TransportFailed):
+                done.set_exception(OSError(f"cannot reach {hop[0]}:{hop[1]} over {self.sip_transport}"))
             elif isinstance(event, TransactionTimeout):
                 done.set_exception(OSError(f"no answer from {hop[0]}:{hop[1]}"))
 

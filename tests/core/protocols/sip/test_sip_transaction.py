@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from salvesti.core.protocols.sip.events import (
     AckTimeout,
     CancelReceived,
+    ProvisionalTimeout,
     RequestReceived,
     ResponseReceived,
     TransactionTimeout,
+    TransportFailed,
 )
 from salvesti.core.protocols.sip.headers import Headers
 from salvesti.core.protocols.sip.message import (
@@ -359,7 +361,8 @@ def test_rport_request_always_gets_received_and_plain_via_only_when_needed() -> 
 def test_transport_error_ends_transaction_like_a_timeout() -> None:
     layer = TransactionLayer()
     txn = layer.send_request(request("INVITE", "TCP"), B_ADDR, "TCP", 0.0)
-    assert layer.transport_error(txn) == [TransactionTimeout(txn)]
+    assert layer.transport_error(txn) == [TransportFailed(txn)]
+    assert isinstance(TransportFailed(txn), TransactionTimeout)  # handled as a timeout
     assert txn.state == "terminated" and layer.next_timer() is None
     assert layer.transport_error(txn) == []
 
@@ -371,7 +374,7 @@ def test_transport_failed_ends_only_the_transactions_to_that_peer_over_that_tran
     over_udp = layer.send_request(request("OPTIONS", "UDP", 3), B_ADDR, "UDP", 0.0)
     elsewhere = layer.send_request(request("OPTIONS", "TCP", 4), A_ADDR, "TCP", 0.0)
     events = layer.transport_failed(B_ADDR, "tcp")
-    assert events == [TransactionTimeout(invite), TransactionTimeout(options)]
+    assert events == [TransportFailed(invite), TransportFailed(options)]
     assert invite.state == options.state == "terminated"
     assert over_udp.state == "trying" and elsewhere.state == "trying"
     assert layer.transport_failed(B_ADDR, "tcp") == []
@@ -513,3 +516,48 @@ def test_timer_heap_tracks_many_transactions_and_forgets_ended_ones() -> None:
     gc.collect()
     assert ended() is None
     assert layer.next_timer() == pytest.approx(6.5 + 1.0)  # E re-armed at twice T1
+
+
+def test_timer_c_cancels_an_invite_that_rings_without_a_final_answer() -> None:
+    """RFC 3261 §16.7: Timer C (> 3 min) runs from the INVITE, each 101-199 resets it; when
+    it fires the layer CANCELs the INVITE and tells the user, who ends the call."""
+    net = Net()
+    invite, got = net.call("INVITE")
+    net.answer(got, 180, 0.0)
+    net.run_until(100.0)
+    net.answer(got, 183, 100.0)  # a provisional restarts the 185 s
+    net.run_until(284.0)
+    assert only(net.events_a, ProvisionalTimeout) == [] and net.times("a", "CANCEL") == []
+    net.run_until(285.0)
+    assert only(net.events_a, ProvisionalTimeout) == [ProvisionalTimeout(invite)]
+    assert net.times("a", "CANCEL") == [285.0]
+    net.answer(got, 487, 285.1)  # the phone or carrier gives up as asked
+    assert [e.response.status for e in only(net.events_a, ResponseReceived)][-1] == 487
+    assert invite.state == "completed" and only(net.events_a, TransactionTimeout) == []
+
+
+def test_timer_c_is_not_reset_by_100_trying_and_the_invite_ends_if_the_cancel_goes_unanswered() -> None:
+    net = Net(drop={"b:*"})
+    layer_a = TransactionLayer(timer_c=200.0)
+    net.a = layer_a
+    invite = net.a.send_request(request("INVITE"), B_ADDR, "UDP", 0.0)
+    net.pump()
+    trying = build_response(invite.request, 100)
+    net.events_a += net.a.receive(trying, B_ADDR, "UDP", 0.5)  # stops Timer A/B, not C
+    net.run_until(200.0)
+    assert only(net.events_a, ProvisionalTimeout) == [ProvisionalTimeout(invite)]
+    assert net.times("a", "CANCEL")[0] == 200.0
+    net.run_until(240.0)  # the peer is gone: 64*T1 later the INVITE ends as a timeout
+    ended = {e.txn.method for e in only(net.events_a, TransactionTimeout)}
+    assert ended == {"INVITE", "CANCEL"}
+    assert invite.state == "terminated" and net.a.next_timer() is None
+
+
+def test_timer_c_stops_at_the_final_answer() -> None:
+    net = Net()
+    _, got = net.call("INVITE")
+    net.answer(got, 180, 0.0)
+    net.answer(got, 200, 10.0)
+    net.a.ack_received("call-1@127.0.0.1", 1)
+    net.run_until(400.0)
+    assert only(net.events_a, ProvisionalTimeout) == [] and net.times("a", "CANCEL") == []

@@ -13,7 +13,14 @@ Modules, one job each: ``message`` (parse/serialise/build), ``headers``, ``uri``
 from .dialog import Dialog
 from .digest import DigestResult, DigestServer, authorization_for, parse_auth_header, pick_challenge
 from .errors import SipParseError
-from .events import AckTimeout, CancelReceived, RequestReceived, ResponseReceived, TransactionTimeout
+from .events import (
+    AckTimeout,
+    CancelReceived,
+    ProvisionalTimeout,
+    RequestReceived,
+    ResponseReceived,
+    TransactionTimeout,
+)
 from .headers import Headers
 from .message import (
     SipRequest,
@@ -39,6 +46,7 @@ __all__ = [
     "DigestResult",
     "DigestServer",
     "Headers",
+    "ProvisionalTimeout",
     "RequestReceived",
     "ResponseReceived",
     "ServerTransaction",

@@ -42,6 +42,23 @@ class TransactionTimeout:
 
 
 @dataclass
+class TransportFailed(TransactionTimeout):
+    """Our request could not be sent at all (a TCP connect refused or timed out). A kind of
+    timeout (whoever handles those ends the same way), told apart so the user can say
+    "unreachable" and answer 503 (RFC 3261 §8.1.3.1) rather than wait-and-408."""
+
+
+@dataclass
+class ProvisionalTimeout:
+    """Timer C (RFC 3261 §16.6 step 11, §16.7): our INVITE got provisional answers but no
+    final one within the layer's ``timer_c``.  The layer has already sent the CANCEL; the
+    user ends the call.  The INVITE transaction itself ends 64*T1 later (TransactionTimeout)
+    if the peer never answers the CANCEL with a final response either."""
+
+    txn: ClientTransaction
+
+
+@dataclass
 class AckTimeout:
     """A 2xx to INVITE was retransmitted for 64*T1 and no ACK came: per RFC 3261
     §13.3.1.4 the user should end the dialog with BYE."""
@@ -60,4 +77,12 @@ class CancelReceived:
     cancel_request: SipRequest
 
 
-TransactionEvent = RequestReceived | ResponseReceived | TransactionTimeout | AckTimeout | CancelReceived
+TransactionEvent = (
+    RequestReceived
+    | ResponseReceived
+    | TransactionTimeout
+    | TransportFailed
+    | ProvisionalTimeout
+    | AckTimeout
+    | CancelReceived
+)

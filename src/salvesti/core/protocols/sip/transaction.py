@@ -23,16 +23,20 @@ from typing import Any
 from .events import (
     AckTimeout,
     CancelReceived,
+    ProvisionalTimeout,
     RequestReceived,
     ResponseReceived,
     TransactionEvent,
     TransactionTimeout,
+    TransportFailed,
 )
 from .headers import Headers
 from .message import SipRequest, SipResponse, build_response
 
 Addr = tuple[str, int]
 MAGIC_COOKIE = "z9hG4bK"
+#: Timer C: "MUST be set for greater than 3 minutes" (RFC 3261 §16.6 step 11).
+TIMER_C = 185.0
 
 
 def is_reliable(transport: str) -> bool:
@@ -148,8 +152,19 @@ def _server_key(request: SipRequest, method: str) -> tuple[Any, ...]:
 class TransactionLayer:
     """All client and server transactions of one SIP endpoint."""
 
-    def __init__(self, *, t1: float = 0.5, t2: float = 4.0, t4: float = 5.0, auto_trying: bool = True):
+    def __init__(
+        self,
+        *,
+        t1: float = 0.5,
+        t2: float = 4.0,
+        t4: float = 5.0,
+        timer_c: float = TIMER_C,
+        auto_trying: bool = True,
+    ):
         self.t1, self.t2, self.t4 = t1, t2, t4
+        #: A B2BUA forwards INVITEs as a proxy does, so a peer that rings for ever (or sends
+        #: only 100 Trying) must not hold the call for ever: see ``ProvisionalTimeout``.
+        self.timer_c = timer_c
         self.auto_trying = auto_trying
         self._client: dict[tuple[Any, ...], ClientTransaction] = {}
         self._server: dict[tuple[Any, ...], ServerTransaction] = {}
@@ -211,6 +226,8 @@ class TransactionLayer:
             txn.interval = self.t1
             txn.timers[retransmit] = now + self.t1
         txn.timers[timeout] = now + 64 * self.t1
+        if txn.method == "INVITE":
+            txn.timers["C"] = now + self.timer_c
 
     def cancel(self, invite_txn: ClientTransaction, now: float) -> ClientTransaction:
         """CANCEL a pending INVITE (RFC 3261 §9.1). Sent at once if a provisional answer
@@ -287,6 +304,8 @@ class TransactionLayer:
             txn.state = "proceeding"
             txn.timers.pop("A", None)
             txn.timers.pop("B", None)
+            if status > 100:  # §16.7: 101-199 reset Timer C, a 100 Trying does not
+                txn.timers["C"] = now + self.timer_c
             if txn.pending_cancel is not None:
                 cancel, txn.pending_cancel = txn.pending_cancel, None
                 self._start_client(cancel, now)
@@ -444,7 +463,7 @@ class TransactionLayer:
         if txn.state == "terminated":
             return []
         self._terminate(txn)
-        return [TransactionTimeout(txn)]  # type: ignore[arg-type]
+        return [TransportFailed(txn)]  # type: ignore[arg-type]
 
     def transport_failed(self, addr: Addr, transport: str) -> list[TransactionEvent]:
         """Nothing can reach ``addr`` over ``transport`` (a TCP connect refused or timed
@@ -500,10 +519,21 @@ class TransactionLayer:
             txn.interval = min(txn.interval * 2, self.t2)
             txn.timers["G"] = now + txn.interval
             return []
+        if name == "C":
+            return self._timer_c(txn, now)
         self._terminate(txn)
         if name in ("B", "F", "H"):
             return [TransactionTimeout(txn)]  # type: ignore[arg-type]
         return []  # D, I, J, K, L, M: quiet end of the transaction
+
+    def _timer_c(self, txn: _Transaction, now: float) -> list[TransactionEvent]:
+        """Rang too long with no final answer: CANCEL it and give the peer 64*T1 to answer
+        before the transaction ends quietly as a timeout (§16.8 would answer 408 for it)."""
+        if not isinstance(txn, ClientTransaction) or txn.state not in ("calling", "proceeding"):
+            return []
+        self.cancel(txn, now)
+        txn.timers["B"] = now + 64 * self.t1
+        return [ProvisionalTimeout(txn)]
 
     def _terminate(self, txn: _Transaction) -> None:
         txn.state = "terminated"
