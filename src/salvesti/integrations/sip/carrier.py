@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from salvesti.core.protocols.sip.message import SipRequest
@@ -47,6 +48,7 @@ class Carrier:
         label: str,
         on_status: StatusCallback,
         external_configured: bool = False,
+        resolve_path: Callable[[str], Path] = Path,
     ) -> Carrier:
         """A client for ``trunk:`` or one per ``accounts:`` item (the schema allows one of them)."""
         items = list(conf.get("accounts") or []) or ([conf["trunk"]] if conf.get("trunk") else [])
@@ -58,6 +60,7 @@ class Carrier:
                 label=label,
                 on_status=on_status,
                 external_configured=external_configured,
+                resolve_path=resolve_path,
             )
             for item in items
         ]

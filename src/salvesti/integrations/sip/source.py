@@ -106,6 +106,7 @@ class SipTrunkSource:
             label=self.label,
             on_status=self._registration_status,
             external_configured=bool(self.external),
+            resolve_path=hub.path,
         )
         self.trunk: TrunkClient | None = self.carrier.trunk
         #: Holding the hub's control socket (``core.control``) since setup.
