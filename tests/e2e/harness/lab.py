@@ -10,13 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.audio import AudioSet
+from harness.audio import AudioSet, outside_ulaw
 from harness.baresip import Baresip
+from harness.certs import Issued
 from harness.ports import PORTS
 from harness.procs import wait_for
 from harness.salvesti import EXTENSIONS, Salvesti
 from harness.sipp import Sipp, g711_params
 from harness.sipwire import options_status
+from harness.tls_carrier import TlsCarrier
 
 PROVIDER_SCENARIOS = {
     "answer": "provider_uas_answer.xml",
@@ -61,6 +63,12 @@ class Lab:
             what=f"sipp carrier answering OPTIONS on {sipp.address}",
         )
         return sipp
+
+    def tls_carrier(self, cert: Issued, *, name: str = "tls-carrier") -> TlsCarrier:
+        """A carrier over TLS with SRTP media (``tls_carrier.py``), serving ``cert``."""
+        carrier = TlsCarrier(name, cert, audio_ulaw=outside_ulaw(self.audio))
+        self._items.append(carrier)
+        return carrier.start()
 
     def salvesti(self, *, trunk: Sipp | None = None, start: bool = True, **kwargs: Any) -> Salvesti:
         """Salvesti with ``trunk`` as its registrar.

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 Addr = tuple[str, int]
 
+#: OpenSSL's verify results that mean "no trusted CA signed this chain" (X509_V_ERR_*).
+_UNTRUSTED = {2: "unable to get issuer", 18: "self-signed", 19: "self-signed CA", 20: "unknown issuer"}
+
 DEFAULT_TLS_PORT = 5061
 CONNECT_TIMEOUT = 5.0
 
@@ -52,6 +55,11 @@ def describe_failure(err: BaseException, peer: TlsPeer) -> str:
         detail = err.verify_message or str(err)
         if "Hostname mismatch" in detail or "IP address mismatch" in detail:
             return f"TLS: the carrier's certificate is not for {peer.server_name} ({detail})"
+        if err.verify_code in _UNTRUSTED:
+            return (
+                f"TLS: the carrier's certificate for {peer.server_name} is not signed by a trusted CA "
+                f"({detail}): give its CA in tls_ca_file"
+            )
         return f"TLS: the carrier's certificate for {peer.server_name} was refused: {detail}"
     if isinstance(err, ssl.SSLError):
         return f"TLS handshake with {peer.server_name} failed: {err.reason or err}"

@@ -1,0 +1,123 @@
+"""SIP over TLS to the carrier, SRTP (SDES) on the carrier leg, clear audio in the recording.
+
+The carrier is ``harness.tls_carrier`` (a TLS server with a certificate from a CA the test
+makes, SRTP on a UDP socket); the desk phone is baresip with plain RTP.  What the carrier
+received is checked as it came off its socket: SRTP, whose payload does not sound like the
+notice, and which decrypts to exactly the notice and the agent.  The recording holds the
+clear audio of both parties.  A certificate for another name, or from a CA Salvesti was not
+told to trust, is refused: no REGISTER is sent and the trunk reports ``tls_failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from harness.audio import envelope, locate, wav_envelope
+from harness.certs import LabCa
+from harness.checks import assert_contains, assert_notice_at_start, check_call_shape, check_recording
+from harness.flows import OUTSIDE
+from harness.lab import Lab
+from harness.procs import wait_for
+from harness.salvesti import LINE, TRUNK_USER, Salvesti
+from harness.tls_carrier import Media, TlsCarrier
+
+from salvesti.core.audio.codecs import get_codec
+
+pytestmark = pytest.mark.e2e
+
+NAME = "carrier.test"
+
+
+def tls_salvesti(lab: Lab, carrier: TlsCarrier, ca_file: Path, *, srtp: str = "sdes") -> Salvesti:
+    trunk = {
+        "registrar": f"127.0.0.1:{carrier.port}",
+        "username": TRUNK_USER,
+        "password": "trunk-secret-1",
+        "transport": "tls",
+        "tls_ca_file": str(ca_file),
+        "tls_server_name": NAME,
+        "srtp": srtp,
+        "keepalive": 0,
+    }
+    extra = {"trunk": trunk, "lines": [LINE], "inbound": {LINE: ["101"]}, "media_core": "auto"}
+    return lab.salvesti(source_extra=extra)
+
+
+def health(salv: Salvesti) -> dict[str, object]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{salv.http_port}/api/health", timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def trunk_state(salv: Salvesti) -> str | None:
+    regs = health(salv).get("registrations") or {}
+    assert isinstance(regs, dict)
+    return (regs.get("telia") or {}).get("trunk")
+
+
+def _pcm_envelope(payloads: list[bytes]) -> np.ndarray:
+    pcm = get_codec("PCMU", 8000).decode(b"".join(payloads))
+    return envelope(np.frombuffer(pcm, "<i2").astype(np.float64), 8000)
+
+
+def assert_encrypted(media: Media, notice: Path) -> None:
+    """The carrier got SRTP: each datagram is the clear packet plus the 80-bit tag, its
+    payload read as PCMU is noise, and decrypted it is the notice, from the start."""
+    assert media.wire, "the carrier received no media"
+    assert media.failed == 0, f"{media.failed} of {len(media.wire)} SRTP packets failed authentication"
+    assert all(len(w) == len(c) + 12 + 10 for w, c in zip(media.wire, media.clear, strict=True))
+    ref = wav_envelope(notice)
+    window = len(ref) + 75
+    clear = locate(ref, _pcm_envelope(media.clear)[:window])
+    assert clear.corr >= 0.8 and clear.offset_s <= 0.5, f"decrypted, the carrier missed the notice: {clear}"
+    wire = locate(ref, _pcm_envelope([w[12:-10] for w in media.wire])[:window])
+    assert wire.corr < 0.5, f"the carrier-side RTP reads as clear audio: {wire}"
+
+
+def test_inbound_over_tls_with_srtp_records_clear_audio(lab: Lab, audio, tmp_path: Path):
+    ca = LabCa(tmp_path / "ca", "lab-ca")
+    carrier = lab.tls_carrier(ca.issue(NAME))
+    salv = tls_salvesti(lab, carrier, ca.cert)
+    phone = lab.phone("101", salv, audio=audio.phone_a, auto_answer=True)
+    contact = carrier.wait_registered()
+    assert ";transport=tls" in contact, f"the Contact does not ask for TLS: {contact}"
+    wait_for(lambda: trunk_state(salv) == "registered", 10, what="trunk registered over TLS")
+
+    answer, media = carrier.call(LINE, OUTSIDE, talk_s=14.0)
+    assert b"RTP/SAVP" in answer.body and b"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" in answer.body
+
+    call = salv.wait_call()
+    check_call_shape(call)
+    assert (call["direction"], call["line"], call["extension"]) == ("inbound", LINE, "101")
+    assert call["disposition"] == "answered" and call["notice"]["played"] is True
+    assert "CALL_ESTABLISHED" in phone.event_types(), "extension 101 never answered"
+    assert carrier.registers >= 1 and not carrier.handshake_errors
+
+    assert_encrypted(media, audio.notice)
+    agent = locate(wav_envelope(audio.phone_a)[50:200], _pcm_envelope(media.clear))
+    assert agent.corr >= 0.8, f"decrypted, the carrier did not hear the agent: {agent}"
+
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice)
+    assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
+    assert_contains(rec, 1, audio.phone_a, start_s=rec.duration_s - 3.5, others=(audio.outside,))
+
+
+@pytest.mark.parametrize("fault", ["wrong_name", "unknown_ca"])
+def test_carrier_certificate_is_verified(lab: Lab, tmp_path: Path, fault: str):
+    trusted = LabCa(tmp_path / "trusted", "trusted-ca")
+    if fault == "wrong_name":
+        cert = trusted.issue("other.test")
+        expected = f"not for {NAME}"
+    else:
+        cert = LabCa(tmp_path / "stranger", "stranger-ca").issue(NAME)
+        expected = "not signed by a trusted CA"
+    carrier = lab.tls_carrier(cert)
+    salv = tls_salvesti(lab, carrier, trusted.cert)
+
+    wait_for(lambda: trunk_state(salv) == "tls_failed", 15, what="the trunk to report tls_failed")
+    wait_for(lambda: expected in salv.logs(), 5, what=f"{expected!r} in Salvesti's log")
+    assert carrier.registers == 0, "a REGISTER crossed a connection that failed verification"
