@@ -19,7 +19,7 @@ import pytest
 from harness.audio import envelope, locate, wav_envelope
 from harness.certs import LabCa
 from harness.checks import assert_contains, assert_notice_at_start, check_call_shape, check_recording
-from harness.flows import OUTSIDE
+from harness.flows import OUTSIDE, dial_out, hang_up
 from harness.lab import Lab
 from harness.procs import wait_for
 from harness.salvesti import LINE, TRUNK_USER, Salvesti
@@ -121,3 +121,51 @@ def test_carrier_certificate_is_verified(lab: Lab, tmp_path: Path, fault: str):
     wait_for(lambda: trunk_state(salv) == "tls_failed", 15, what="the trunk to report tls_failed")
     wait_for(lambda: expected in salv.logs(), 5, what=f"{expected!r} in Salvesti's log")
     assert carrier.registers == 0, "a REGISTER crossed a connection that failed verification"
+
+
+def test_outbound_over_tls_offers_srtp_and_records_clear_audio(lab: Lab, audio, tmp_path: Path):
+    ca = LabCa(tmp_path / "ca", "lab-ca")
+    carrier = lab.tls_carrier(ca.issue(NAME))
+    salv = tls_salvesti(lab, carrier, ca.cert)
+    phone = lab.phone("101", salv, audio=audio.phone_a)
+    carrier.wait_registered()
+    wait_for(lambda: trunk_state(salv) == "registered", 10, what="trunk registered over TLS")
+
+    dial_out(phone, salv)
+    # Talk until the carrier has heard 9 s of the call (the notice, then the agent).
+    wait_for(
+        lambda: carrier.current is not None and len(carrier.current.clear) >= 450, 30, what="9 s of media"
+    )
+    hang_up(phone)
+    media = wait_for(lambda: carrier.answered, 10, what="Salvesti's BYE to the carrier")
+
+    invite = carrier.invites[-1]
+    assert invite.start.startswith("INVITE sip:") and ";transport=tls" in invite.start
+    assert invite.get("Via").startswith("SIP/2.0/TLS ")
+    body = invite.body.decode()
+    assert " RTP/SAVP " in body and "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" in body
+
+    call = salv.wait_call()
+    check_call_shape(call)
+    assert (call["direction"], call["remote_number"], call["disposition"]) == (
+        "outbound",
+        OUTSIDE,
+        "answered",
+    )
+    assert_encrypted(media, audio.notice)
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice)
+    assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
+    assert_contains(rec, 1, audio.phone_a, start_s=rec.duration_s - 3.5, others=(audio.outside,))
+
+
+def test_dropped_tls_connection_is_reopened(lab: Lab, tmp_path: Path):
+    """The carrier closes the connection: the next request opens a new, verified one."""
+    ca = LabCa(tmp_path / "ca", "lab-ca")
+    carrier = lab.tls_carrier(ca.issue(NAME), expires=4)
+    salv = tls_salvesti(lab, carrier, ca.cert)
+    carrier.wait_registered()
+    carrier.drop()
+    wait_for(lambda: carrier.registers >= 2, 10, what="a REGISTER refresh after the drop")
+    assert carrier.connections == 2
+    assert trunk_state(salv) == "registered"

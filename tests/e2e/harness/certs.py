@@ -54,9 +54,7 @@ class LabCa:
             _builder(subject, self._subject, key.public_key())
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name)]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-            )
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(self._key, hashes.SHA256())
         )
         out = Issued(self.dir / f"{dns_name}.pem", self.dir / f"{dns_name}.key")

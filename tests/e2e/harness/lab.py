@@ -64,9 +64,9 @@ class Lab:
         )
         return sipp
 
-    def tls_carrier(self, cert: Issued, *, name: str = "tls-carrier") -> TlsCarrier:
+    def tls_carrier(self, cert: Issued, *, name: str = "tls-carrier", expires: int = 300) -> TlsCarrier:
         """A carrier over TLS with SRTP media (``tls_carrier.py``), serving ``cert``."""
-        carrier = TlsCarrier(name, cert, audio_ulaw=outside_ulaw(self.audio))
+        carrier = TlsCarrier(name, cert, audio_ulaw=outside_ulaw(self.audio), expires=expires)
         self._items.append(carrier)
         return carrier.start()
 

@@ -66,8 +66,9 @@ def _policy(key: bytes, kind: int) -> pylibsrtp.Policy:
 class TlsCarrier:
     """The carrier's registrar and proxy on ``127.0.0.1:port`` over TLS."""
 
-    def __init__(self, name: str, cert: Issued, *, audio_ulaw: bytes) -> None:
+    def __init__(self, name: str, cert: Issued, *, audio_ulaw: bytes, expires: int = 300) -> None:
         self.name = name
+        self.expires = expires
         self.port = PORTS.port()
         self.rtp_port = PORTS.block(2)[0]
         self.audio = audio_ulaw
@@ -84,6 +85,9 @@ class TlsCarrier:
         self._server: asyncio.Server | None = None
         #: The media of the last call Salvesti placed through us, once it hung up.
         self.answered: Media | None = None
+        #: The media of the call in progress (its lists grow as packets arrive).
+        self.current: Media | None = None
+        self.connections = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> TlsCarrier:
@@ -95,6 +99,12 @@ class TlsCarrier:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(5)
+
+    def drop(self) -> None:
+        """Close the connection Salvesti opened, as a carrier's restart or idle timeout would."""
+        writer = self._writer
+        assert writer is not None, "Salvesti never connected"
+        self._loop.call_soon_threadsafe(writer.close)
 
     def logs(self) -> str:
         return "\n".join(self._log[-200:])
@@ -110,6 +120,7 @@ class TlsCarrier:
     # -- SIP ------------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
+        self.connections += 1
         buf = b""
         try:
             while True:
@@ -142,7 +153,7 @@ class TlsCarrier:
         if method == "REGISTER":
             self.registers += 1
             self._contact = re.search(r"<([^>]+)>", msg.get("Contact")).group(1)  # type: ignore[union-attr]
-            self._reply(msg, "200 OK", [f"Contact: <{self._contact}>;expires=300"])
+            self._reply(msg, "200 OK", [f"Contact: <{self._contact}>;expires={self.expires}"])
         elif method == "INVITE":
             self.invites.append(msg)
             self._loop.create_task(self._answer(msg))
@@ -251,7 +262,7 @@ class TlsCarrier:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", self.rtp_port))
         sock.setblocking(False)
-        media = Media()
+        media = self.current = Media()
 
         def readable() -> None:
             while True:
