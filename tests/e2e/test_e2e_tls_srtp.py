@@ -41,7 +41,6 @@ def tls_salvesti(lab: Lab, carrier: TlsCarrier, ca_file: Path, *, srtp: str = "s
         "tls_ca_file": str(ca_file),
         "tls_server_name": NAME,
         "srtp": srtp,
-        "keepalive": 0,
     }
     extra = {"trunk": trunk, "lines": [LINE], "inbound": {LINE: ["101"]}, "media_core": "auto"}
     return lab.salvesti(source_extra=extra)

@@ -161,3 +161,11 @@ async def test_media_leg_decrypts_what_arrives_and_encrypts_what_leaves() -> Non
     finally:
         leg.close()
         far.close()
+
+
+def test_a_plain_leg_refuses_srtp_only_media_and_says_how_to_allow_it() -> None:
+    leg = Leg("outside", True, ("127.0.0.1", 5060), "udp", "c", "t", "127.0.0.1")
+    leg.media = MediaLeg(None, "127.0.0.1", 30000)
+    with pytest.raises(SrtpRefused, match="set srtp: sdes"):
+        leg.answer_offer(_peer_sdp("RTP/SAVP", str(CryptoAttribute(1, SUITE, KEY))), [PCMU])
+    assert b"RTP/AVP" in leg.answer_offer(_peer_sdp("RTP/AVP", None), [PCMU])

@@ -26,7 +26,7 @@ from salvesti.core.protocols.sdp import (
     negotiate,
 )
 from salvesti.core.protocols.sdp.session import MediaDescription, SdpParseError
-from salvesti.integrations.sip.srtp import SdesError, SdesNegotiation
+from salvesti.integrations.sip.srtp import PROFILE, SdesError, SdesNegotiation
 
 if TYPE_CHECKING:
     from salvesti.core.call import Call
@@ -162,8 +162,16 @@ class Leg:
         self._apply_remote(answer, m)
 
     def _keys(self, m: MediaDescription, *, offered: bool) -> None:
-        """Take the peer's SDES key from its offer or answer (SRTP legs only)."""
+        """Take the peer's SDES key from its offer or answer (SRTP legs only).
+
+        A plain leg refuses SRTP-only media: answering RTP/SAVP with RTP/AVP is no valid
+        answer (RFC 3264 §6), the call would fail later with no reason given.
+        """
         if self.sdes is None:
+            if m.proto.upper() == PROFILE:
+                raise SrtpRefused(
+                    f"the peer wants SRTP ({PROFILE}); for a carrier, set srtp: sdes on its trunk or account"
+                )
             return
         try:
             if offered:
