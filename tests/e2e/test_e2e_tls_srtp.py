@@ -86,6 +86,7 @@ def test_inbound_over_tls_with_srtp_records_clear_audio(lab: Lab, audio, tmp_pat
     wait_for(lambda: trunk_state(salv) == "registered", 10, what="trunk registered over TLS")
 
     answer, media = carrier.call(LINE, OUTSIDE, talk_s=14.0)
+    assert media is not None, f"Salvesti refused the call: {answer.start}"
     assert b"RTP/SAVP" in answer.body and b"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" in answer.body
 
     call = salv.wait_call()
@@ -168,3 +169,19 @@ def test_dropped_tls_connection_is_reopened(lab: Lab, tmp_path: Path):
     wait_for(lambda: carrier.registers >= 2, 10, what="a REGISTER refresh after the drop")
     assert carrier.connections == 2
     assert trunk_state(salv) == "registered"
+
+
+def test_plain_rtp_offer_on_an_srtp_trunk_is_refused_with_the_reason(lab: Lab, tmp_path: Path):
+    ca = LabCa(tmp_path / "ca", "lab-ca")
+    carrier = lab.tls_carrier(ca.issue(NAME))
+    salv = tls_salvesti(lab, carrier, ca.cert)
+    carrier.wait_registered()
+
+    answer, media = carrier.call(LINE, OUTSIDE, talk_s=1.0, srtp=False)
+    assert answer.start.startswith("SIP/2.0 488") and media is None
+
+    call = salv.wait_call()
+    assert call["direction"] == "inbound" and call["disposition"] == "failed"
+    cause = call["meta"]["sip"]["hangup_cause"]
+    assert cause.startswith("SRTP: ") and "RTP/SAVP" in cause and "RTP/AVP" in cause, cause
+    assert call["recording"] is None, "a refused call left a recording"

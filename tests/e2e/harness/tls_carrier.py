@@ -175,12 +175,12 @@ class TlsCarrier:
         lines.append(f"Content-Length: {len(body)}")
         self._send("\r\n".join(lines) + "\r\n\r\n", body)
 
-    def _sdp(self, key: bytes, tag: int = 1) -> bytes:
+    def _sdp(self, key: bytes, tag: int = 1, *, srtp: bool = True) -> bytes:
+        crypto = f"a=crypto:{tag} {SUITE} inline:{base64.b64encode(key).decode()}\r\n" if srtp else ""
         return (
             "v=0\r\no=carrier 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-            f"m=audio {self.rtp_port} RTP/SAVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-            "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
-            f"a=crypto:{tag} {SUITE} inline:{base64.b64encode(key).decode()}\r\n"
+            f"m=audio {self.rtp_port} RTP/{'SAVP' if srtp else 'AVP'} 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+            f"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n{crypto}"
         ).encode()
 
     # -- calls ------------------------------------------------------------------------------
@@ -191,15 +191,20 @@ class TlsCarrier:
         assert self._contact is not None, f"Salvesti never registered over TLS:\n{self.logs()}"
         return self._contact
 
-    def call(self, line: str, caller: str, *, talk_s: float) -> tuple[Message, Media]:
-        """Call ``line`` from ``caller`` on the registered connection; talk, then hang up."""
-        return self._run(self._call(line, caller, talk_s), timeout=talk_s + 60)
+    def call(
+        self, line: str, caller: str, *, talk_s: float, srtp: bool = True
+    ) -> tuple[Message, Media | None]:
+        """Call ``line`` from ``caller`` on the registered connection; talk, then hang up.
 
-    async def _call(self, line: str, caller: str, talk_s: float) -> tuple[Message, Media]:
+        ``srtp`` False offers plain RTP/AVP.  A refusal is ACKed and returned without media.
+        """
+        return self._run(self._call(line, caller, talk_s, srtp), timeout=talk_s + 60)
+
+    async def _call(self, line: str, caller: str, talk_s: float, srtp: bool) -> tuple[Message, Media | None]:
         call_id = f"tls-{os.urandom(6).hex()}"
         queue = self._waiting[call_id] = asyncio.Queue()
         key = os.urandom(30)
-        sdp = self._sdp(key)
+        sdp = self._sdp(key, srtp=srtp)
         branch = f"z9hG4bK{os.urandom(6).hex()}"
         head = [
             f"INVITE {self._contact} SIP/2.0",
@@ -219,14 +224,17 @@ class TlsCarrier:
             code = int(resp.start.split()[1])
             if code >= 200:
                 break
-        assert code == 200, f"Salvesti answered the carrier's INVITE {resp.start}"
         to = resp.get("To")
         dialog = [f"From: {head[3][6:]}", f"To: {to}", f"Call-ID: {call_id}"]
-        self._send(
-            f"ACK {self._contact} SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:{self.port};branch={branch}a\r\n"
+        self._send(  # a refusal's ACK shares the INVITE's branch (RFC 3261 17.1.1.3)
+            f"ACK {self._contact} SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:{self.port};branch={branch}"
+            + ("a" if code == 200 else "")
+            + "\r\n"
             + "\r\n".join(dialog)
             + "\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
         )
+        if code != 200:
+            return resp, None
         media = await self._media(key, resp.body, talk_s)
         self._send(
             f"BYE {self._contact} SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:{self.port};branch={branch}b\r\n"
