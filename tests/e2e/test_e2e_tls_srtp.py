@@ -11,12 +11,14 @@ told to trust, is refused: no REGISTER is sent and the trunk reports ``tls_faile
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from harness.audio import envelope, locate, wav_envelope
+from harness.baresip import Baresip
 from harness.certs import LabCa
 from harness.checks import assert_contains, assert_notice_at_start, check_call_shape, check_recording
 from harness.flows import OUTSIDE, dial_out, hang_up
@@ -185,3 +187,48 @@ def test_plain_rtp_offer_on_an_srtp_trunk_is_refused_with_the_reason(lab: Lab, t
     cause = call["meta"]["sip"]["hangup_cause"]
     assert cause.startswith("SRTP: ") and "RTP/SAVP" in cause and "RTP/AVP" in cause, cause
     assert call["recording"] is None, "a refused call left a recording"
+
+
+def test_sdes_interoperates_with_baresip_srtp(lab: Lab, audio):
+    """Another SRTP implementation (baresip's srtp module, mandatory SRTP) as the carrier's
+    caller.  Over UDP, so ``srtp_over_plaintext`` says the key exposure is accepted: this
+    checks the SDES and the cipher against a peer that shares no code with Salvesti's."""
+    carrier = lab.provider("answer")
+    salv = lab.salvesti(start=False)
+    trunk = {
+        "registrar": f"127.0.0.1:{carrier.port}",
+        "username": TRUNK_USER,
+        "password": "trunk-secret-1",
+        "inbound_from": salv.inbound_from,
+        "srtp": "sdes",
+        "srtp_over_plaintext": True,
+    }
+    salv.source_extra.update(trunk=trunk, lines=[LINE], inbound={LINE: ["101"]})
+    salv.write_config()
+    salv.start()
+    phone = lab.phone("101", salv, audio=audio.phone_a, auto_answer=True)
+    caller = lab.baresip(
+        "outside-caller",
+        aor=Baresip.account("+3725557777", "127.0.0.1") + ";mediaenc=srtp-mand",
+        audio=audio.outside,
+        sip_port=lab.carrier_ua_port,
+    )
+    caller.dial(f"sip:{LINE}@{salv.address}")
+    caller.wait_event("CALL_ESTABLISHED", 10)
+    phone.wait_event("CALL_ESTABLISHED", 15)
+    time.sleep(5.0)  # the conversation: the agent talks for 5 s
+    caller.hangup()
+    caller.wait_event("CALL_CLOSED", 5)
+
+    call = salv.wait_call()
+    assert call["meta"]["sip"]["outside_srtp"] == "AES_CM_128_HMAC_SHA1_80"
+    heard = caller.dumps("dec")
+    assert heard, "the caller's phone wrote no dump of what it heard"
+    notice = locate(
+        wav_envelope(audio.notice), wav_envelope(heard[-1])[: len(wav_envelope(audio.notice)) + 75]
+    )
+    assert notice.corr >= 0.8, f"baresip did not decrypt the notice Salvesti sent: {notice}"
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice)
+    assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
+    assert_contains(rec, 1, audio.phone_a, start_s=rec.duration_s - 3.5, others=(audio.outside,))

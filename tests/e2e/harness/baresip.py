@@ -39,6 +39,7 @@ module_path\t\t/usr/lib/baresip/modules
 module\t\t\tg711.so
 module\t\t\taufile.so
 module\t\t\tsndfile.so
+module\t\t\tsrtp.so
 snd_path\t\t{snd_path}
 module_app\t\taccount.so
 module_app\t\tmenu.so

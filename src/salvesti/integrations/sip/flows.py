@@ -25,7 +25,7 @@ from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
 from salvesti.integrations.sip.phases import CallOver, CallPhases
 from salvesti.integrations.sip.route import OutboundRoute
-from salvesti.integrations.sip.srtp import SdesNegotiation
+from salvesti.integrations.sip.srtp import SUITE, SdesNegotiation
 from salvesti.integrations.sip.test_call import TestCallFlows
 
 _LOGGER = logging.getLogger(__name__)
@@ -486,6 +486,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             sip["outside_codec"] = outside.codec[1].name
         if inside.codec:
             sip["inside_codec"] = inside.codec[1].name
+        if outside.sdes is not None:
+            sip["outside_srtp"] = SUITE
 
     # -- internal ------------------------------------------------------------------------------
     async def _internal(self, call: B2BCall, caller: Leg, target: str) -> None:
