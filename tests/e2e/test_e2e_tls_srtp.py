@@ -5,7 +5,9 @@ makes, SRTP on a UDP socket); the desk phone is baresip with plain RTP.  What th
 received is checked as it came off its socket: SRTP, whose payload does not sound like the
 notice, and which decrypts to exactly the notice and the agent.  The recording holds the
 clear audio of both parties.  A certificate for another name, or from a CA Salvesti was not
-told to trust, is refused: no REGISTER is sent and the trunk reports ``tls_failed``.
+told to trust, is refused: no REGISTER is sent and the trunk reports ``tls_failed``.  baresip
+(libre's TLS, its own srtp module) checks interoperability with code that is not ours: as a
+callee over TLS, and as a caller with mandatory SRTP.
 """
 
 from __future__ import annotations
@@ -228,6 +230,51 @@ def test_sdes_interoperates_with_baresip_srtp(lab: Lab, audio):
         wav_envelope(audio.notice), wav_envelope(heard[-1])[: len(wav_envelope(audio.notice)) + 75]
     )
     assert notice.corr >= 0.8, f"baresip did not decrypt the notice Salvesti sent: {notice}"
+    rec = check_recording(call)
+    assert_notice_at_start(rec, audio.notice)
+    assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))
+    assert_contains(rec, 1, audio.phone_a, start_s=rec.duration_s - 3.5, others=(audio.outside,))
+
+
+def test_outbound_over_tls_to_baresip_with_srtp(lab: Lab, audio, tmp_path: Path):
+    """baresip (libre's TLS, its srtp module) as the carrier's callee over TLS: Salvesti
+    verifies its certificate, offers SDES, and the callee hears the notice decrypted."""
+    ca = LabCa(tmp_path / "ca", "lab-ca")
+    issued = ca.issue(NAME)
+    pem = tmp_path / "baresip-tls.pem"
+    pem.write_bytes(issued.cert.read_bytes() + issued.key.read_bytes())
+    callee = lab.baresip(
+        "outside-callee",
+        aor=Baresip.account(OUTSIDE, "127.0.0.1", auto_answer=True) + ";mediaenc=srtp-mand",
+        audio=audio.outside,
+        tls_certificate=pem,
+    )
+    trunk = {
+        "registrar": f"127.0.0.1:{callee.tls_port}",
+        "username": TRUNK_USER,
+        "password": "trunk-secret-1",
+        "transport": "tls",
+        "tls_ca_file": str(ca.cert),
+        "tls_server_name": NAME,
+        "srtp": "sdes",
+        "register": False,
+        "keepalive": 0,
+    }
+    salv = lab.salvesti(source_extra={"trunk": trunk, "lines": [LINE], "inbound": {LINE: ["101"]}})
+    phone = lab.phone("101", salv, audio=audio.phone_a)
+    dial_out(phone, salv, established_timeout=15)
+    callee.wait_event("CALL_ESTABLISHED", 5)
+    time.sleep(8.0)  # the conversation: the notice, then the agent
+    hang_up(phone)
+    callee.wait_event("CALL_CLOSED", 5)
+
+    call = salv.wait_call()
+    assert call["meta"]["sip"]["outside_srtp"] == "AES_CM_128_HMAC_SHA1_80"
+    heard = callee.dumps("dec")
+    assert heard, "the callee wrote no dump of what it heard"
+    ref = wav_envelope(audio.notice)
+    notice = locate(ref, wav_envelope(heard[-1])[: len(ref) + 75])
+    assert notice.corr >= 0.8, f"baresip did not hear the notice over SRTP: {notice}"
     rec = check_recording(call)
     assert_notice_at_start(rec, audio.notice)
     assert_contains(rec, 0, audio.outside, start_s=0.5, others=(audio.phone_a,))

@@ -118,8 +118,16 @@ class Lab:
             phone.wait_registered(8)
         return phone
 
-    def baresip(self, name: str, *, aor: str, audio: Path, sip_port: int | None = None) -> Baresip:
-        b = Baresip(name, self.dir, aor=aor, audio=audio, sip_port=sip_port)
+    def baresip(
+        self,
+        name: str,
+        *,
+        aor: str,
+        audio: Path,
+        sip_port: int | None = None,
+        tls_certificate: Path | None = None,
+    ) -> Baresip:
+        b = Baresip(name, self.dir, aor=aor, audio=audio, sip_port=sip_port, tls_certificate=tls_certificate)
         self._items.append(b)
         return b.start()
 
