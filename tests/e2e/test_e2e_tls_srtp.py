@@ -247,7 +247,7 @@ def test_outbound_over_tls_to_baresip_with_srtp(lab: Lab, audio, tmp_path: Path)
         "outside-callee",
         aor=Baresip.account(OUTSIDE, "127.0.0.1", auto_answer=True) + ";mediaenc=srtp-mand",
         audio=audio.outside,
-        tls_certificate=pem,
+        tls_cert=pem,
     )
     trunk = {
         "registrar": f"127.0.0.1:{callee.tls_port}",

@@ -119,15 +119,9 @@ class Lab:
         return phone
 
     def baresip(
-        self,
-        name: str,
-        *,
-        aor: str,
-        audio: Path,
-        sip_port: int | None = None,
-        tls_certificate: Path | None = None,
+        self, name: str, *, aor: str, audio: Path, sip_port: int | None = None, tls_cert: Path | None = None
     ) -> Baresip:
-        b = Baresip(name, self.dir, aor=aor, audio=audio, sip_port=sip_port, tls_certificate=tls_certificate)
+        b = Baresip(name, self.dir, aor=aor, audio=audio, sip_port=sip_port, tls_certificate=tls_cert)
         self._items.append(b)
         return b.start()
 
