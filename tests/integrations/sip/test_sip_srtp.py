@@ -169,3 +169,16 @@ def test_a_plain_leg_refuses_srtp_only_media_and_says_how_to_allow_it() -> None:
     with pytest.raises(SrtpRefused, match="set srtp: sdes"):
         leg.answer_offer(_peer_sdp("RTP/SAVP", str(CryptoAttribute(1, SUITE, KEY))), [PCMU])
     assert b"RTP/AVP" in leg.answer_offer(_peer_sdp("RTP/AVP", None), [PCMU])
+
+
+def test_a_refresh_answer_with_a_new_key_rekeys_and_one_without_keeps_the_old() -> None:
+    leg = _leg()
+    leg.make_offer([PCMU])
+    leg.take_answer(_peer_sdp("RTP/SAVP", str(CryptoAttribute(1, SUITE, KEY))))
+    assert leg.media is not None
+    first = leg.media.srtp
+    leg.refresh_answered(_peer_sdp("RTP/SAVP", None))
+    assert leg.media.srtp is first and leg.sdes is not None and leg.sdes.remote == KEY
+    other = bytes(reversed(KEY))
+    leg.refresh_answered(_peer_sdp("RTP/SAVP", str(CryptoAttribute(1, SUITE, other))))
+    assert leg.sdes.remote == other and leg.media.srtp is not first

@@ -189,6 +189,19 @@ class Leg:
         if self.sdes is not None:
             self.media.srtp = self.sdes.session()
 
+    def refresh_answered(self, body: bytes) -> None:
+        """The answer to our session refresh: on an SRTP leg the peer may have a new key
+        (RFC 4568 §7.1.4); take it, or keep the old one when the answer has none usable."""
+        if self.sdes is None or self.media is None or not body:
+            return
+        try:
+            m = _parse(body).audio()
+            if m is not None:
+                self._keys(m, offered=False)
+                self.media.srtp = self.sdes.session()
+        except NoCommonCodec:
+            pass
+
     def remote_update(self, body: bytes) -> tuple[bytes, bool]:
         """A re-INVITE's offer on an established leg: apply it, answer with the same codec.
 
