@@ -33,7 +33,8 @@ class CarrierRegistration:
     username: str
     #: The account's own line (``accounts:``); None for the DDI trunk.
     line: str | None = None
-    #: ``registered``, ``failed``, ``not_registered``, ``not_registering`` (``register: false``).
+    #: ``registered``, ``failed``, ``tls_failed`` (handshake or certificate check),
+    #: ``not_registered``, ``not_registering`` (``register: false``).
     status: str = "not_registered"
     #: Why it is not registered (the error, e.g. ``403 Forbidden``), None when it is.
     reason: str | None = None

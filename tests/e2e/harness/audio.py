@@ -267,3 +267,8 @@ def active_fraction(samples: np.ndarray, rate: int, threshold: float = 200.0) ->
     if not len(x):
         return 0.0
     return float((np.sqrt((x**2).mean(axis=1)) > threshold).mean())
+
+
+def outside_ulaw(audio: AudioSet) -> bytes:
+    """The outside party's speech as PCMU bytes, for peers that packetise it themselves."""
+    return _g711_payload(audio.dir / "outside_u-law.wav")

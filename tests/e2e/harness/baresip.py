@@ -24,7 +24,7 @@ from harness.procs import ManagedProcess, require_tool, wait_for
 _CONFIG = """\
 poll_method\t\tepoll
 sip_listen\t\t127.0.0.1:{sip_port}
-sip_transports\t\tudp
+sip_transports\t\t{transports}
 call_local_timeout\t120
 call_max_calls\t\t4
 audio_player\t\tnull,null
@@ -39,6 +39,7 @@ module_path\t\t/usr/lib/baresip/modules
 module\t\t\tg711.so
 module\t\t\taufile.so
 module\t\t\tsndfile.so
+module\t\t\tsrtp.so
 snd_path\t\t{snd_path}
 module_app\t\taccount.so
 module_app\t\tmenu.so
@@ -68,8 +69,12 @@ class Baresip:
         audio: Path,
         timeout_s: float = 60,
         sip_port: int | None = None,
+        tls_certificate: Path | None = None,
     ) -> None:
+        """``tls_certificate``: a PEM holding certificate and key; baresip then also takes
+        SIP over TLS, on ``sip_port + 1`` (:attr:`tls_port`)."""
         require_tool("baresip")
+        self.tls_certificate = tls_certificate
         self.name = name
         self.dir = Path(workdir) / name
         self.sip_port = sip_port or PORTS.block(3)[0]  # baresip also binds sip_port + 1 (TLS)
@@ -110,8 +115,11 @@ class Baresip:
     def start(self) -> Baresip:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.snd_path.mkdir(exist_ok=True)
+        tls = f"sip_certificate\t\t{self.tls_certificate}\n" if self.tls_certificate else ""
         (self.dir / "config").write_text(
-            _CONFIG.format(
+            tls
+            + _CONFIG.format(
+                transports="udp,tls" if self.tls_certificate else "udp",
                 sip_port=self.sip_port,
                 audio=self.audio,
                 rtp_min=self.rtp_min,
@@ -132,6 +140,10 @@ class Baresip:
         self._reader = threading.Thread(target=self._read_loop, name=f"baresip-{self.name}", daemon=True)
         self._reader.start()
         return self
+
+    @property
+    def tls_port(self) -> int:
+        return self.sip_port + 1
 
     def _connect(self) -> socket.socket | None:
         if self.proc is not None and not self.proc.running():

@@ -10,14 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.audio import AudioSet
+from harness.audio import AudioSet, outside_ulaw
 from harness.baresip import Baresip
+from harness.certs import Issued
 from harness.dnsmasq import Dnsmasq, Zone
 from harness.ports import PORTS
 from harness.procs import wait_for
 from harness.salvesti import EXTENSIONS, Salvesti
 from harness.sipp import Sipp, g711_params
 from harness.sipwire import options_status
+from harness.tls_carrier import TlsCarrier
 
 PROVIDER_SCENARIOS = {
     "answer": "provider_uas_answer.xml",
@@ -65,6 +67,12 @@ class Lab:
             what=f"sipp carrier answering OPTIONS on {sipp.address}",
         )
         return sipp
+
+    def tls_carrier(self, cert: Issued, *, name: str = "tls-carrier", expires: int = 300) -> TlsCarrier:
+        """A carrier over TLS with SRTP media (``tls_carrier.py``), serving ``cert``."""
+        carrier = TlsCarrier(name, cert, audio_ulaw=outside_ulaw(self.audio), expires=expires)
+        self._items.append(carrier)
+        return carrier.start()
 
     def salvesti(self, *, trunk: Sipp | None = None, start: bool = True, **kwargs: Any) -> Salvesti:
         """Salvesti with ``trunk`` as its registrar.
@@ -114,8 +122,10 @@ class Lab:
             phone.wait_registered(8)
         return phone
 
-    def baresip(self, name: str, *, aor: str, audio: Path, sip_port: int | None = None) -> Baresip:
-        b = Baresip(name, self.dir, aor=aor, audio=audio, sip_port=sip_port)
+    def baresip(
+        self, name: str, *, aor: str, audio: Path, sip_port: int | None = None, tls_cert: Path | None = None
+    ) -> Baresip:
+        b = Baresip(name, self.dir, aor=aor, audio=audio, sip_port=sip_port, tls_certificate=tls_cert)
         self._items.append(b)
         return b.start()
 

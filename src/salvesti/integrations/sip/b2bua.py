@@ -184,7 +184,9 @@ class B2BUA:
             self.sig.answer_request(ev.txn, req, 404, to_tag=new_tag())
             return
         remote = routing.caller_number(req, src.hub.normalize)
-        src.flows.start_inbound(ev, match.line, remote, {"route": match.client.describe()})
+        src.flows.start_inbound(
+            ev, match.line, remote, {"route": match.client.describe()}, srtp=match.client.srtp
+        )
 
     def _from_gateway(self, ev: RequestReceived, gateway: Gateway) -> None:
         """A gateway's INVITE: an inbound call on the gateway's line, whatever user the

@@ -25,8 +25,9 @@ from salvesti.core.protocols.sdp import (
     build_sdp,
     negotiate,
 )
-from salvesti.core.protocols.sdp.session import SdpParseError
+from salvesti.core.protocols.sdp.session import MediaDescription, SdpParseError
 from salvesti.core.protocols.sip.reliable import ReliableProvisionals
+from salvesti.integrations.sip.srtp import PROFILE, SdesError, SdesNegotiation
 
 if TYPE_CHECKING:
     from salvesti.core.call import Call
@@ -47,6 +48,11 @@ TELEPHONE_EVENT_PT = 101
 
 class NoCommonCodec(Exception):
     """The offer shares no codec with ours (answered 488)."""
+
+
+class SrtpRefused(NoCommonCodec):
+    """The carrier leg needs SRTP and the peer's SDP has none we can use (answered 488 too);
+    the message says what was wrong."""
 
 
 @dataclass(eq=False)
@@ -86,6 +92,8 @@ class Leg:
     #: reliable one carried (the answer to our offer: the 2xx may then come without SDP).
     provisionals: ReliableProvisionals = field(default_factory=ReliableProvisionals)
     early_answer: bytes | None = None
+    #: SDES-keyed SRTP on this leg (the carrier's, with ``srtp: sdes``); None: plain RTP.
+    sdes: SdesNegotiation | None = None
 
     def __repr__(self) -> str:
         return f"<Leg {self.role} {'uas' if self.uas else 'uac'} {self.addr} {self.state} {self.extension}>"
@@ -109,6 +117,8 @@ class Leg:
             direction=self.local_direction,
         )
         sd.origin.username = "salvesti"
+        if self.sdes is not None:
+            self.sdes.describe(sd.media[0])
         return sd.to_bytes()
 
     def answer_offer(self, body: bytes, supported: list[Codec], prefer: Codec | None = None) -> bytes:
@@ -121,9 +131,10 @@ class Leg:
         chosen = common[0]
         if prefer is not None:
             chosen = next((c for c in common if c[1].same_as(prefer)), chosen)
-        self.codec, self.te_pt = chosen, te_pt
         m = offer.audio()
         assert m is not None
+        self._keys(m, offered=True)
+        self.codec, self.te_pt = chosen, te_pt
         self._apply_remote(offer, m)
         return self.local_sdp(direction=answer_direction(offer.media_direction(m)))
 
@@ -141,6 +152,7 @@ class Leg:
         m = answer.audio()
         if m is None:
             raise NoCommonCodec
+        self._keys(m, offered=False)
         chosen = None
         for pt in m.formats:
             codec = m.codec(pt)
@@ -154,11 +166,46 @@ class Leg:
         self.te_pt = te[0] if te else None
         self._apply_remote(answer, m)
 
+    def _keys(self, m: MediaDescription, *, offered: bool) -> None:
+        """Take the peer's SDES key from its offer or answer (SRTP legs only).
+
+        A plain leg refuses SRTP-only media: answering RTP/SAVP with RTP/AVP is no valid
+        answer (RFC 3264 §6), the call would fail later with no reason given.
+        """
+        if self.sdes is None:
+            if m.proto.upper() == PROFILE:
+                raise SrtpRefused(
+                    f"the peer wants SRTP ({PROFILE}); for a carrier, set srtp: sdes on its trunk or account"
+                )
+            return
+        try:
+            if offered:
+                self.sdes.take_offer(m)
+            else:
+                self.sdes.take_answer(m)
+        except SdesError as err:
+            raise SrtpRefused(str(err)) from None
+
     def _apply_remote(self, sd: SessionDescription, m: Any) -> None:
         assert self.media is not None and self.codec is not None
         address = sd.media_address(m)
         addr = (address, m.port) if address else None
         self.media.set_remote(addr, self.codec, self.te_pt, sd.media_direction(m), latch_any=self.latch_any)
+        if self.sdes is not None:
+            self.media.srtp = self.sdes.session()
+
+    def refresh_answered(self, body: bytes) -> None:
+        """The answer to our session refresh: on an SRTP leg the peer may have a new key
+        (RFC 4568 §7.1.4); take it, or keep the old one when the answer has none usable."""
+        if self.sdes is None or self.media is None or not body:
+            return
+        try:
+            m = _parse(body).audio()
+            if m is not None:
+                self._keys(m, offered=False)
+                self.media.srtp = self.sdes.session()
+        except NoCommonCodec:
+            pass
 
     def remote_update(self, body: bytes) -> tuple[bytes, bool]:
         """A re-INVITE's offer on an established leg: apply it, answer with the same codec.
@@ -177,6 +224,7 @@ class Leg:
                 break
         if pt_codec is None:
             raise NoCommonCodec
+        self._keys(m, offered=True)
         self.codec = pt_codec
         self._apply_remote(offer, m)
         return self.local_sdp(direction=answer_direction(offer.media_direction(m))), offer.is_hold()

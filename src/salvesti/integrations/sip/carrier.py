@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from salvesti.core.protocols.sip.message import SipRequest
@@ -49,6 +50,7 @@ class Carrier:
         on_status: StatusCallback,
         external_configured: bool = False,
         locator: SipLocator | None = None,
+        resolve_path: Callable[[str], Path] = Path,
     ) -> Carrier:
         """A client for ``trunk:`` or one per ``accounts:`` item (the schema allows one of them)."""
         items = list(conf.get("accounts") or []) or ([conf["trunk"]] if conf.get("trunk") else [])
@@ -61,6 +63,7 @@ class Carrier:
                 on_status=on_status,
                 external_configured=external_configured,
                 locator=locator,
+                resolve_path=resolve_path,
             )
             for item in items
         ]

@@ -20,12 +20,13 @@ from salvesti.core.components import AgentLink
 from salvesti.core.protocols.sip.events import ProvisionalTimeout, RequestReceived
 from salvesti.core.protocols.sip.message import new_tag
 from salvesti.integrations.sip.agent import AgentPort
-from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec
+from salvesti.integrations.sip.call import B2BCall, Leg, NoCommonCodec, SrtpRefused
 from salvesti.integrations.sip.media import CallMedia
 from salvesti.integrations.sip.midcall import MidCall
 from salvesti.integrations.sip.phases import CallOver, CallPhases, no_final_answer
 from salvesti.integrations.sip.route import OutboundRoute
 from salvesti.integrations.sip.signalling import SUPPORTED_TRUNK
+from salvesti.integrations.sip.srtp import SUITE, SdesNegotiation
 from salvesti.integrations.sip.test_call import TestCallFlows
 
 _LOGGER = logging.getLogger(__name__)
@@ -91,13 +92,20 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         self._spawn(call, self._outbound(call, phone, target, route))
 
     def start_inbound(
-        self, ev: RequestReceived, line: str | None, remote: str | None, meta: dict[str, Any] | None = None
+        self,
+        ev: RequestReceived,
+        line: str | None,
+        remote: str | None,
+        meta: dict[str, Any] | None = None,
+        *,
+        srtp: bool = False,
     ) -> None:
         """A call from the outside world (carrier or gateway) on ``line``; ``meta`` says
-        which way it came in (``meta.route``, and a gateway's caller ID reading)."""
+        which way it came in (``meta.route``, and a gateway's caller ID reading); ``srtp``:
+        the carrier's media is SDES-keyed SRTP."""
         call = self._new_call(Direction.INBOUND, line, remote)
         call.record.meta.update(meta or {})
-        caller = self._uas_leg(call, ev, "outside")
+        caller = self._uas_leg(call, ev, "outside", sdes=SdesNegotiation() if srtp else None)
         self._spawn(call, self._inbound(call, caller))
 
     def start_internal(self, ev: RequestReceived, user: str, target: str) -> None:
@@ -311,7 +319,10 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             hop = await route.next_hop()
         except OSError as err:
             raise CallOver(Disposition.FAILED, f"no route out: {err}", "salvesti", status=503) from None
-        out = self.uac_leg(call, "outside", hop, route.sip_transport, contact_user=route.contact_user)
+        sdes = SdesNegotiation() if route.srtp else None
+        out = self.uac_leg(
+            call, "outside", hop, route.sip_transport, contact_user=route.contact_user, sdes=sdes
+        )
         await self.allocate(call, out)
         return out
 
@@ -350,8 +361,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         try:
             # RFC 3262 §5: the answer in a reliable 18x stands; its 2xx may repeat it or carry none.
             out.take_answer(resp.body or out.early_answer or b"")
-        except NoCommonCodec:
-            raise CallOver(Disposition.FAILED, "no common codec with the trunk", status=488) from None
+        except NoCommonCodec as err:
+            raise CallOver(Disposition.FAILED, _why(err), status=488) from None
         return False
 
     def _try_elsewhere(self, call: B2BCall, out: Leg, route: OutboundRoute, on_event: Any, why: Any) -> bool:
@@ -399,9 +410,9 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         else:
             try:
                 answer = caller.answer_offer(caller.invite.body, src.codecs)
-            except NoCommonCodec:
+            except NoCommonCodec as err:
                 self.sig.respond(caller, 488)
-                raise CallOver(Disposition.FAILED, "no common codec with the trunk", "outside") from None
+                raise CallOver(Disposition.FAILED, _why(err), "outside") from None
             early = src.notice_mode == "early_media"
             if early:
                 self.sig.respond(caller, 183, sdp=answer)
@@ -446,8 +457,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             if ev.kind == "ack" and ev.leg is caller:
                 try:
                     caller.take_answer(ev.data.body)
-                except NoCommonCodec:
-                    raise CallOver(Disposition.FAILED, "no common codec with the trunk", "outside") from None
+                except NoCommonCodec as err:
+                    raise CallOver(Disposition.FAILED, _why(err), "outside") from None
                 return offer
             self.common(call, ev)
 
@@ -500,6 +511,8 @@ class Flows(MidCall, TestCallFlows, CallPhases):
             sip["outside_codec"] = outside.codec[1].name
         if inside.codec:
             sip["inside_codec"] = inside.codec[1].name
+        if outside.sdes is not None:
+            sip["outside_srtp"] = SUITE
 
     # -- internal ------------------------------------------------------------------------------
     async def _internal(self, call: B2BCall, caller: Leg, target: str) -> None:
@@ -527,6 +540,11 @@ class Flows(MidCall, TestCallFlows, CallPhases):
         self._connect(call, phone)
         await self.hub.call_answered(rec)
         await self.talk(call)
+
+
+def _why(err: NoCommonCodec) -> str:
+    """Why the carrier's SDP was refused: the SRTP fault when there is one."""
+    return f"SRTP: {err}" if isinstance(err, SrtpRefused) else "no common codec with the trunk"
 
 
 def _refused(call: B2BCall, out: Leg, status: int) -> CallOver:

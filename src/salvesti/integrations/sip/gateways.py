@@ -48,6 +48,8 @@ class Gateway:
         self.registrar = registrar
         self.default_country = default_country
         self.trusted = TrunkAddresses([self.address] if self.address else [])
+        #: Gateways sit on the office network and speak plain RTP (``route.OutboundRoute``).
+        self.srtp = False
 
     def __repr__(self) -> str:
         return f"<Gateway {self.id} {self.profile.name} {self.line}>"

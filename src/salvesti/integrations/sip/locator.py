@@ -24,9 +24,9 @@ import dns.rdatatype
 import dns.resolver
 
 from salvesti.core.protocols.sip.locate import (
-    DEFAULT_PORT,
     Naptr,
     Srv,
+    default_port,
     is_numeric,
     naptr_srv_names,
     needs_srv,
@@ -83,7 +83,7 @@ class SipLocator:
     async def locate(self, hostport: str, transport: str = "udp") -> list[Addr]:
         host, port = split_hostport(hostport, default_port=None)
         if not needs_srv(host, port):
-            return await self.addresses(host, port or DEFAULT_PORT, transport)
+            return await self.addresses(host, port or default_port(transport), transport)
         out: list[Addr] = []
         for record in await self.srv_records(host, transport):
             for addr in await self._addresses_or_none(record.target, record.port, transport):
@@ -91,7 +91,7 @@ class SipLocator:
                     out.append(addr)
         if out:
             return out
-        return await self.addresses(host, DEFAULT_PORT, transport)
+        return await self.addresses(host, default_port(transport), transport)
 
     async def srv_records(self, host: str, transport: str) -> list[Srv]:
         """NAPTR → SRV names for ``transport`` (or the host's ``_sip._<transport>``), ordered."""
@@ -158,7 +158,7 @@ async def system_addresses(host: str, port: int, transport: str = "udp") -> list
     """Every IPv4/IPv6 address of ``host`` from the system's resolver (hosts file, DNS),
     asked off the event loop (``loop.getaddrinfo``); OSError when it has none."""
     loop = asyncio.get_running_loop()
-    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+    kind = socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM
     infos = await loop.getaddrinfo(host, port, type=kind)
     found: list[Addr] = []
     for info in infos:

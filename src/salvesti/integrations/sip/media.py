@@ -354,6 +354,8 @@ class CallMedia:
             return  # the inside's digits must be seen here, one by one
         if ins is None or not (self.bridged and ins.relay is out.relay):
             return
+        if out.srtp is not None or ins.srtp is not None:
+            return  # SRTP is done in Python (srtp.py): the core relays plain RTP only
         if out.closed or ins.closed or out.sock is None or ins.sock is None or out.engaged or ins.engaged:
             return
         if out.payload_type is None or ins.payload_type is None or not out.same_codec(ins):
@@ -391,6 +393,8 @@ class CallMedia:
         neither party's packets cost the event loop anything during the notice either."""
         out, ins = self.outside, self.inside
         if out.closed or out.sock is None or out.engaged or out.payload_type is None:
+            return
+        if out.srtp is not None or (ins is not None and ins.srtp is not None):
             return
         if not pool.relays(out.codec_name, out.clock_rate):
             return

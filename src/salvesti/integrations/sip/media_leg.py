@@ -36,6 +36,7 @@ from salvesti.core.protocols.rtp.packet import RTP_HEADER, is_rtcp, parse_header
 if TYPE_CHECKING:
     from salvesti.integrations.sip.media import MediaRelay
     from salvesti.integrations.sip.native import NativeCore
+    from salvesti.integrations.sip.srtp import SrtpSession
 
 _LOGGER = logging.getLogger(__name__)
 _SEQ_TS_SSRC = struct.Struct("!HII")
@@ -74,6 +75,8 @@ class LegStats:
     rtcp: int = 0
     #: Packets we could not send (socket buffer full, network down): dropped, never queued.
     send_errors: int = 0
+    #: SRTP packets that failed authentication or were replays (dropped; also in ``invalid``).
+    srtp_failed: int = 0
     #: Monotonic time of the last valid RTP packet, None before the first.
     last_rx: float | None = None
     #: Sequence tracking of the current source (RFC 3550 A.3): its SSRC (-1 before the
@@ -147,6 +150,10 @@ class MediaLeg:
         self._hold = False
         #: Cached ``can_send`` (read on every packet, changed rarely).
         self.sendable = False
+        #: SRTP on this leg (the carrier's, with ``srtp: sdes``): what arrives is checked and
+        #: decrypted before anything reads it, what leaves is encrypted last.  Such a leg is
+        #: never handed to the native core, which relays plain RTP only.
+        self.srtp: SrtpSession | None = None
         self.payload_type: int | None = None
         self.codec_name: str | None = None
         self.clock_rate = 8000
@@ -357,6 +364,16 @@ class MediaLeg:
         stats = self._stats
         stats.packets_in += 1
         stats.bytes_in += len(data)
+        if self.srtp is not None:
+            if is_rtcp(data):  # SRTCP: absorbed like RTCP, never decrypted
+                stats.rtcp += 1
+                return
+            clear = self.srtp.unprotect(data)
+            if clear is None:
+                stats.invalid += 1
+                stats.srtp_failed += 1
+                return
+            data = clear
         hdr = parse_header(data)
         if hdr is None:
             if is_rtcp(data):
@@ -493,6 +510,8 @@ class MediaLeg:
         is dropped and counted instead of queued; and the per-packet Python wrapper of
         ``DatagramTransport.sendto`` is skipped (the transport still does the reading).
         """
+        if self.srtp is not None:
+            data = self.srtp.protect(bytes(data))
         try:
             self.sock.sendto(data, self._send_addr)  # type: ignore[union-attr]
         except OSError:

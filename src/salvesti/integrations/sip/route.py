@@ -19,6 +19,8 @@ class OutboundRoute(Protocol):
     """What :meth:`Flows._outbound` asks of the far side of an outbound call."""
 
     sip_transport: str
+    #: The outside leg's media is SDES-keyed SRTP (``srtp: sdes`` on a carrier account).
+    srtp: bool
 
     @property
     def contact_user(self) -> str:

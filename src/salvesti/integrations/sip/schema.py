@@ -103,14 +103,47 @@ def _user(value: Any) -> str:
     return text
 
 
-TRUNK_SCHEMA = vol.Schema(
+def _hostname(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9.\-]{1,253}", value.strip()):
+        raise vol.Invalid("expected a host name, e.g. sip.carrier.example")
+    return value.strip()
+
+
+def _media_security(item: dict[str, Any]) -> dict[str, Any]:
+    """SDES puts the SRTP keys in the SDP: over plain UDP/TCP anyone on the path reads
+    them and the encryption is for show.  So ``srtp: sdes`` wants ``transport: tls`` unless
+    ``srtp_over_plaintext: true`` says the risk is understood; TLS settings without TLS
+    are a mistake worth saying."""
+    tls = item["transport"] == "tls"
+    if item["srtp"] == "sdes" and not tls and not item["srtp_over_plaintext"]:
+        raise vol.Invalid(
+            "srtp: sdes sends the SRTP keys in the SIP messages, readable by anyone on the path "
+            f"unless they travel over TLS: use transport: tls (now {item['transport']}), or set "
+            "srtp_over_plaintext: true if the carrier offers nothing better",
+            path=["srtp"],
+        )
+    for key in ("tls_ca_file", "tls_server_name"):
+        if key in item and not tls:
+            raise vol.Invalid(f"{key} applies to transport: tls only", path=[key])
+    return item
+
+
+_TRUNK_KEYS = vol.Schema(
     {
         vol.Required("registrar"): hostport,
         vol.Required("username"): vol.All(vol.Coerce(str), vol.Length(min=1)),
         vol.Required("password"): vol.All(vol.Coerce(str), vol.Length(min=1)),
         vol.Optional("auth_username"): vol.Coerce(str),
         vol.Optional("domain"): str,
-        vol.Optional("transport", default="udp"): vol.All(vol.Lower, vol.In(["udp", "tcp"])),
+        # tls: SIP over TLS to port 5061 unless the registrar names one; the certificate is
+        # always verified (the system's CAs, or tls_ca_file) for the registrar's host name
+        # (or tls_server_name).  docs/carriers.md.
+        vol.Optional("transport", default="udp"): vol.All(vol.Lower, vol.In(["udp", "tcp", "tls"])),
+        vol.Optional("tls_ca_file"): vol.All(str, vol.Length(min=1)),
+        vol.Optional("tls_server_name"): _hostname,
+        # SRTP with SDES keys (RFC 4568) on the carrier leg; the phones keep plain RTP.
+        vol.Optional("srtp", default="off"): vol.All(vol.Lower, vol.In(["off", "sdes"])),
+        vol.Optional("srtp_over_plaintext", default=False): bool,
         vol.Optional("expires", default=300): vol.All(int, vol.Range(min=30, max=86400)),
         vol.Optional("inbound_from", default=list): [address_or_network],
         vol.Optional("outbound_proxy"): hostport,
@@ -123,9 +156,11 @@ TRUNK_SCHEMA = vol.Schema(
     }
 )
 
+TRUNK_SCHEMA = vol.All(_TRUNK_KEYS, _media_security)
+
 #: One carrier account per number (CONTRACT "Carrier accounts and hardware SIP gateways"):
 #: a trunk's settings plus the line it is for.
-ACCOUNT_SCHEMA = TRUNK_SCHEMA.extend({vol.Required("line"): e164})
+ACCOUNT_SCHEMA = vol.All(_TRUNK_KEYS.extend({vol.Required("line"): e164}), _media_security)
 
 
 def gateway_profile(value: Any) -> str:

@@ -144,6 +144,7 @@ class SessionTimers:
             if resp.cseq[1] == "INVITE" and 200 <= resp.status < 300 and leg.dialog is not None:
                 ack = leg.dialog.create_ack(resp.cseq[0], via=self.sig.via(leg))
                 self.sig.transport.send_stateless(ack, leg.addr, leg.transport)
+                leg.refresh_answered(resp.body)
             timer = leg.session
             if timer is None or leg.state != "confirmed":
                 return

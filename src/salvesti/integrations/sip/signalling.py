@@ -48,7 +48,7 @@ class Signaller:
         return self.transport.port
 
     def contact(self, leg: Leg) -> str:
-        tp = ";transport=tcp" if leg.transport == "tcp" else ""
+        tp = f";transport={leg.transport}" if leg.transport in ("tcp", "tls") else ""
         return f"<sip:{leg.contact_user}@{leg.local_host}:{self.port}{tp}>"
 
     def via(self, leg: Leg) -> str:

@@ -108,6 +108,7 @@ class SipTrunkSource:
             on_status=self._registration_status,
             external_configured=bool(self.external),
             locator=SipLocator(conf.get("nameservers")),
+            resolve_path=hub.path,
         )
         self.trunk: TrunkClient | None = self.carrier.trunk
         #: Holding the hub's control socket (``core.control``) since setup.

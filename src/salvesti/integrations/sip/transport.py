@@ -1,4 +1,4 @@
-"""The asyncio side of SIP: UDP and TCP sockets around the sans-IO transaction layer.
+"""The asyncio side of SIP: UDP, TCP and outgoing TLS sockets around the sans-IO transaction layer.
 
 Bytes in → ``parse_message`` → ``TransactionLayer.receive`` → events to the handler;
 whatever the layer queues goes out; one ``call_at`` timer follows ``next_timer``.  Nothing
@@ -25,6 +25,7 @@ from salvesti.core.protocols.sip.message import (
     parse_message,
 )
 from salvesti.core.protocols.sip.transaction import ClientTransaction, ServerTransaction, TransactionLayer
+from salvesti.integrations.sip.tls import TlsPeers
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ class SipTransport:
         self._server: asyncio.Server | None = None
         self._tcp: dict[Addr, asyncio.StreamWriter] = {}
         self._tcp_pending: dict[Addr, list[bytes]] = {}
+        #: Outgoing TLS connections (to carriers only, see ``tls.py``), reused both ways.
+        self.tls = TlsPeers()
+        self._tls: dict[Addr, asyncio.StreamWriter] = {}
+        self._tls_pending: dict[Addr, list[bytes]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -113,9 +118,10 @@ class SipTransport:
             self._timer = None
         if self._server is not None:
             self._server.close()
-        for writer in list(self._tcp.values()):
+        for writer in [*self._tcp.values(), *self._tls.values()]:
             writer.close()
         self._tcp.clear()
+        self._tls.clear()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -167,15 +173,18 @@ class SipTransport:
         self._arm_timer()
 
     def _write(self, data: bytes, addr: Addr, transport: str) -> None:
-        if transport.lower() == "tcp":
-            writer = self._tcp.get(addr)
+        kind = transport.lower()
+        if kind in ("tcp", "tls"):
+            tcp = kind == "tcp"
+            streams, waiting = (self._tcp, self._tcp_pending) if tcp else (self._tls, self._tls_pending)
+            writer = streams.get(addr)
             if writer is not None and not writer.is_closing():
                 writer.write(data)
                 return
-            pending = self._tcp_pending.setdefault(addr, [])
+            pending = waiting.setdefault(addr, [])
             pending.append(data)
             if len(pending) == 1:
-                self._spawn(self._connect(addr))
+                self._spawn(self._connect(addr) if kind == "tcp" else self._connect_tls(addr))
             return
         if self._udp is not None:
             self._udp.sendto(data, addr)
@@ -193,6 +202,19 @@ class SipTransport:
         for data in self._tcp_pending.pop(addr, []):
             writer.write(data)
         await self._read_stream(reader, writer, addr)
+
+    async def _connect_tls(self, addr: Addr) -> None:
+        """Open (or reopen, after the carrier closed it) the verified connection to ``addr``."""
+        try:
+            reader, writer = await self.tls.open(addr)
+        except OSError as err:
+            _LOGGER.warning("%s: %s:%s: %s", self.label, *addr, err)
+            self._tls_pending.pop(addr, None)
+            self._dispatch(self.layer.transport_failed(addr, "tls"))
+            return
+        for data in self._tls_pending.pop(addr, []):
+            writer.write(data)
+        await self._read_stream(reader, writer, addr, "tls")
 
     # -- receiving -----------------------------------------------------------------------------
     def _on_data(self, data: bytes, addr: Addr, transport: str) -> None:
@@ -240,9 +262,10 @@ class SipTransport:
         await self._read_stream(reader, writer, (peer[0], peer[1]))
 
     async def _read_stream(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, addr: Addr
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, addr: Addr, kind: str = "tcp"
     ) -> None:
-        self._tcp[addr] = writer
+        streams = self._tls if kind == "tls" else self._tcp
+        streams[addr] = writer
         parser = StreamParser()
         try:
             while True:
@@ -256,12 +279,12 @@ class SipTransport:
                     self.garbage += 1
                     break
                 for msg in messages:
-                    self._receive(msg, addr, "tcp")
+                    self._receive(msg, addr, kind)
         except (ConnectionError, OSError):
             pass
         finally:
-            if self._tcp.get(addr) is writer:
-                del self._tcp[addr]
+            if streams.get(addr) is writer:
+                del streams[addr]
             writer.close()
 
     def _spawn(self, coro: Any) -> None:

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from salvesti.core.errors import SalvestiError
 from salvesti.core.protocols.sip.digest import authorization_for, pick_challenge
 from salvesti.core.protocols.sip.events import ResponseReceived, TransactionTimeout, TransportFailed
 from salvesti.core.protocols.sip.headers import Headers
+from salvesti.core.protocols.sip.locate import default_port
 from salvesti.core.protocols.sip.message import SipRequest, make_via, new_call_id, new_tag
 from salvesti.core.protocols.sip.nat import learned_address
 from salvesti.core.protocols.sip.uri import format_host
@@ -27,6 +31,7 @@ from salvesti.integrations.sip.keepalive import KeepAlive
 from salvesti.integrations.sip.locator import SipLocator, system_addresses
 from salvesti.integrations.sip.routing import TrunkAddresses
 from salvesti.integrations.sip.schema import split_hostport
+from salvesti.integrations.sip.tls import TlsPeer, client_context
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,10 +55,15 @@ class RegisterAnswer:
     at: float
 
 
+class TlsFailed(OSError):
+    """The carrier could not be reached over TLS: handshake or certificate check failed."""
+
+
+
 async def resolve(hostport: str, transport: str = "udp") -> list[Addr]:
-    """All IPv4/IPv6 addresses of ``host[:port]`` (port 5060 when not given)."""
-    host, port = split_hostport(hostport)
-    return await system_addresses(host, port or 5060, transport)
+    """All IPv4/IPv6 addresses of ``host[:port]`` (5060, or 5061 for TLS, when not given)."""
+    host, port = split_hostport(hostport, default_port(transport))
+    return await system_addresses(host, port or default_port(transport), transport)
 
 
 async def resolve_names(peers: TrunkAddresses, label: str) -> None:
@@ -89,6 +99,7 @@ class TrunkClient:
         external_configured: bool = False,
         wall: Callable[[], float] = time.time,
         locator: SipLocator | None = None,
+        resolve_path: Callable[[str], Path] = Path,
     ) -> None:
         self.conf = conf
         #: NAPTR/SRV/A lookups of the registrar and ``outbound_proxy`` (RFC 3263).
@@ -103,12 +114,18 @@ class TrunkClient:
         self.label = label
         #: The carrier's addresses: INVITEs from them are calls from the outside world.
         self.peers = TrunkAddresses(conf.get("inbound_from", []))
-        self.registrar_host, self.registrar_port = split_hostport(conf["registrar"])
+        self.sip_transport: str = conf.get("transport", "udp")
+        self.registrar_host, self.registrar_port = split_hostport(
+            conf["registrar"], default_port(self.sip_transport)
+        )
+        #: For ``transport: tls``: what the carrier's certificate is checked against.
+        self.tls: TlsPeer | None = self._tls_peer(conf, resolve_path) if self.sip_transport == "tls" else None
+        #: ``srtp: sdes``: the carrier leg's media is SRTP, keys in the SDP (``srtp.py``).
+        self.srtp: bool = conf.get("srtp", "off") == "sdes"
         self.domain: str = conf.get("domain") or self.registrar_host
         self.username: str = conf["username"]
         self.auth_username: str = conf.get("auth_username") or self.username
         self.password: str = conf["password"]
-        self.sip_transport: str = conf.get("transport", "udp")
         self.expires: int = conf.get("expires", 300)
         self.status = "not_registered"
         self.reason: str | None = None
@@ -139,6 +156,24 @@ class TrunkClient:
         self._answered: Addr | None = None
         self._hops: list[Addr] = []
 
+    def _tls_peer(self, conf: dict[str, Any], resolve_path: Callable[[str], Path]) -> TlsPeer:
+        ca_file = conf.get("tls_ca_file")
+        path = str(resolve_path(ca_file)) if ca_file else None
+        try:
+            context = client_context(path)
+        except (OSError, ssl.SSLError) as err:
+            raise SalvestiError(f"{self.label}: {self.name}: cannot load tls_ca_file {path}: {err}") from err
+        return TlsPeer(conf.get("tls_server_name") or self.registrar_host, context)
+
+    @property
+    def uri_params(self) -> str:
+        """``;transport=tls`` / ``;transport=tcp`` for our URIs (nothing for UDP)."""
+        return f";transport={self.sip_transport}" if self.sip_transport != "udp" else ""
+
+    def _port_suffix(self) -> str:
+        usual = default_port(self.sip_transport)
+        return f":{self.registrar_port}" if self.registrar_port not in (None, usual) else ""
+
     def contact_host(self, hop: Addr) -> str:
         """Our address as seen from ``hop`` (an IP: the lookup never touches DNS)."""
         return self._contact_host(hop[0])
@@ -160,6 +195,9 @@ class TrunkClient:
         self.addresses = addrs
         self._hops = hops
         self.peers.exact.update(addrs)
+        if self.tls is not None:
+            for addr in addrs:
+                self.transport.tls.expect(addr, self.tls)
         return addrs
 
     def hops(self) -> list[Addr]:
@@ -202,8 +240,7 @@ class TrunkClient:
         return hops[index] if index < len(hops) else None
 
     def request_uri(self, user: str) -> str:
-        port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
-        return f"sip:{user}@{self.registrar_host}{port}"
+        return f"sip:{user}@{self.registrar_host}{self._port_suffix()}{self.uri_params}"
 
     @property
     def contact_user(self) -> str:
@@ -275,9 +312,9 @@ class TrunkClient:
         return self.status == "registered" or not self.conf.get("register", True)
 
     def keepalive_uris(self, hop: Addr) -> tuple[str, str, Addr]:
-        port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
         local = (self.contact_host(hop), self.transport.port)
-        return f"sip:{self.registrar_host}{port}", f"sip:{self.username}@{self.domain}", local
+        uri = f"sip:{self.registrar_host}{self._port_suffix()}{self.uri_params}"
+        return uri, f"sip:{self.username}@{self.domain}", local
 
     def contact_address(self, hop: Addr) -> Addr:
         """Where the carrier should send calls: ``external_address`` if configured, else the
@@ -323,7 +360,7 @@ class TrunkClient:
             except Exception as err:
                 # Said once per answer: the same refusal every 5 min is not news.
                 log = _LOGGER.warning if str(err) != self.reason else _LOGGER.debug
-                self._set("failed", str(err))
+                self._set("tls_failed" if isinstance(err, TlsFailed) else "failed", str(err))
                 log("%s: %s REGISTER failed: %s; retrying in %.0f s", self.label, self.name, err, self._retry)
                 await asyncio.sleep(self._retry)
                 self._retry = min(self._retry * 2, RETRY_MAX)
@@ -347,12 +384,11 @@ class TrunkClient:
         h.add("To", f"<sip:{self.username}@{self.domain}>")
         h.add("Call-ID", self._call_id)
         h.add("CSeq", f"{self._cseq} REGISTER")
-        tp = ";transport=tcp" if self.sip_transport == "tcp" else ""
+        tp = self.uri_params
         h.add("Contact", f"<sip:{self.username}@{format_host(contact[0])}:{contact[1]}{tp}>")
         h.add("Expires", str(expires))
         h.add("User-Agent", "Salvesti")
-        port = f":{self.registrar_port}" if self.registrar_port not in (None, 5060) else ""
-        return SipRequest("REGISTER", f"sip:{self.registrar_host}{port}", h)
+        return SipRequest("REGISTER", f"sip:{self.registrar_host}{self._port_suffix()}{tp}", h)
 
     def _next_attempt(self, request: SipRequest, hop: Addr) -> None:
         """The same REGISTER once more (after a challenge or 423): next CSeq, new branch."""
@@ -444,7 +480,11 @@ class TrunkClient:
             elif isinstance(event, TransportFailed):
                 done.set_exception(OSError(f"cannot reach {hop[0]}:{hop[1]} over {self.sip_transport}"))
             elif isinstance(event, TransactionTimeout):
-                done.set_exception(OSError(f"no answer from {hop[0]}:{hop[1]}"))
+                tls_failure = self.transport.tls.failure(hop) if self.tls is not None else None
+                if tls_failure is not None:
+                    done.set_exception(TlsFailed(tls_failure))
+                else:
+                    done.set_exception(OSError(f"no answer from {hop[0]}:{hop[1]}"))
 
         txn = self.transport.send_request(request, hop, self.sip_transport)
         txn.user_data = on_event

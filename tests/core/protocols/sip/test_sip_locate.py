@@ -8,6 +8,7 @@ from collections import Counter
 from salvesti.core.protocols.sip.locate import (
     Naptr,
     Srv,
+    default_port,
     naptr_srv_names,
     needs_srv,
     order_srv,
@@ -53,3 +54,17 @@ def test_srv_weights_split_the_first_choice_as_rfc_2782_says() -> None:
     assert firsts["zero."] < 40  # only when the pick is exactly 0
     every = order_srv(records, lambda n: rng.randint(0, n))
     assert sorted(r.target for r in every) == ["big.", "small.", "zero."]
+
+
+def test_tls_is_located_as_sips_over_tcp_on_5061() -> None:
+    """``transport: tls`` asks for SIPS+D2T NAPTR and ``_sips._tcp`` SRV, and a bare name
+    without SRV goes to 5061 (RFC 3263 §4.1, §4.2): not the plain-SIP records or port."""
+    records = [
+        Naptr(10, 10, "S", "SIP+D2T", "_sip._tcp.carrier.example."),
+        Naptr(20, 10, "S", "SIPS+D2T", "_sips._tcp.carrier.example."),
+    ]
+    assert naptr_srv_names(records, "tls") == ["_sips._tcp.carrier.example"]
+    assert srv_name("carrier.example", "tls") == "_sips._tcp.carrier.example"
+    assert srv_name("carrier.example", "tcp") == "_sip._tcp.carrier.example"
+    assert default_port("tls") == 5061
+    assert default_port("udp") == default_port("tcp") == 5060

@@ -109,3 +109,10 @@ def test_nat_before_the_carrier_said_anything() -> None:
     assert nat_check("t", reg(status="failed", local="192.168.1.20")).advice_key == "diag_nat_not_yet"
     assert nat_check("t", reg(local="192.168.1.20")).advice_key == "diag_nat_unknown"
     assert nat_check("t", reg(external="203.0.113.9")).advice_key == "diag_nat_external_only"
+
+
+def test_tls_failure_is_a_problem_with_its_own_advice() -> None:
+    why = "TLS: the carrier's certificate is not for sip.carrier.example (Hostname mismatch)"
+    check = registration_check("telia", reg(status="tls_failed", reason=why), NOW)
+    assert (check.state, check.advice_key) == (State.FAIL, "diag_carrier_tls")
+    assert check.details["reason"] == why

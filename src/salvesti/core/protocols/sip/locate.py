@@ -18,8 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_PORT = 5060
-#: NAPTR services per transport (RFC 3263 §4.1); SIPS is the TLS engineer's to add.
-NAPTR_SERVICES = {"udp": "SIP+D2U", "tcp": "SIP+D2T"}
+DEFAULT_TLS_PORT = 5061
+#: NAPTR services per transport (RFC 3263 §4.1): TLS is SIPS over TCP.
+NAPTR_SERVICES = {"udp": "SIP+D2U", "tcp": "SIP+D2T", "tls": "SIPS+D2T"}
+
+
+def default_port(transport: str) -> int:
+    """RFC 3263 §4.2: 5061 for TLS, 5060 otherwise (when neither the URI nor SRV says)."""
+    return DEFAULT_TLS_PORT if transport.lower() == "tls" else DEFAULT_PORT
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,9 @@ def needs_srv(host: str, port: int | None) -> bool:
 
 
 def srv_name(host: str, transport: str) -> str:
+    """``_sip._udp.HOST`` / ``_sip._tcp.HOST``; TLS is ``_sips._tcp.HOST`` (RFC 3263 §4.1)."""
+    if transport.lower() == "tls":
+        return f"_sips._tcp.{host.rstrip('.')}"
     return f"_sip._{transport.lower()}.{host.rstrip('.')}"
 
 

@@ -56,6 +56,8 @@ def registration_check(source: str, reg: CarrierRegistration, now: datetime) -> 
         return result(State.OK, "diag_carrier_ok")
     if reg.status == "not_registering":
         return result(State.OK, "diag_carrier_not_registering")
+    if reg.status == "tls_failed":  # the reason names the check that failed (sip/tls.py)
+        return result(State.FAIL, "diag_carrier_tls")
     if reg.status != "failed":
         return result(State.WARN, "diag_carrier_pending")
     if not reg.answered_latest or reg.last_status is None:
