@@ -477,12 +477,13 @@ class TrunkClient:
                 return
             if isinstance(event, ResponseReceived) and event.response.status >= 200:
                 done.set_result(event.response)
-            elif isinstance(event, TransportFailed):
-                done.set_exception(OSError(f"cannot reach {hop[0]}:{hop[1]} over {self.sip_transport}"))
-            elif isinstance(event, TransactionTimeout):
+            elif isinstance(event, TransactionTimeout):  # TransportFailed included
+                # A failed TLS handshake is a failed connect too: say which, it is the fix.
                 tls_failure = self.transport.tls.failure(hop) if self.tls is not None else None
                 if tls_failure is not None:
                     done.set_exception(TlsFailed(tls_failure))
+                elif isinstance(event, TransportFailed):
+                    done.set_exception(OSError(f"cannot reach {hop[0]}:{hop[1]} over {self.sip_transport}"))
                 else:
                     done.set_exception(OSError(f"no answer from {hop[0]}:{hop[1]}"))
 
