@@ -45,7 +45,8 @@ fi
 SIP_E2E=(tests/e2e/test_e2e_inbound.py tests/e2e/test_e2e_outbound.py tests/e2e/test_e2e_internal.py
   tests/e2e/test_e2e_robustness.py tests/e2e/test_e2e_browser_phone.py tests/e2e/test_e2e_click_to_call.py
   tests/e2e/test_e2e_keypad_pause.py tests/e2e/test_e2e_test_call.py tests/e2e/test_e2e_disk_full.py
-  tests/e2e/test_e2e_sipvicious.py tests/e2e/test_e2e_carrier.py)
+  tests/e2e/test_e2e_sipvicious.py tests/e2e/test_e2e_carrier.py
+  tests/e2e/test_e2e_tls_srtp.py)
 if [ $# -gt 0 ] || [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
   exec .venv/bin/python -m pytest -q "$@"
 fi
