@@ -207,6 +207,24 @@ async def test_close_before_start_returns_none(setup):
     assert await rec.close() is None
 
 
+async def test_a_closed_recording_holds_no_audio_buffers(setup):
+    """A finished call can wait for the cyclic collector for hundreds of calls (soak, issue 13):
+    its recording must not keep its channel buffers meanwhile."""
+    hub, sink = setup
+    rec = CallRecording(hub, make_call(), sink)
+    rec.start(hub.t)
+    rec.put(0, frame(0), hub.t)
+    rec.put(1, frame(1), hub.t)
+    assert rec.buffered_bytes > 0
+    hub.t += 0.5
+    info = await rec.close()
+    assert info is not None and info.status == "saved" and info.duration_s == 0.5
+    assert rec.buffered_bytes == 0
+    assert [a.chunks for a in rec.audio_seen()] == [1, 1]  # the health check's facts stay
+    never = CallRecording(hub, make_call("rec-2"), sink)
+    assert await never.close() is None and never.buffered_bytes == 0
+
+
 async def test_reordered_chunks_keep_the_jitter_correction_of_their_stream(setup):
     """A stream 1.3 ms off the grid is snapped once; reordered chunks follow the same shift."""
     hub, sink = setup

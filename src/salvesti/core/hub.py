@@ -25,6 +25,7 @@ from salvesti.core.bus import EventBus
 from salvesti.core.call import Call, Disposition
 from salvesti.core.components import CallStore, NoticePlayer, RecordingSink, RetentionRule
 from salvesti.core.config.marks import ConfigMarks
+from salvesti.core.cycles import CycleCollector
 from salvesti.core.lifecycle import Entry, State
 from salvesti.core.numbers import normalize_number
 from salvesti.core.plugins import PluginManager
@@ -78,6 +79,8 @@ class Hub:
         self.policy = RecordingPolicy.from_config(core)
         #: Recordings in progress by call id (the API's pause and resume find them here).
         self.recordings: dict[str, Any] = {}
+        #: Frees finished calls' reference cycles every few calls (salvesti.core.cycles).
+        self.cycles = CycleCollector()
         #: Where the master key of encrypted sinks lives (``salvesti keys init`` writes it).
         self.key_file = self.path(core.get("key_file", "salvesti.key"))
         #: The data keys of encrypted recordings; loaded at start when a sink encrypts.
@@ -365,6 +368,7 @@ class Hub:
                 "call %s: recording unhealthy: %s", call.id, "; ".join(p.detail for p in call.health)
             )
             self.bus.publish(events.RECORDING_UNHEALTHY, call.to_json())
+        self.cycles.call_ended()
 
     async def _finish_recording(self, call: Call, recording: Any) -> None:
         try:
