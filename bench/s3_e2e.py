@@ -124,11 +124,7 @@ async def end_to_end(server: WeedServer, work: Path, args: argparse.Namespace) -
     ns = argparse.Namespace(calls=n, seconds=args.talk, rate=args.rate, finalise_timeout=args.deadline)
     load0 = os.getloadavg()[0]
     try:
-        await asyncio.to_thread(salv.start, ready_timeout=30)
-        for _ in range(100):  # the trunk registration, bounded
-            if load.carrier.registered:
-                break
-            await asyncio.sleep(0.1)
+        await load.start(salv)
         weed0 = proc_cpu_s(server.proc.pid) if server.proc else 0.0
         deadline = time.monotonic() + n / args.rate + args.talk + args.deadline
         polling = asyncio.create_task(poller.run(n, deadline))
