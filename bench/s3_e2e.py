@@ -27,6 +27,7 @@ from calls import Load, g711_filler, run_calls
 from callstats import proc_cpu_s, summarise
 from harness.audio import make_audio_set
 from harness.salvesti import Salvesti, calls_json
+from s3_upload import knobs, pct
 
 from salvesti.testing.seaweedfs import BUCKET, WeedServer
 
@@ -111,7 +112,7 @@ async def end_to_end(server: WeedServer, work: Path, args: argparse.Namespace) -
     sink = (
         f"  - {{platform: s3, id: bucket, endpoint: '{server.endpoint}', bucket: {BUCKET}, "
         f"region: {creds.region}, access_key: {creds.access_key}, secret_key: {creds.secret_key}, "
-        "prefix: e2e/, format: wav}\n"
+        "prefix: e2e/, format: wav" + "".join(f", {k}: {v}" for k, v in knobs(args).items()) + "}\n"
     )
     bound = n / args.rate + args.talk + args.deadline + 120
     salv = Salvesti(
@@ -146,7 +147,6 @@ async def end_to_end(server: WeedServer, work: Path, args: argparse.Namespace) -
         for c in calls
         if c["id"] in poller.first_s3 and c.get("ended_at")
     ]
-    from s3_upload import pct
 
     objects = await check_objects(server, calls)
     in_store = len(poller.first_s3)

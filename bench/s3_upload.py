@@ -79,6 +79,11 @@ def sink_conf(server: WeedServer, **extra: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def knobs(args: argparse.Namespace) -> dict[str, Any]:
+    """The sink settings the command line overrides (the sink's defaults otherwise)."""
+    return {"max_uploads": args.max_uploads} if args.max_uploads else {}
+
+
 def write_recording(sink: S3Sink, call: Call, seconds: float, seed: int) -> Any:
     """A finished call's WAV in the sink's spool, as the call would have left it (not timed).
 
@@ -100,7 +105,7 @@ async def sink_alone(server: WeedServer, work: Path, args: argparse.Namespace) -
     """(a): every recording handed to ``finalize`` at once; timing each and all together."""
     loop = asyncio.get_running_loop()
     hub = SimpleNamespace(data_dir=work, tz=None, store=None, bus=None, create_task=loop.create_task)
-    sink = S3Sink(hub, sink_conf(server))
+    sink = S3Sink(hub, sink_conf(server, **knobs(args)))
     await sink.async_setup()
     sizes = [args.seconds] * args.files + [args.large_mib * MIB / (RATE * FRAME)] * args.large
     calls = [bench_call(i) for i in range(len(sizes))]
@@ -193,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--talk", type=float, default=20.0, help="(b) talk time per call")
     ap.add_argument("--rate", type=float, default=20.0, help="(b) new calls per second")
     ap.add_argument("--deadline", type=float, default=120.0, help="(b) wait for s3:// paths this long")
+    ap.add_argument("--max-uploads", type=int, default=0, help="the sink's max_uploads (0: its default)")
     ap.add_argument("--json", type=Path, help="also write the summary here")
     args = ap.parse_args(argv)
     summary = asyncio.run(run(args))
