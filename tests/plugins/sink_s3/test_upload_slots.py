@@ -73,12 +73,20 @@ async def settle(gate: Gate, running: int) -> None:
     raise AssertionError(f"{gate.running} uploads in flight, expected {running}")
 
 
-async def test_no_more_than_max_uploads_are_in_flight(tmp_path, monkeypatch):
+async def burst(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, calls: int, max_uploads: int
+) -> tuple[Gate, S3Sink, list[asyncio.Future[Any]]]:
+    """``calls`` calls ending at once, with the slots filled and their uploads held at the gate."""
     gate = Gate()
     monkeypatch.setattr(sink_module, "upload_file", gate)
-    sink = make_sink(tmp_path, max_uploads=2)
-    tasks = [asyncio.ensure_future(finish(sink, i)) for i in range(6)]
-    await settle(gate, 2)
+    sink = make_sink(tmp_path, max_uploads=max_uploads)
+    tasks = [asyncio.ensure_future(finish(sink, i)) for i in range(calls)]
+    await settle(gate, max_uploads)
+    return gate, sink, tasks
+
+
+async def test_no_more_than_max_uploads_are_in_flight(tmp_path, monkeypatch):
+    gate, sink, tasks = await burst(tmp_path, monkeypatch, calls=6, max_uploads=2)
     gate.open.set()
     infos = await asyncio.wait_for(asyncio.gather(*tasks), 30)
     assert gate.most == 2 and gate.calls == 6
@@ -87,11 +95,7 @@ async def test_no_more_than_max_uploads_are_in_flight(tmp_path, monkeypatch):
 
 
 async def test_calls_behind_a_failed_upload_are_spooled_without_trying(tmp_path, monkeypatch):
-    gate = Gate()
-    monkeypatch.setattr(sink_module, "upload_file", gate)
-    sink = make_sink(tmp_path, max_uploads=1)
-    tasks = [asyncio.ensure_future(finish(sink, i)) for i in range(3)]
-    await settle(gate, 1)
+    gate, sink, tasks = await burst(tmp_path, monkeypatch, calls=3, max_uploads=1)
     gate.fail = S3Unavailable("PUT: TimeoutError")
     gate.open.set()
     infos = await asyncio.wait_for(asyncio.gather(*tasks), 30)
