@@ -107,6 +107,14 @@ class Load:
         if i is not None:
             self.down[i].sending = False
 
+    async def start(self, salv: Salvesti) -> None:
+        """Start Salvesti and wait (bounded) until its trunk has registered with our carrier."""
+        await asyncio.to_thread(salv.start, ready_timeout=30)
+        for _ in range(100):
+            if self.carrier.registered:
+                break
+            await asyncio.sleep(0.1)
+
     async def close(self) -> None:
         await self.ticker.stop()
         self.carrier.close()
@@ -479,11 +487,7 @@ def run_once(args: argparse.Namespace, *, pin: bool, cores: int) -> dict[str, An
         if args.analysis_backlog:
             await seed_backlog(salv, audio, args.analysis_backlog)
         try:
-            await asyncio.to_thread(salv.start, ready_timeout=30)
-            for _ in range(100):  # the trunk registration, bounded
-                if load.carrier.registered:
-                    break
-                await asyncio.sleep(0.1)
+            await load.start(salv)
             out = await asyncio.wait_for(
                 run_calls(
                     load,

@@ -147,11 +147,7 @@ async def soak(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     )
     samples: list[dict[str, float]] = []
     try:
-        await asyncio.to_thread(salv.start, ready_timeout=30)
-        for _ in range(100):  # the trunk registration, bounded
-            if load.carrier.registered:
-                break
-            await asyncio.sleep(0.1)
+        await load.start(salv)
         phones = [Phone(u, pw, ("127.0.0.1", salv.sip_port)) for u, (pw, _) in exts.items()]
         for p in phones:
             await p.open()

@@ -49,3 +49,19 @@ def test_soak_runs_and_checks_every_recording(tmp_path):
     assert s["rtp_lost_phone_to_carrier"] == 0 and s["rtp_lost_carrier_to_phone"] == 0
     assert s["rtp_received_phone_to_carrier"] > 0 and s["samples"]
     assert s["fds_idle_end"][1] <= s["fds_idle_end"][0] + 2  # every call's sockets were closed
+
+
+def test_s3_upload_bench_runs_both_parts(tmp_path):
+    """bench/s3_upload.py stays runnable: a few recordings (one multipart) and two calls to S3."""
+    out = tmp_path / "s3.json"
+    script = BENCH.with_name("s3_upload.py")
+    flags = "--files 3 --large 1 --large-mib 17 --calls 2 --talk 2 --deadline 30".split()
+    res = run([sys.executable, str(script), *flags, "--json", str(out)], timeout=150)
+    assert out.exists(), res.stderr.decode(errors="replace")[-3000:]
+    s = json.loads(out.read_text())
+    assert res.returncode == 0, json.dumps(s, indent=1)
+    a, b = s["sink_alone"], s["end_to_end"]
+    assert a["objects"] == 4 and a["multipart_objects"] == 1 and a["spooled"] == 0
+    assert a["sha256_mismatch"] == 0 and a["mb_per_s"] > 0 and a["per_upload_s"]["n"] == 3
+    assert b["in_object_store"] == 2 and b["objects"]["ok"] == 2 and b["clean"]
+    assert b["ended_to_s3_path_s_upper_bound"]["n"] == 2

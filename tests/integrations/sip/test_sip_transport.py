@@ -45,3 +45,27 @@ async def test_refused_tcp_connect_ends_the_client_transaction_at_once() -> None
         assert txn.timers == {} and transport.layer.transactions == []
     finally:
         await transport.stop()
+
+
+def test_a_timer_already_due_on_uvloop_can_be_rearmed() -> None:
+    """uvloop's ``call_at`` with a past deadline returns a Handle without ``when()``; arming
+    the transport's timer again then raised AttributeError and failed the call being answered
+    (seen at 200 concurrent calls on a loaded machine, bench/s3_upload.py)."""
+    import uvloop
+
+    async def go() -> None:
+        transport = SipTransport("127.0.0.1", 0, lambda ev: None, label="test")
+        await transport.start()
+        try:
+            loop = asyncio.get_running_loop()
+            due = loop.time() - 1.0
+            transport.layer.next_timer = lambda: due  # type: ignore[method-assign]
+            transport._arm_timer()
+            transport._arm_timer()  # same deadline: kept
+            due -= 1.0
+            transport._arm_timer()  # another deadline: re-armed, no AttributeError
+            assert transport._timer is not None and transport._timer_at == due
+        finally:
+            await transport.stop()
+
+    uvloop.run(go())

@@ -95,7 +95,10 @@ class SipTransport:
         self._tls: dict[Addr, asyncio.StreamWriter] = {}
         self._tls_pending: dict[Addr, list[bytes]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._timer: asyncio.TimerHandle | None = None
+        # uvloop's call_at with a deadline already past returns a plain Handle with no when():
+        # the deadline the timer was armed for is kept here instead.
+        self._timer: asyncio.Handle | None = None
+        self._timer_at = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -296,12 +299,12 @@ class SipTransport:
     def _arm_timer(self) -> None:
         deadline = self.layer.next_timer()
         if self._timer is not None:
-            if deadline is not None and abs(self._timer.when() - deadline) < 1e-4:
+            if deadline is not None and abs(self._timer_at - deadline) < 1e-4:
                 return
             self._timer.cancel()
             self._timer = None
         if deadline is not None and self._loop is not None:
-            self._timer = self._loop.call_at(deadline, self._on_timer)
+            self._timer, self._timer_at = self._loop.call_at(deadline, self._on_timer), deadline
 
     def _on_timer(self) -> None:
         self._timer = None

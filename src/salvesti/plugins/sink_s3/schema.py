@@ -20,6 +20,9 @@ SCHEMA = vol.Schema(
         # S3 wants parts of at least 5 MiB (except the last one).
         vol.Optional("part_size_mib", default=8): vol.All(int, vol.Range(min=5, max=512)),
         vol.Optional("multipart_threshold_mib", default=16): vol.All(int, vol.Range(min=5, max=5120)),
+        # Uploads in flight at once: a single PUT holds its whole file in memory, and the store is
+        # no faster for more (bench/s3_upload.py), so calls ending together queue here.
+        vol.Optional("max_uploads", default=8): vol.All(int, vol.Range(min=1, max=256)),
         vol.Optional("timeout", default=30.0): vol.All(vol.Coerce(float), vol.Range(min=0.5, max=600)),
     }
 )

@@ -27,7 +27,7 @@ from salvesti.core.audio.wav import WavWriter, repair_wav
 from salvesti.core.call import Call, RecordingInfo
 from salvesti.core.components import RecordingStream
 from salvesti.core.errors import SalvestiError
-from salvesti.plugins.sink_s3.client import S3Client, S3Credentials, S3Error
+from salvesti.plugins.sink_s3.client import S3Client, S3Credentials, S3Error, S3Unavailable
 from salvesti.plugins.sink_s3.spool import Spool, SpoolEntry, SpoolWorker
 from salvesti.plugins.sink_s3.upload import MIB, FileDigest, digest, upload_file
 
@@ -58,6 +58,12 @@ class S3Sink:
             S3Credentials(conf["access_key"], conf["secret_key"], conf.get("region", "us-east-1")),
             timeout=conf.get("timeout", 30.0),
         )
+        # Bounds memory (a single PUT reads its whole file) and requests at the store when many
+        # calls end at once; the spool worker's uploads go one by one and do not take a slot.
+        self._uploads = asyncio.Semaphore(conf.get("max_uploads", 8))
+        # Set when an upload finds the store unavailable, cleared by the next success: calls
+        # queued behind a hanging store go to the spool at once instead of timing out in turn.
+        self._down: S3Unavailable | None = None
         self.spool = Spool(Path(hub.data_dir) / "spool" / self.id)
         self.worker = SpoolWorker(self.spool, self._upload_spooled, name=repr(self))
         self._task: asyncio.Task[None] | None = None
@@ -137,9 +143,10 @@ class S3Sink:
         info = dataclasses.replace(info, bytes=found.bytes, sha256=found.sha256)
         key = self.key(call)
         try:
-            await upload_file(
-                self.client, key, file, expect=found, part_size=self.part_size, threshold=self.threshold
-            )
+            async with self._uploads:
+                if self._down is not None:  # the spool worker tries again and clears it
+                    raise S3Unavailable(f"not tried, the last upload failed: {self._down}")
+                await self._upload(key, file, found)
         except S3Error as err:
             _LOGGER.warning("%r: call %s: store unavailable, recording spooled: %s", self, call.id, err)
             meta = {"key": key, "info": dataclasses.asdict(dataclasses.replace(info, path=self.url(key)))}
@@ -150,6 +157,17 @@ class S3Sink:
             )
         await asyncio.to_thread(file.unlink, missing_ok=True)
         return dataclasses.replace(info, path=self.url(key))
+
+    async def _upload(self, key: str, file: Path, expect: FileDigest) -> None:
+        """``upload_file`` with this sink's sizes, keeping note of whether the store answers."""
+        try:
+            await upload_file(
+                self.client, key, file, expect=expect, part_size=self.part_size, threshold=self.threshold
+            )
+        except S3Unavailable as err:
+            self._down = err
+            raise
+        self._down = None
 
     async def _upload_spooled(self, entry: SpoolEntry) -> bool:
         """Upload one spooled recording and put its final place on the call object."""
@@ -170,10 +188,7 @@ class S3Sink:
             return False
         info = RecordingInfo(**entry.meta["info"])
         expect = FileDigest(int(info.bytes or 0), str(info.sha256))
-        await upload_file(
-            self.client, entry.key, entry.file, expect=expect,
-            part_size=self.part_size, threshold=self.threshold,
-        )  # fmt: skip
+        await self._upload(entry.key, entry.file, expect)
         # Under the store's claim: a sweep on another node may have deleted the recording while
         # it went up, and writing the stale copy back would bring it back to life.
         async with store.claim_call(call.id, _still_spooled) as claim:
