@@ -59,6 +59,7 @@ class S3Sink:
             timeout=conf.get("timeout", 30.0),
         )
         self.spool = Spool(Path(hub.data_dir) / "spool" / self.id)
+        self.queue_name = f"spool:{self.id}"
         self.worker = SpoolWorker(self.spool, self._upload_spooled, name=repr(self))
         self._task: asyncio.Task[None] | None = None
 
@@ -68,6 +69,12 @@ class S3Sink:
 
     def __repr__(self) -> str:
         return f"s3({self.id})"
+
+    async def queue_length(self) -> int:
+        """Recordings waiting in the local spool for the object store: a ``QueueReporter``."""
+        if not self.spool.folder.is_dir():
+            return 0
+        return len(await asyncio.to_thread(self.spool.pending))
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def async_setup(self) -> None:
