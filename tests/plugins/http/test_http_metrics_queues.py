@@ -150,3 +150,22 @@ async def test_a_dead_store_leaves_its_samples_out_and_is_logged_once(box, caplo
         "metrics: store ping",
         "metrics: webhook:crm",
     ]
+
+
+class StuckQueue:
+    """A queue whose count never comes (a hung backend): the deadline must cut it off."""
+
+    queue_name = "stuck"
+
+    async def queue_length(self) -> int:
+        await asyncio.Event().wait()
+        return 0
+
+
+async def test_a_part_that_never_answers_is_cut_off_at_the_deadline(box):
+    env, http, _ = box
+    env.hub.integrations["stuck"] = StuckQueue()
+    env.hub.integrations["http"].metrics.probe.deadline_s = 0.05
+    got = await samples(http)
+    assert queue("stuck") not in got
+    assert got[queue("analysis_pending")] == 0  # the other parts still answer
