@@ -199,3 +199,24 @@ async def test_deletion_log(store):
     }
     assert [d["call_id"] for d in await store.list_deletions(call_id="c001")] == ["c001"]
     assert await store.list_deletions(call_id="other") == []
+
+
+async def test_oldest_recordings_per_rule_skip_deleted_held_and_unruled(store):
+    """What ``/metrics`` compares with each rule: the earliest end of a kept recording."""
+    rows = {
+        "old": (make_call(0), "short"),
+        "newer": (make_call(1), "short"),
+        "long": (make_call(2), "long"),
+        "gone": (make_call(3, recording=RecordingInfo(path="/rec/g.wav", status="deleted")), "short"),
+    }
+    for call, rule in rows.values():
+        call.set_delete_after(1, rule)
+        await store.save_call(call)
+    await store.save_call(make_call(4, started_at=T0 - timedelta(days=9)))  # no rule yet
+    held = make_call(5, started_at=T0 - timedelta(days=8))
+    held.set_delete_after(1, "short")
+    held.retention.legal_hold = True  # may outlive its rule: not what the alert is about
+    await store.save_call(held)
+    got = await store.oldest_recordings()
+    assert got == {"short": rows["old"][0].ended_at, "long": rows["long"][0].ended_at}
+    assert all(when.tzinfo is not None for when in got.values())

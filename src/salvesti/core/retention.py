@@ -22,7 +22,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from salvesti.core import bus as events
 from salvesti.core.call import Call
@@ -57,6 +57,19 @@ class RetentionStore(CallStore, Protocol):
     def claim_call(
         self, call_id: str, still: Callable[[Call], bool]
     ) -> AbstractAsyncContextManager[CallClaim | None]: ...
+
+
+@runtime_checkable
+class RecordingAges(Protocol):
+    """A store that can say, per retention rule, when its oldest kept recording's call ended.
+
+    ``/metrics`` compares that with the rule's days: a recording older than its rule means the
+    sweep is not doing its job (stopped, failing, or a rule was shortened without a sweep).
+    """
+
+    async def oldest_recordings(self) -> dict[str, datetime]:
+        """Rule id → the earliest ``ended_at`` (aware) of a call with a kept recording under it."""
+        ...
 
 
 @dataclass

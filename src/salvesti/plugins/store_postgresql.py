@@ -281,6 +281,17 @@ class PostgresStore:
             "ORDER BY started_at, id",
         )
 
+    async def oldest_recordings(self) -> dict[str, datetime]:
+        """Per retention rule, the earliest end of a call whose recording is still kept
+        (ruled calls not on legal hold; the rule id is in the JSONB).  ``/metrics`` caches it."""
+        rows = await self.pool.fetch(
+            "SELECT data->'retention'->>'rule' AS rule, MIN(ended_at) AS ended FROM calls"
+            " WHERE delete_after IS NOT NULL AND ended_at IS NOT NULL AND NOT legal_hold"
+            f" AND {_HAS_RECORDING}"
+            " GROUP BY rule"
+        )
+        return {str(r["rule"]): r["ended"] for r in rows if r["rule"] is not None and r["ended"] is not None}
+
     @asynccontextmanager
     async def claim_call(
         self, call_id: str, still: Callable[[Call], bool]

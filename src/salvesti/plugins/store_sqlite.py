@@ -294,6 +294,25 @@ class SqliteStore:
             "ORDER BY started_at, id",
         )
 
+    async def oldest_recordings(self) -> dict[str, datetime]:
+        """Per retention rule, the earliest end of a call whose recording is still kept.
+
+        Only ruled calls not on legal hold count (a held recording may outlive its rule; the
+        partial ``calls_delete_after`` index finds ruled calls); the rule id lives
+        in the call's JSON, so this reads those rows once.  ``/metrics`` caches the answer.
+        """
+        rows = await self.db.execute_fetchall(
+            "SELECT json_extract(data, '$.retention.rule') AS rule, MIN(ended_at) FROM calls"
+            " WHERE delete_after IS NOT NULL AND ended_at IS NOT NULL AND legal_hold = 0"
+            f" AND {self._HAS_RECORDING}"
+            " GROUP BY rule"
+        )
+        return {
+            str(rule): datetime.fromisoformat(str(ended).replace("Z", "+00:00"))
+            for rule, ended in rows
+            if rule is not None and ended is not None
+        }
+
     def claim_call(
         self, call_id: str, still: Callable[[Call], bool]
     ) -> AbstractAsyncContextManager[LocalClaim | None]:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import numpy as np
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from salvesti.core import bus as events
 from salvesti.core.call import Call, Direction, Disposition
@@ -279,3 +280,26 @@ async def test_a_recording_deleted_while_it_goes_up_stays_deleted(env, weed):
         await asyncio.sleep(0.01)
     assert list(env.sink.spool.folder.iterdir()) == []
     assert env.saved == []  # no recording_saved for a recording that is gone
+
+
+async def test_metrics_count_the_spooled_recordings(env, weed):
+    """``salvesti_queue_length{queue="spool:<id>"}`` is the spool's backlog, scraped live."""
+    clock = FakeClock()
+    env.sink.worker.sleep = clock.sleep  # the worker's retries wait for the test, never run here
+
+    async def spooled() -> float:
+        async with aiohttp.ClientSession(env.url, headers=env.auth) as http, http.get("/metrics") as resp:
+            assert resp.status == 200
+            text = await resp.text()
+        (family,) = (f for f in text_string_to_metric_families(text) if f.name == "salvesti_queue_length")
+        return next(s.value for s in family.samples if s.labels["queue"] == "spool:bucket")
+
+    assert await spooled() == 0
+    weed.kill()
+    try:
+        await end_call(env, 5)
+        await end_call(env, 6)
+        assert await spooled() == 2
+    finally:
+        weed.start()
+        await weed.wait_ready()

@@ -55,6 +55,7 @@ class WebhookIntegration:
         self.hub = hub
         self.id: str = conf["id"]
         self.label = f"webhook({self.id})"
+        self.queue_name = f"webhook:{self.id}"
         self.url: str = conf["url"]
         self.secret: str = conf["secret"]
         self.events: list[str] = conf["events"]
@@ -73,6 +74,10 @@ class WebhookIntegration:
 
     def now(self) -> float:
         return float(self.hub.now().timestamp())
+
+    async def queue_length(self) -> int:
+        """Deliveries still in the outbox (not yet answered 2xx): a ``QueueReporter``."""
+        return 0 if self.outbox is None else len(await self.outbox.pending())
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def async_setup(self) -> None:

@@ -4,7 +4,8 @@ Each hub gets its own :class:`~prometheus_client.CollectorRegistry` (never the p
 default): tests and ``salvesti`` tools may run several hubs in one process, and a shared registry
 would mix their counts or refuse the second hub's metric names.  Counters move in bus handlers
 (memory only, nothing that can delay a call); what is true *now* (active calls, disk free) is
-asked at scrape time by :class:`_LiveCollector`.
+asked at scrape time by :class:`_LiveCollector`; what needs the store (queue lengths, its
+latency, recording ages) by :mod:`.metrics_scrape`, awaited in :meth:`HubMetrics.refresh`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from salvesti.core import bus as events
-from salvesti.core.bus import Event
+from salvesti.core.bus import Event, EventBus
 from salvesti.core.call import HealthReason
 from salvesti.core.health import CHANNELS
+from salvesti.plugins.http.metrics_scrape import LATENCY_BUCKETS, MetricsHub, ScrapeCollector, ScrapeProbe
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,12 +32,12 @@ _LOGGER = logging.getLogger(__name__)
 class _LiveCollector(Collector):
     """Active calls per source and free disk space where the data and recordings live."""
 
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: MetricsHub) -> None:
         self.hub = hub
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         active = GaugeMetricFamily("salvesti_active_calls", "Calls in progress", labels=["source"])
-        for source_id, source in getattr(self.hub, "sources", {}).items():
+        for source_id, source in self.hub.sources.items():
             try:
                 active.add_metric([source_id], float(source.active_calls()))
             except Exception:  # a source that is not set up has no calls to count
@@ -54,7 +55,7 @@ class _LiveCollector(Collector):
 
     def _folders(self) -> dict[str, Path]:
         folders = {"data_dir": Path(self.hub.data_dir)}
-        for sink_id, sink in getattr(self.hub, "sinks", {}).items():
+        for sink_id, sink in self.hub.sinks.items():
             root = getattr(sink, "root", None)
             if root is not None:
                 folders[f"sink:{sink_id}"] = Path(root)
@@ -64,7 +65,7 @@ class _LiveCollector(Collector):
 class HubMetrics:
     """The registry of one hub and the bus handlers that keep its counters."""
 
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: MetricsHub) -> None:
         self.hub = hub
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -96,9 +97,17 @@ class HubMetrics:
         for channel in CHANNELS:
             self.rtp_received.labels(channel)
             self.rtp_lost.labels(channel)
+        self.store_latency = Histogram(
+            "salvesti_store_latency_seconds",
+            "Round trip of a one-row store lookup, pinged at each scrape",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.probe = ScrapeProbe(hub, self.store_latency)
         r.register(_LiveCollector(hub))
+        r.register(ScrapeCollector(self.probe))
 
-    def subscribe(self, bus: Any) -> list[Callable[[], None]]:
+    def subscribe(self, bus: EventBus) -> list[Callable[[], None]]:
         """Start counting; returns the unsubscribe functions."""
         handlers = {
             events.CALL_ENDED: self._on_ended,
@@ -107,6 +116,10 @@ class HubMetrics:
             events.RETENTION_SWEPT: self._on_swept,
         }
         return [bus.subscribe(name, handler) for name, handler in handlers.items()]
+
+    async def refresh(self) -> None:
+        """Ask the store and the queues (bounded by a deadline) before :meth:`render`."""
+        await self.probe.refresh()
 
     def render(self) -> bytes:
         """The Prometheus text format of everything in this hub's registry."""

@@ -50,6 +50,7 @@ async def metrics(request: web.Request) -> web.Response:
             raise _refuse(403, "needs the admin role")
     elif not address_allowed(request.remote, server.metrics_from):
         raise _refuse(401, "authentication required (or scrape from an address in http.metrics_from)")
+    await server.metrics.refresh()
     return web.Response(body=server.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -65,6 +65,7 @@ class S3Sink:
         # queued behind a hanging store go to the spool at once instead of timing out in turn.
         self._down: S3Unavailable | None = None
         self.spool = Spool(Path(hub.data_dir) / "spool" / self.id)
+        self.queue_name = f"spool:{self.id}"
         self.worker = SpoolWorker(self.spool, self._upload_spooled, name=repr(self))
         self._task: asyncio.Task[None] | None = None
 
@@ -74,6 +75,12 @@ class S3Sink:
 
     def __repr__(self) -> str:
         return f"s3({self.id})"
+
+    async def queue_length(self) -> int:
+        """Recordings waiting in the local spool for the object store: a ``QueueReporter``."""
+        if not self.spool.folder.is_dir():
+            return 0
+        return len(await asyncio.to_thread(self.spool.pending))
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def async_setup(self) -> None:
