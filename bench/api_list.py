@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/api_list.py                    # 1 M calls in a temporary folder
     .venv/bin/python bench/api_list.py --calls 200000 --db /tmp/bench.db --keep
+    .venv/bin/python bench/api_list.py --store postgresql   # a scratch database, dropped after
 
 What it does, all on 127.0.0.1:
-1. Creates the SQLite store (its real migrations, indexes and ours) and fills it with N
+1. Creates the store (its real migrations and indexes; for PostgreSQL in a scratch database
+   on the local server, dropped at the end unless ``--keep``) and fills it with N
    synthetic calls spread over two years: 3 sources, 5 lines, 40 extensions, ~300k distinct
-   numbers, outcomes on 30 %, tags on 20 %, notes on 10 %.  Rows go in with ``executemany``
+   numbers, outcomes on 30 %, tags on 20 %, notes on 10 %.  Rows go in, in batches,
    in the store's own row format (the call object as JSON plus its filter columns), which is
-   what ``save_call`` writes, only without a million Python round trips.
+   what ``save_call`` writes, only without a million Python round trips (``executemany`` on
+   SQLite, ``COPY`` on PostgreSQL).
 2. Starts the hub with the real ``http`` integration on a free port, creates an admin, a
    manager token and an agent token.
 3. Sends each query below ``--repeat`` times (after one warm-up) and reports the server time
@@ -31,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +47,9 @@ sys.path.insert(0, str(REPO / "src"))
 from salvesti.core.hub import Hub  # noqa: E402
 from salvesti.core.plugins import PluginManager  # noqa: E402
 from salvesti.plugins.http import accounts  # noqa: E402
+from salvesti.plugins.store_postgresql import PostgresStore, redact_dsn  # noqa: E402
 from salvesti.plugins.store_sqlite import SqliteStore  # noqa: E402
+from salvesti.testing import postgres  # noqa: E402
 
 TAGS = ["vip", "callback", "price", "complaint", "invoice", "new-customer", "churn", "upsell"]
 NOTES = [
@@ -62,18 +68,21 @@ def time_key(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def fill(db_path: Path, n: int, seed: int = 7) -> None:
-    """Insert ``n`` calls in the store's row format, in batches, in one transaction per batch."""
+#: The PostgreSQL store's call columns, in the order :func:`synthetic_calls` gives them.
+PG_COLUMNS = (
+    "id", "source", "direction", "line", "remote_number", "remote_digits", "extension", "started_at",
+    "answered_at", "ended_at", "disposition", "outcome", "notes", "legal_hold", "delete_after",
+    "recording_status", "data", "updated_at",
+)  # fmt: skip
+
+
+def synthetic_calls(n: int, seed: int = 7) -> Iterator[tuple[list[Any], list[str], str]]:
+    """``n`` calls newest first as (the store's call columns with aware datetimes, tags, extension)."""
     rnd = random.Random(seed)
-    con = sqlite3.connect(db_path)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=OFF")
     end = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
     span = 2 * 365 * 86400
     sources = ["office", "gsm", "analog"]
     lines = [f"+372600000{i}" for i in range(5)]
-    batch_calls, batch_tags, batch_ext = [], [], []
-    started = time.perf_counter()
     for i in range(n):
         t0 = end - timedelta(seconds=span * (i / n) + rnd.random())
         direction = rnd.choices(["inbound", "outbound", "internal"], [55, 40, 5])[0]
@@ -124,30 +133,28 @@ def fill(db_path: Path, n: int, seed: int = 7) -> None:
             "notes": notes,
             "meta": {},
         }
-        batch_calls.append(
-            (
-                call_id,
-                source,
-                direction,
-                line,
-                number,
-                number[1:],
-                ext,
-                time_key(t0),
-                time_key(answered),
-                time_key(ended),
-                "answered",
-                outcome,
-                notes,
-                0,
-                None,
-                "saved",
-                json.dumps(data),
-                time_key(end),
-            )
-        )
-        batch_tags += [(call_id, tag) for tag in tags]
-        batch_ext.append((call_id, ext, 0))
+        row = [
+            call_id, source, direction, line, number, number[1:], ext, t0, answered, ended,
+            "answered", outcome, notes, False, None, "saved", json.dumps(data), end,
+        ]  # fmt: skip
+        yield row, tags, ext
+
+
+def fill_sqlite(db_path: Path, n: int) -> None:
+    """Insert ``n`` calls in the SQLite store's row format, one transaction per batch."""
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    batch_calls: list[tuple[Any, ...]] = []
+    batch_tags: list[tuple[str, str]] = []
+    batch_ext: list[tuple[str, str, int]] = []
+    started = time.perf_counter()
+    for i, (row, tags, ext) in enumerate(synthetic_calls(n)):
+        row = [time_key(v) if isinstance(v, datetime) else v for v in row]
+        row[13] = int(row[13])
+        batch_calls.append(tuple(row))
+        batch_tags += [(row[0], tag) for tag in tags]
+        batch_ext.append((row[0], ext, 0))
         if len(batch_calls) >= 20000 or i == n - 1:
             con.executemany(f"INSERT INTO calls VALUES ({','.join('?' * 18)})", batch_calls)
             con.executemany("INSERT INTO call_tags (call_id, tag) VALUES (?, ?)", batch_tags)
@@ -161,6 +168,38 @@ def fill(db_path: Path, n: int, seed: int = 7) -> None:
     con.commit()
     con.close()
     print()
+
+
+async def fill_postgresql(dsn: str, n: int) -> None:
+    """COPY ``n`` calls in the PostgreSQL store's row format, one transaction per batch."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        columns = list(PG_COLUMNS)
+        batch_calls: list[tuple[Any, ...]] = []
+        batch_tags: list[tuple[str, str]] = []
+        batch_ext: list[tuple[str, str, int]] = []
+        started = time.perf_counter()
+        for i, (row, tags, ext) in enumerate(synthetic_calls(n)):
+            batch_calls.append(tuple(row))
+            batch_tags += [(row[0], tag) for tag in tags]
+            batch_ext.append((row[0], ext, 0))
+            if len(batch_calls) >= 20000 or i == n - 1:
+                async with conn.transaction():
+                    await conn.copy_records_to_table("calls", records=batch_calls, columns=columns)
+                    await conn.copy_records_to_table(
+                        "call_tags", records=batch_tags, columns=["call_id", "tag"]
+                    )
+                    await conn.copy_records_to_table(
+                        "call_extensions", records=batch_ext, columns=["call_id", "extension", "position"]
+                    )
+                batch_calls, batch_tags, batch_ext = [], [], []
+                print(f"\r  {i + 1:>9,} calls  ({time.perf_counter() - started:.0f} s)", end="", flush=True)
+        print()
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
 
 
 def columns_in_order(db_path: Path) -> list[str]:
@@ -245,12 +284,11 @@ async def measure(
     return results
 
 
-async def run(args: argparse.Namespace) -> int:
-    folder = Path(args.db).parent if args.db else Path(tempfile.mkdtemp(prefix="salvesti-bench-"))
+async def prepare_sqlite(args: argparse.Namespace, folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The SQLite store filled to ``--calls``; its store config and sample values for the queries."""
     db_path = Path(args.db) if args.db else folder / "salvesti.db"
-    folder.mkdir(parents=True, exist_ok=True)
     async with SqliteStore(db_path):
-        pass  # creates the file with every registered migration (core and http)
+        pass  # creates the file with every registered migration
     con = sqlite3.connect(db_path)
     have = con.execute("SELECT count(*) FROM calls").fetchone()[0]
     con.close()
@@ -258,7 +296,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"filling {db_path} with {args.calls - have:,} calls")
         if have:
             raise SystemExit("the database has some calls already; use an empty or a full one")
-        fill(db_path, args.calls)
+        fill_sqlite(db_path, args.calls)
     else:
         print(f"using {db_path} ({have:,} calls)")
     con = sqlite3.connect(db_path)
@@ -267,15 +305,70 @@ async def run(args: argparse.Namespace) -> int:
     ).fetchone()[0]
     id_part = con.execute("SELECT id FROM calls ORDER BY rowid LIMIT 1 OFFSET 98765").fetchone()[0][-9:]
     con.close()
-    sample = {
+    return {"platform": "sqlite", "path": str(db_path)}, sample_of(number_full, id_part)
+
+
+async def prepare_postgresql(args: argparse.Namespace, dsn: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The PostgreSQL store filled to ``--calls``; its store config and sample values."""
+    import asyncpg
+
+    async with PostgresStore(dsn, pool_size=1):
+        pass  # creates the schema with every registered migration
+    conn = await asyncpg.connect(dsn)
+    have = await conn.fetchval("SELECT count(*) FROM calls")
+    await conn.close()
+    if have < args.calls:
+        if have:
+            raise SystemExit("the database has some calls already; use an empty or a full one")
+        print(f"filling {redact_dsn(dsn)} with {args.calls:,} calls")
+        await fill_postgresql(dsn, args.calls)
+    else:
+        print(f"using {redact_dsn(dsn)} ({have:,} calls)")
+    conn = await asyncpg.connect(dsn)
+    ids = await conn.fetch(
+        "SELECT id, remote_number FROM calls ORDER BY started_at DESC, id DESC LIMIT 98766"
+    )
+    await conn.close()
+    return {"platform": "postgresql", "dsn": dsn}, sample_of(
+        ids[4321]["remote_number"], ids[98765]["id"][-9:]
+    )
+
+
+def sample_of(number_full: str, id_part: str) -> dict[str, str]:
+    return {
         "number_full": number_full.replace("+", "%2B"),
         "number_part": number_full[-6:],
         "id_part": id_part,
     }
 
+
+async def run(args: argparse.Namespace) -> int:
+    folder = Path(args.db).parent if args.db else Path(tempfile.mkdtemp(prefix="salvesti-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = None
+    try:
+        if args.store == "postgresql":
+            if args.dsn:
+                dsn = args.dsn
+            else:
+                dsn = scratch = postgres.create_database("salvesti_bench")
+            store_conf, sample = await prepare_postgresql(args, dsn)
+        else:
+            store_conf, sample = await prepare_sqlite(args, folder)
+        return await serve_and_measure(args, folder, store_conf, sample)
+    finally:
+        if scratch is not None and not args.keep:
+            postgres.drop_database(scratch)
+        elif scratch is not None:
+            print(f"kept {scratch}")
+
+
+async def serve_and_measure(
+    args: argparse.Namespace, folder: Path, store_conf: dict[str, Any], sample: dict[str, str]
+) -> int:
     config = {
         "salvesti": {"data_dir": str(folder), "timezone": "Europe/Tallinn", "purpose": "bench"},
-        "store": {"platform": "sqlite", "path": str(db_path)},
+        "store": store_conf,
         "http": {"listen": "127.0.0.1:0"},
     }
     plugins = PluginManager()
@@ -317,7 +410,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--db", help="reuse (or create) this database file")
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--db", help="sqlite: reuse (or create) this database file")
+    parser.add_argument("--dsn", help="postgresql: reuse (or fill) this database instead of a scratch one")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--target-ms", type=float, default=50.0)
     parser.add_argument("--json", help="write the figures to this file")
