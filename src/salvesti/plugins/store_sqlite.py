@@ -27,6 +27,7 @@ import voluptuous as vol
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
+from salvesti.plugins import store_sqlite_list  # (also registers the list indexes)
 from salvesti.plugins.store_claim import LocalClaim, local_claim
 from salvesti.plugins.store_edits import UNSET, apply_edits, edit_rows, reapply
 from salvesti.plugins.store_sqlite_analysis import SqliteAnalysis  # (also registers the analysis tables)
@@ -36,7 +37,7 @@ from salvesti.plugins.store_sqlite_migrations import (
     register_migration,
     registered,
 )
-from salvesti.plugins.store_sqlite_query import build_where, digits, time_key
+from salvesti.plugins.store_sqlite_query import digits, time_key
 
 __all__ = [
     "UNSET",
@@ -235,12 +236,9 @@ class SqliteStore:
 
     async def list_calls(self, query: CallQuery) -> list[Call]:
         """Calls matching ``query``, newest first; ``limit <= 0`` means no limit."""
-        where, params = build_where(query, tz=self.tz, default_country=self.default_country)
-        tail = "ORDER BY started_at DESC, id DESC"
-        if query.limit and query.limit > 0:
-            tail += " LIMIT ?"
-            params.append(int(query.limit))
-        return await self._calls(where, params, tail)
+        return await store_sqlite_list.list_calls(
+            self.db, query, tz=self.tz, default_country=self.default_country
+        )
 
     async def unfinished_calls(self) -> list[Call]:
         """Calls that never ended (a crash cut them off), oldest first."""

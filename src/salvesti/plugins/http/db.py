@@ -59,70 +59,10 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX http_audit_user ON http_audit(user, seq);
     CREATE INDEX http_audit_action ON http_audit(action, seq);
     """,
-    # v2: list indexes for the web UI (see fastlist.py).  Keyset keys per tag and per extension,
-    # so "newest calls with tag X" walks an index in order instead of sorting every tagged
-    # call, and a trigram index over the searchable text so a rare word or a part of a number
-    # does not scan every call.  Triggers keep them in step with whatever writes the store.
-    2: """
-    CREATE TABLE http_tag_keys (
-        k_tag TEXT NOT NULL, k_started TEXT NOT NULL, k_call TEXT NOT NULL,
-        PRIMARY KEY (k_tag, k_started, k_call)
-    ) WITHOUT ROWID;
-    CREATE INDEX http_tag_keys_call ON http_tag_keys(k_call);
-    CREATE TABLE http_ext_keys (
-        k_ext TEXT NOT NULL, k_started TEXT NOT NULL, k_call TEXT NOT NULL,
-        PRIMARY KEY (k_ext, k_started, k_call)
-    ) WITHOUT ROWID;
-    CREATE INDEX http_ext_keys_call ON http_ext_keys(k_call);
-    INSERT INTO http_tag_keys SELECT t.tag, c.started_at, t.call_id
-        FROM call_tags t JOIN calls c ON c.id = t.call_id;
-    INSERT INTO http_ext_keys SELECT e.extension, c.started_at, e.call_id
-        FROM call_extensions e JOIN calls c ON c.id = e.call_id;
-    CREATE TRIGGER http_tag_keys_ins AFTER INSERT ON call_tags BEGIN
-        INSERT OR IGNORE INTO http_tag_keys SELECT new.tag, started_at, new.call_id
-            FROM calls WHERE id = new.call_id;
-    END;
-    CREATE TRIGGER http_tag_keys_del AFTER DELETE ON call_tags BEGIN
-        DELETE FROM http_tag_keys WHERE k_call = old.call_id AND k_tag = old.tag;
-    END;
-    CREATE TRIGGER http_ext_keys_ins AFTER INSERT ON call_extensions BEGIN
-        INSERT OR IGNORE INTO http_ext_keys SELECT new.extension, started_at, new.call_id
-            FROM calls WHERE id = new.call_id;
-    END;
-    CREATE TRIGGER http_ext_keys_del AFTER DELETE ON call_extensions BEGIN
-        DELETE FROM http_ext_keys WHERE k_call = old.call_id AND k_ext = old.extension;
-    END;
-    CREATE TRIGGER http_keys_started AFTER UPDATE OF started_at ON calls BEGIN
-        UPDATE http_tag_keys SET k_started = new.started_at WHERE k_call = new.id;
-        UPDATE http_ext_keys SET k_started = new.started_at WHERE k_call = new.id;
-    END;
-    CREATE VIRTUAL TABLE http_search USING fts5(body, tokenize = 'trigram');
-    INSERT INTO http_search (rowid, body) SELECT rowid, {ALL} FROM calls;
-    CREATE TRIGGER http_search_ins AFTER INSERT ON calls BEGIN
-        INSERT INTO http_search (rowid, body) VALUES (new.rowid, {NEW});
-    END;
-    CREATE TRIGGER http_search_upd AFTER UPDATE ON calls BEGIN
-        DELETE FROM http_search WHERE rowid = old.rowid;
-        INSERT INTO http_search (rowid, body) VALUES (new.rowid, {NEW});
-    END;
-    CREATE TRIGGER http_search_del AFTER DELETE ON calls BEGIN
-        DELETE FROM http_search WHERE rowid = old.rowid;
-    END;
-    """,
+    # v2 once made the web UI's list indexes here; they are the store's own now
+    # (store_sqlite_list.py, which drops these).  Kept as a no-op so the numbering stays.
+    2: "SELECT 1;",
 }
-
-#: The searchable text of a call (what the store's ``q`` filter looks at), for ``http_search``.
-_SEARCH_COLUMNS = ("id", "remote_number", "line", "extension", "outcome", "notes", "source", "remote_digits")
-
-
-def search_text_sql(row: str = "") -> str:
-    """SQL for the text indexed for a call row (``row`` is ``"new."`` inside a trigger)."""
-    parts = [f"coalesce({row}{col}, '')" for col in _SEARCH_COLUMNS]
-    parts.append(f"coalesce((SELECT group_concat(value, ' ') FROM json_each({row}data, '$.tags')), '')")
-    return " || ' ' || ".join(parts)
-
-
-MIGRATIONS[2] = MIGRATIONS[2].replace("{ALL}", search_text_sql()).replace("{NEW}", search_text_sql("new."))
 
 for _version, _sql in MIGRATIONS.items():
     register_migration(NAMESPACE, _version, _sql)

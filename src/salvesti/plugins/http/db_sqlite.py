@@ -33,7 +33,6 @@ class SqliteAccounts:
     """:class:`~salvesti.plugins.http.accounts_db.AccountsDb` on an open autocommit connection."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
-        #: Also read by the fast call lists (fastlist.py), which use this plugin's indexes.
         self.conn = conn
         # one transaction at a time on this connection (coroutines share it)
         self._audit_lock = asyncio.Lock()

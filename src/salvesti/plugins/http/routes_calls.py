@@ -23,7 +23,7 @@ from salvesti.core.call import Call, HealthReason
 from salvesti.core.components import CallQuery
 from salvesti.core.crypto.access import is_sealed, open_sealed
 from salvesti.core.errors import SalvestiError
-from salvesti.plugins.http import fastlist, recording_stream, routes_analysis
+from salvesti.plugins.http import recording_stream, routes_analysis
 from salvesti.plugins.http.server import (
     api_error,
     can_see,
@@ -154,7 +154,7 @@ async def list_calls(request: web.Request) -> web.Response:
     p = principal(request)
     calls: list[Call] = []
     if query.extension != "\x00none" and server.hub.store is not None:
-        calls = await fastlist.list_calls(server.sqlite_conn, server.hub.store, query)
+        calls = await server.hub.store.list_calls(query)
     visible = [c for c in calls if can_see(p, c)]
     filters = {k: request.query[k] for k in _FILTERS if request.query.get(k)}
     if filters:

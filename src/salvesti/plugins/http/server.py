@@ -246,7 +246,7 @@ class HttpServer:
 
     @property
     def sqlite_conn(self) -> aiosqlite.Connection | None:
-        """Our SQLite connection, for the fast call lists (fastlist.py); None on PostgreSQL."""
+        """Our SQLite connection (users, tokens, audit tables); None on PostgreSQL."""
         return self._accounts.conn if isinstance(self._accounts, SqliteAccounts) else None
 
     def now_iso(self) -> str:
