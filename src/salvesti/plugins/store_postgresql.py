@@ -24,10 +24,11 @@ import voluptuous as vol
 from salvesti.core.call import Call
 from salvesti.core.components import CallQuery
 from salvesti.core.plugins import Platform, hookimpl
+from salvesti.plugins import store_postgresql_list  # (also registers the list indexes)
 from salvesti.plugins.store_edits import UNSET, apply_edits, edit_rows, reapply
 from salvesti.plugins.store_postgresql_analysis import PostgresAnalysis  # (also registers its tables)
 from salvesti.plugins.store_postgresql_migrations import MigrationError, apply_migrations
-from salvesti.plugins.store_postgresql_query import aware, build_where, digits
+from salvesti.plugins.store_postgresql_query import aware, digits
 from salvesti.plugins.store_sqlite import StoreError
 
 if TYPE_CHECKING:  # asyncpg (~4 MB) loads when a PostgreSQL store is set up, not with the plugin list
@@ -223,12 +224,9 @@ class PostgresStore:
 
     async def list_calls(self, query: CallQuery) -> list[Call]:
         """Calls matching ``query``, newest first; ``limit <= 0`` means no limit."""
-        where, params = build_where(query, tz=self.tz, default_country=self.default_country)
-        tail = "ORDER BY started_at DESC, id DESC"
-        if query.limit and query.limit > 0:
-            params.append(int(query.limit))
-            tail += f" LIMIT ${len(params)}"
-        return await self._calls(where, params, tail)
+        return await store_postgresql_list.list_calls(
+            self.pool, query, tz=self.tz, default_country=self.default_country
+        )
 
     async def unfinished_calls(self) -> list[Call]:
         """Calls that never ended (a crash cut them off), oldest first."""

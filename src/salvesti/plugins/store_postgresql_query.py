@@ -138,7 +138,13 @@ def build_where(query: CallQuery, *, tz: tzinfo, default_country: str) -> tuple[
             f"{col} ILIKE {text}"
             for col in ("id", "remote_number", "line", "extension", "outcome", "notes", "source")
         ]
-        parts.append(f"EXISTS (SELECT 1 FROM call_tags t WHERE t.call_id = calls.id AND t.tag ILIKE {text})")
+        # A scalar subquery, probed per call through call_tags' primary key: written as EXISTS,
+        # PostgreSQL hashes every tag that matches first (a scan of all tags, ~170 ms at 1 M
+        # calls) even when the newest-first walk needs only a few hundred calls.
+        parts.append(
+            f"coalesce((SELECT bool_or(t.tag ILIKE {text}) FROM call_tags t"
+            " WHERE t.call_id = calls.id), FALSE)"
+        )
         key = digits(query.q)
         if key and len(key) >= 3:
             parts.append(f"remote_digits LIKE {p(_like(key))}")
