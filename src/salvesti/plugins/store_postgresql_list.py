@@ -171,7 +171,10 @@ async def list_calls(pool: asyncpg.Pool, query: CallQuery, *, tz: tzinfo, defaul
         if len(candidates) <= CANDIDATE_LIMIT:
             where, params = build_where(query, tz=tz, default_country=default_country)
             params.append(sorted(candidates))
-            return await _fetch(pool, f"id = ANY(${len(params)}::text[]) AND ({where})", params, query)
+            # The candidates first, whatever the plan: a generic plan (asyncpg prepares every
+            # statement) may not know the array is short and walk every call newest first.
+            source = f"(SELECT * FROM calls WHERE id = ANY(${len(params)}::text[]) OFFSET 0) AS calls"
+            return await _fetch(pool, where, params, query, source=source)
     return await scan(pool, query, tz=tz, default_country=default_country)
 
 
@@ -209,10 +212,12 @@ async def _walk_keys(pool: asyncpg.Pool, query: CallQuery, *, tz: tzinfo, defaul
     return [Call.from_json(json.loads(row["data"])) for row in rows]
 
 
-async def _fetch(pool: asyncpg.Pool, where: str, params: list[object], query: CallQuery) -> list[Call]:
+async def _fetch(
+    pool: asyncpg.Pool, where: str, params: list[object], query: CallQuery, *, source: str = "calls"
+) -> list[Call]:
     tail = _ORDER
     if query.limit and query.limit > 0:
         params.append(int(query.limit))
         tail += f" LIMIT ${len(params)}"
-    rows = await pool.fetch(f"SELECT data FROM calls WHERE {where} {tail}", *params)
+    rows = await pool.fetch(f"SELECT data FROM {source} WHERE {where} {tail}", *params)
     return [Call.from_json(json.loads(row["data"])) for row in rows]
