@@ -208,8 +208,7 @@ async def _walk_keys(pool: asyncpg.Pool, query: CallQuery, *, tz: tzinfo, defaul
     sql += f" AND ({where}) ORDER BY {table}.k_started DESC, {table}.k_call DESC"
     if query.limit and query.limit > 0:
         sql += f" LIMIT {p(int(query.limit))}"
-    rows = await pool.fetch(sql, *params)
-    return [Call.from_json(json.loads(row["data"])) for row in rows]
+    return await _calls(pool, sql, params)
 
 
 async def _fetch(
@@ -219,5 +218,14 @@ async def _fetch(
     if query.limit and query.limit > 0:
         params.append(int(query.limit))
         tail += f" LIMIT ${len(params)}"
-    rows = await pool.fetch(f"SELECT data FROM {source} WHERE {where} {tail}", *params)
+    return await _calls(pool, f"SELECT data FROM {source} WHERE {where} {tail}", params)
+
+
+async def _calls(pool: asyncpg.Pool, sql: str, params: list[object]) -> list[Call]:
+    """Run a list query planned for its own parameters: asyncpg prepares every statement, and
+    after five runs PostgreSQL may keep one generic plan, which for these data-dependent
+    queries (a rare word, a short candidate list) can walk every call instead of a few."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        rows = await conn.fetch(sql, *params)
     return [Call.from_json(json.loads(row["data"])) for row in rows]
