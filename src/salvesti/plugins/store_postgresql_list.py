@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     import asyncpg
 
 _ORDER = "ORDER BY started_at DESC, id DESC"
+#: How many of the newest calls a search looks through before it asks the trigram index.
+WINDOW = 4000
 
 #: What ``q`` searches in a call's own columns, as one text; the same expression in the index
 #: and in the candidate query, or PostgreSQL would not use the index.  (v1 also took the tags
@@ -148,6 +151,9 @@ async def list_calls(pool: asyncpg.Pool, query: CallQuery, *, tz: tzinfo, defaul
         return await _walk_keys(pool, query, tz=tz, default_country=default_country)
     terms = search_terms(query, default_country)
     if terms:
+        page = await _newest_window(pool, query, tz=tz, default_country=default_country)
+        if page is not None:
+            return page
         candidates: set[str] = set()
         async with pool.acquire() as conn:
             for term in terms:
@@ -176,6 +182,26 @@ async def list_calls(pool: asyncpg.Pool, query: CallQuery, *, tz: tzinfo, defaul
             source = f"(SELECT * FROM calls WHERE id = ANY(${len(params)}::text[]) OFFSET 0) AS calls"
             return await _fetch(pool, where, params, query, source=source)
     return await scan(pool, query, tz=tz, default_country=default_country)
+
+
+async def _newest_window(
+    pool: asyncpg.Pool, query: CallQuery, *, tz: tzinfo, default_country: str
+) -> list[Call] | None:
+    """A full page from the newest :data:`WINDOW` calls (after the cursor, within the dates),
+    or None.  A common word fills a page there (in ~850 calls for one in 6 %) for less than
+    the trigram index costs to list its candidates; a page found in the window is the answer,
+    as every match outside it is older than every call in it."""
+    if not query.limit or query.limit <= 0:
+        return None
+    where, params = build_where(query, tz=tz, default_country=default_country)
+    bounds = CallQuery(since=query.since, until=query.until, cursor=query.cursor, limit=0)
+    inner, inner_params = build_where(bounds, tz=tz, default_country=default_country)
+    inner = re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + len(params)}", inner)
+    params += inner_params
+    params.append(WINDOW)
+    source = f"(SELECT * FROM calls WHERE {inner} {_ORDER} LIMIT ${len(params)}) AS calls"
+    page = await _fetch(pool, where, params, query, source=source)
+    return page if len(page) >= query.limit else None
 
 
 async def _walk_keys(pool: asyncpg.Pool, query: CallQuery, *, tz: tzinfo, default_country: str) -> list[Call]:
