@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 _ORDER = "ORDER BY started_at DESC, id DESC"
 #: How many of the newest calls a search looks through before it asks the trigram index.
-WINDOW = 4000
+WINDOW = 1000
 
 #: What ``q`` searches in a call's own columns, as one text; the same expression in the index
 #: and in the candidate query, or PostgreSQL would not use the index.  (v1 also took the tags
