@@ -46,7 +46,8 @@ SIP_E2E=(tests/e2e/test_e2e_inbound.py tests/e2e/test_e2e_outbound.py tests/e2e/
   tests/e2e/test_e2e_robustness.py tests/e2e/test_e2e_browser_phone.py tests/e2e/test_e2e_click_to_call.py
   tests/e2e/test_e2e_keypad_pause.py tests/e2e/test_e2e_test_call.py tests/e2e/test_e2e_disk_full.py
   tests/e2e/test_e2e_sipvicious.py tests/e2e/test_e2e_carrier.py
-  tests/e2e/test_e2e_tls_srtp.py)
+  tests/e2e/test_e2e_tls_srtp.py tests/e2e/test_e2e_bench.py tests/e2e/test_e2e_shutdown.py
+  tests/e2e/test_e2e_pause.py tests/e2e/test_e2e_harness.py)
 if [ $# -gt 0 ] || [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
   exec .venv/bin/python -m pytest -q "$@"
 fi
